@@ -1,0 +1,208 @@
+"""The composition root: builds the Application, registers every handler in one visible order,
+and owns start-up and shutdown (database, services, command menus)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from urllib.parse import urlsplit
+
+from telegram import Bot, ChatMember, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import command_menu
+from bot.clock import Clock
+from bot.config import Settings
+from bot.context import SERVICES_KEY, BotContext
+from bot.db import Database
+from bot.i18n import I18n
+from bot.orgdata import load_organisation
+from bot.resident_service import ResidentService
+from bot.residents import ResidentRepository
+from bot.services import Services
+from bot.staff import StaffDirectory
+from handlers import errors, fallback, gate, keyboards, membership, menu, onboarding, privacy, staff
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_KEY = "settings"
+CLOCK_KEY = "clock"
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:
+    """An Application for `settings`; services are created in `on_startup`."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        # Keeps within Telegram's flood limits and retries once a 429 names its wait.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+        .build()
+    )
+    application.bot_data[SETTINGS_KEY] = settings
+    application.bot_data[CLOCK_KEY] = clock or Clock()
+    register_handlers(application)
+    return application
+
+
+def _command(name: str, callback) -> CommandHandler:
+    # New messages only: an edited "/delete" must not run the command a second time.
+    return CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE)
+
+
+def _button(pattern: str, callback) -> CallbackQueryHandler:
+    return CallbackQueryHandler(callback, pattern=pattern)
+
+
+def register_handlers(application: Application) -> None:
+    # Group -2: who is this, which language, do we serve this chat at all.
+    application.add_handler(TypeHandler(Update, gate.load_resident), group=-2)
+    # Group -1: without consent only onboarding, help, privacy and contact information.
+    application.add_handler(TypeHandler(Update, gate.require_consent), group=-1)
+
+    # Group 0, first match wins, so the catch-alls come last.
+    application.add_handlers(
+        [
+            ChatMemberHandler(membership.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+            # Commands
+            _command("start", onboarding.start),
+            _command("menu", menu.menu),
+            _command("help", menu.help_command),
+            _command("language", menu.language),
+            _command("privacy", privacy.privacy),
+            _command("delete", privacy.ask_to_delete),
+            _command("stats", staff.stats),
+            # Buttons
+            _button(rf"^{keyboards.LANGUAGE_PREFIX}", onboarding.choose_language),
+            _button(rf"^{keyboards.CONSENT_AGREE}$", onboarding.agree),
+            _button(rf"^{keyboards.MENU}$", menu.menu),
+            _button(rf"^{keyboards.MENU_CONTACT}$", menu.contact),
+            _button(rf"^{keyboards.MENU_HELP}$", menu.help_command),
+            _button(rf"^{keyboards.MENU_LANGUAGE}$", menu.language),
+            _button(rf"^{keyboards.MENU_PRIVACY}$", privacy.privacy),
+            _button(
+                rf"^({keyboards.MENU_ASK}|{keyboards.MENU_APPOINTMENT}|{keyboards.MENU_EVENTS})$",
+                menu.not_ready_yet,
+            ),
+            _button(rf"^{keyboards.DELETE_ASK}$", privacy.ask_to_delete),
+            _button(rf"^{keyboards.DELETE_CONFIRM}$", privacy.delete),
+            _button(rf"^{keyboards.DELETE_CANCEL}$", privacy.keep),
+            # Catch-alls: never silence in a private chat.
+            MessageHandler(filters.UpdateType.EDITED, fallback.edited_message),
+            MessageHandler(filters.ALL, fallback.unknown_message),
+            CallbackQueryHandler(fallback.unknown_button),
+        ]
+    )
+    application.add_error_handler(errors.on_error)
+
+
+async def on_startup(application: Application) -> None:
+    """post_init: open and migrate the database, build the services, install command menus."""
+    settings: Settings = application.bot_data[SETTINGS_KEY]
+    clock: Clock = application.bot_data[CLOCK_KEY]
+    org = load_organisation(settings.config_path)
+    i18n = I18n(settings.timezone)
+    db = await Database.open(settings.db_path)
+    try:
+        await db.migrate()
+    except Exception:
+        await db.close()
+        raise
+    repository = ResidentRepository(db)
+    application.bot_data[SERVICES_KEY] = Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        org=org,
+        i18n=i18n,
+        residents=ResidentService(repository, clock),
+        staff=StaffDirectory(
+            settings.admin_ids,
+            settings.staff_chat_id,
+            partial(_member_status, application.bot),
+            clock,
+        ),
+    )
+    if org.placeholders:
+        logger.warning(
+            "organisation data still has %d placeholders to fill in: %s",
+            len(org.placeholders),
+            ", ".join(org.placeholders),
+        )
+    await command_menu.install_command_menus(application.bot, i18n, settings.admin_ids)
+    logger.info("bot @%s ready", application.bot.username)
+
+
+async def on_shutdown(application: Application) -> None:
+    """post_shutdown: close the database (an open aiosqlite thread keeps the process alive)."""
+    services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
+    if services is not None:
+        await services.db.close()
+
+
+async def _member_status(bot: Bot, chat_id: int, user_id: int) -> str | None:
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except BadRequest as exc:
+        if "not found" in exc.message.lower():
+            return None
+        raise
+    if member.status == ChatMember.RESTRICTED:
+        return ChatMember.MEMBER if getattr(member, "is_member", False) else None
+    return member.status
+
+
+@asynccontextmanager
+async def running(application: Application, *, poll_timeout: int = 1) -> AsyncIterator[Application]:
+    """Run the bot inside the current event loop (tests, demo, benchmarks): the same start-up and
+    shutdown as `run`, polling with a short long-poll timeout."""
+    await application.initialize()
+    try:
+        await on_startup(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+        yield application
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await on_shutdown(application)
+        await application.shutdown()
+
+
+def run(application: Application, settings: Settings) -> None:
+    """Block until SIGINT/SIGTERM: webhook when THINKA_WEBHOOK_URL is set, else long polling."""
+    if settings.webhook_url:
+        host, port = settings.webhook_listen
+        application.run_webhook(
+            listen=host,
+            port=port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

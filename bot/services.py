@@ -1,0 +1,24 @@
+"""The services of one running bot, built once at start-up and reached through the context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.i18n import I18n
+from bot.orgdata import Organisation
+from bot.resident_service import ResidentService
+from bot.staff import StaffDirectory
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    org: Organisation
+    i18n: I18n
+    residents: ResidentService
+    staff: StaffDirectory

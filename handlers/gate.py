@@ -1,0 +1,67 @@
+"""Gatekeeping that runs before every other handler (groups -2 and -1 of the composition root).
+
+1. `load_resident`: private chats only (other groups get polite silence), load the resident and
+   choose their translator; staff status is looked up once here.
+2. `require_consent`: until a resident has agreed to the privacy notice, only onboarding, help,
+   privacy and contact information are reachable; everything else leads back to the notice.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import BotContext
+from bot.i18n import I18n
+from handlers import keyboards, onboarding
+
+# Reachable without consent: none of these stores anything beyond id, chat and language.
+OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "delete"})
+OPEN_CALLBACKS = (
+    keyboards.LANGUAGE_PREFIX,
+    keyboards.CONSENT_AGREE,
+    keyboards.MENU_CONTACT,
+    keyboards.MENU_HELP,
+    keyboards.MENU_LANGUAGE,
+    keyboards.MENU_PRIVACY,
+    "privacy:",
+)
+
+
+async def load_resident(update: Update, context: BotContext) -> None:
+    """Attach the resident and their language to the context; stop for chats we do not serve."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or user.is_bot:
+        raise ApplicationHandlerStop
+    if chat.type != chat.PRIVATE:
+        # Groups the bot was added to get polite silence (the staff group comes with the queue).
+        raise ApplicationHandlerStop
+    services = context.services
+    resident = await services.residents.find(user.id)
+    context.resident = resident
+    context.use_language(resident.language if resident else I18n.supported(user.language_code))
+    if resident is not None and resident.consented:
+        await services.residents.seen(resident)
+
+
+async def require_consent(update: Update, context: BotContext) -> None:
+    """Before consent, send anything but onboarding back to the language chooser or notice."""
+    if not context.services.residents.needs_consent(context.resident):
+        return
+    if update.my_chat_member is not None or _is_open(update):
+        return
+    if update.edited_message is not None:
+        raise ApplicationHandlerStop
+    await onboarding.ask_for_language_or_consent(update, context)
+    raise ApplicationHandlerStop
+
+
+def _is_open(update: Update) -> bool:
+    if update.callback_query is not None:
+        data = update.callback_query.data or ""
+        return data.startswith(OPEN_CALLBACKS)
+    message = update.message
+    if message is not None and message.text and message.text.startswith("/"):
+        command = message.text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+        return command in OPEN_COMMANDS
+    return False

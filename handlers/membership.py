@@ -1,0 +1,23 @@
+"""A resident blocking or unblocking the bot (my_chat_member in the private chat)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, Update
+
+from bot.context import BotContext
+
+logger = logging.getLogger(__name__)
+
+
+async def bot_membership_changed(update: Update, context: BotContext) -> None:
+    """Remember who blocked the bot so that nothing keeps trying to reach them."""
+    change = update.my_chat_member
+    if change is None or context.resident is None:
+        return
+    blocked = change.new_chat_member.status == ChatMember.BANNED
+    await context.services.residents.mark_blocked(change.from_user.id, blocked)
+    logger.info(
+        "resident %s %s the bot", change.from_user.id, "blocked" if blocked else "unblocked"
+    )

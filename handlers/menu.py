@@ -1,0 +1,49 @@
+"""The main menu and the information reachable from it: contact, office hours, help."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import BotContext
+from handlers import keyboards, onboarding, texts
+from handlers.common import respond
+
+
+async def menu(update: Update, context: BotContext) -> None:
+    """/menu or the back button: the main menu."""
+    await onboarding.show_main_menu(update, context)
+
+
+async def contact(update: Update, context: BotContext) -> None:
+    """Locations, phone numbers and office hours from the organisation data."""
+    await respond(
+        update,
+        context,
+        texts.contact(context.tr, context.services.org),
+        keyboards.back_to_menu(context.tr),
+    )
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help: emergency numbers first, then how the bot works. Works at any time."""
+    await respond(
+        update,
+        context,
+        texts.help_text(context.tr, context.services.org),
+        keyboards.back_to_menu(context.tr),
+    )
+
+
+async def language(update: Update, context: BotContext) -> None:
+    """/language or the menu button: the language chooser."""
+    await onboarding.show_language_chooser(update, context)
+
+
+async def not_ready_yet(update: Update, context: BotContext) -> None:
+    """Ask / appointment / events: not built yet; say so and show how to reach a person."""
+    await respond(
+        update,
+        context,
+        texts.not_ready_yet(context.tr, context.services.org),
+        keyboards.back_to_menu(context.tr),
+    )

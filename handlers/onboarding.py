@@ -1,0 +1,94 @@
+"""/start, the language chooser and consent: the first minute of every resident."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.i18n import LANGUAGES, I18n
+from handlers import keyboards, texts
+from handlers.common import respond
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """/start: language from Telegram when we ship it, else the chooser; then consent or menu."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    services = context.services
+    resident = context.resident
+    if resident is None:
+        language = I18n.supported(user.language_code)
+        if language is None:
+            await show_language_chooser(update, context)
+            return
+        resident = await services.residents.choose_language(user.id, chat.id, language)
+        context.resident = resident
+        context.use_language(language)
+    if services.residents.needs_consent(resident):
+        await ask_for_consent(update, context)
+    else:
+        await show_main_menu(update, context)
+
+
+async def show_language_chooser(update: Update, context: BotContext) -> None:
+    """The chooser: one line per language, each button named in its own language."""
+    await respond(
+        update,
+        context,
+        texts.choose_language_prompt(context.services.i18n),
+        keyboards.language_chooser(),
+    )
+
+
+async def choose_language(update: Update, context: BotContext) -> None:
+    """lang:<code> pressed: store the language, then continue where the resident is."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    language = query.data.removeprefix(keyboards.LANGUAGE_PREFIX)
+    if language not in LANGUAGES:
+        await show_language_chooser(update, context)
+        return
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    services = context.services
+    context.resident = await services.residents.choose_language(user.id, chat.id, language)
+    context.use_language(language)
+    if services.residents.needs_consent(context.resident):
+        await ask_for_consent(update, context)
+    else:
+        await show_main_menu(update, context)
+
+
+async def ask_for_consent(update: Update, context: BotContext) -> None:
+    """The short privacy notice with the agree button."""
+    services = context.services
+    await respond(
+        update,
+        context,
+        texts.consent_question(context.tr, services.org, services.settings.retention_days),
+        keyboards.consent(context.tr),
+    )
+
+
+async def agree(update: Update, context: BotContext) -> None:
+    """consent:agree pressed: record the consent (time and notice version), then the menu."""
+    user = update.effective_user
+    assert user is not None
+    if context.resident is None:
+        # The record was deleted in the meantime (e.g. /delete in another window): start over.
+        await start(update, context)
+        return
+    context.resident = await context.services.residents.give_consent(user.id)
+    await show_main_menu(update, context)
+
+
+async def ask_for_language_or_consent(update: Update, context: BotContext) -> None:
+    """What a resident who has not agreed yet gets for anything else they send."""
+    if context.resident is None:
+        await start(update, context)
+    else:
+        await ask_for_consent(update, context)
+
+
+async def show_main_menu(update: Update, context: BotContext) -> None:
+    await respond(update, context, texts.main_menu(context.tr), keyboards.main_menu(context.tr))

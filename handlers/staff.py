@@ -1,0 +1,68 @@
+"""Staff commands in a private chat. Only staff get here: the gate checks before any of these runs.
+
+A resident who types a staff command gets the same answer as for any unknown command, so nothing
+tells them that staff commands exist.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from html import escape
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.i18n import LANGUAGE_NAMES
+from handlers import fallback
+from handlers.common import respond
+
+Callback = Callable[[Update, BotContext], Awaitable[None]]
+
+
+def staff_only(callback: Callback) -> Callback:
+    """Run `callback` for staff; anybody else gets the unknown-command answer."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> None:
+        user = update.effective_user
+        if user is None or not await context.services.staff.is_staff(user.id):
+            await fallback.unknown_message(update, context)
+            return
+        context.is_staff = True
+        await callback(update, context)
+
+    return guarded
+
+
+@staff_only
+async def stats(update: Update, context: BotContext) -> None:
+    """/stats: residents reached, by language and by month (anonymous counts survive deletion)."""
+    tr = context.tr
+    residents = context.services.residents
+    current = await residents.count_by_language()
+    by_month = await residents.reached_by_month()
+    lines = ["<b>{}</b>".format(tr._("Residents who agreed to the privacy notice"))]
+    total = sum(count for count, _ in current.values())
+    lines.append(
+        tr.ngettext("%(count)d resident in total", "%(count)d residents in total", total)
+        % {"count": total}
+    )
+    for language, (count, blocked) in sorted(current.items()):
+        lines.append(
+            "• {}: {} ({})".format(
+                escape(LANGUAGE_NAMES.get(language, language)),
+                count,
+                tr.ngettext("%(count)d blocked the bot", "%(count)d blocked the bot", blocked)
+                % {"count": blocked},
+            )
+        )
+    lines.append("")
+    lines.append(
+        "<b>{}</b>".format(tr._("Newly reached per month (also counts deleted residents)"))
+    )
+    if not by_month:
+        lines.append(tr._("No figures yet."))
+    for month, language, count in by_month:
+        lines.append(f"• {month} · {escape(LANGUAGE_NAMES.get(language, language))}: {count}")
+    await respond(update, context, "\n".join(lines))

@@ -1,0 +1,98 @@
+"""Fixtures: a running sandbox, settings with a fresh database, and the real bot polling it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import SERVICES_KEY, build_application, running
+from bot.clock import FrozenClock
+from bot.config import Settings, load_settings
+from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
+from bot.services import Services
+
+ADMIN_ID = 900_001
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # A Tuesday in winter time, 10:00 in Erfurt.
+    return FrozenClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[BotApiSandbox]:
+    async with BotApiSandbox() as sb:
+        yield sb
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sandbox: BotApiSandbox) -> Settings:
+    base = load_settings(environ={"TELEGRAM_BOT_TOKEN": sandbox.token}, env_file=None)
+    return replace(
+        base,
+        api_base_url=sandbox.base_url,
+        api_file_url=sandbox.base_file_url,
+        db_path=tmp_path / "thinka.sqlite3",
+        admin_ids=frozenset({ADMIN_ID}),
+    )
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: FrozenClock) -> AsyncIterator[Services]:
+    """The real Application, polling the sandbox over HTTP; yields its services."""
+    application = build_application(settings, clock=clock)
+    async with running(application):
+        yield application.bot_data[SERVICES_KEY]
+
+
+class Chat:
+    """A person talking to the bot through the sandbox, as a test would describe it."""
+
+    def __init__(self, sandbox: BotApiSandbox, user: SandboxUser) -> None:
+        self.sandbox = sandbox
+        self.user = user
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    def seen(self) -> int:
+        return len(self.sandbox.messages_to(self.user.id))
+
+    async def send(self, text: str) -> SentMessage:
+        """Send a text; return the bot's next new message to this chat."""
+        before = self.seen()
+        await self.sandbox.send_message(self.user, text)
+        return await self.sandbox.wait_for_message(self.user.id, after=before)
+
+    async def press(self, message: SentMessage, label: str) -> SentMessage:
+        """Press the button labelled `label`; return the message afterwards (edited or new)."""
+        before = self.seen()
+        edits = message.edits
+        await self.sandbox.press_button(self.user, message, message.callback_data(label))
+        await self.sandbox.wait_for_idle()
+        messages = self.sandbox.messages_to(self.user.id)
+        if len(messages) > before:
+            return messages[-1]
+        current = next(m for m in messages if m.message_id == message.message_id)
+        assert current.edits > edits or current.text == message.text
+        return current
+
+    def last(self) -> SentMessage:
+        return self.sandbox.messages_to(self.user.id)[-1]
+
+
+@pytest.fixture
+def chat_as(sandbox: BotApiSandbox):
+    def make(language_code: str | None = "de", first_name: str = "Test", user_id=None) -> Chat:
+        return Chat(
+            sandbox,
+            sandbox.add_user(first_name=first_name, language_code=language_code, user_id=user_id),
+        )
+
+    return make

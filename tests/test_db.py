@@ -1,0 +1,88 @@
+"""Storage: WAL and foreign keys, ordered migrations recorded in schema_version, atomic failure."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.db import Database, Migration, MigrationError, load_migrations
+
+
+async def test_connection_uses_wal_and_foreign_keys(tmp_path):
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+    finally:
+        await db.close()
+
+
+async def test_shipped_migrations_apply_in_order_once(tmp_path):
+    shipped = load_migrations()
+    assert [m.version for m in shipped] == sorted(m.version for m in shipped)
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        applied = await db.migrate()
+        assert [m.name for m in applied] == [m.name for m in shipped]
+        assert await db.schema_version() == shipped[-1].version
+        assert await db.migrate() == []  # idempotent
+        rows = await db.fetchall("SELECT version, name FROM schema_version ORDER BY version")
+        assert [(r[0], r[1]) for r in rows] == [(m.version, m.name) for m in shipped]
+    finally:
+        await db.close()
+
+
+async def test_failed_migration_leaves_the_database_as_it_was(tmp_path):
+    path = tmp_path / "t.sqlite3"
+    db = await Database.open(path)
+    good = Migration(1, "0001_good.sql", "CREATE TABLE a (x INTEGER);")
+    # The second statement fails after the first succeeded: both must be undone.
+    bad = Migration(2, "0002_bad.sql", "CREATE TABLE b (y INTEGER);\nINSERT INTO nope VALUES (1);")
+    try:
+        await db.migrate([good])
+        with pytest.raises(MigrationError, match=r"0002_bad\.sql failed: no such table: nope"):
+            await db.migrate([good, bad])
+        assert await db.schema_version() == 1
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master")}
+        assert "a" in tables and "b" not in tables
+        # The connection is usable afterwards (no transaction left open).
+        await db.execute("INSERT INTO a VALUES (1)")
+    finally:
+        await db.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT COUNT(*) FROM a").fetchone()[0] == 1
+
+
+async def test_transaction_rolls_back_on_error(tmp_path):
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        await db.execute("CREATE TABLE t (x INTEGER)")
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+                raise RuntimeError("boom")
+        assert (await db.fetchone("SELECT COUNT(*) FROM t"))[0] == 0
+    finally:
+        await db.close()
+
+
+def test_migration_files_are_named_for_ordering(tmp_path):
+    (tmp_path / "1_bad name.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match=r"not named NNNN_name\.sql"):
+        load_migrations(tmp_path)
+
+
+async def test_backup_is_a_consistent_copy(tmp_path):
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        await db.migrate()
+        await db.execute(
+            "INSERT INTO residents (user_id, chat_id, language, created_at)"
+            " VALUES (1, 1, 'ar', 'x')"
+        )
+        await db.backup(tmp_path / "copy.sqlite3")
+    finally:
+        await db.close()
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as raw:
+        assert raw.execute("SELECT language FROM residents").fetchone() == ("ar",)
