@@ -53,3 +53,11 @@ class ResidentService:
     async def erase(self, user_id: int) -> bool:
         """Delete everything personal about the resident; anonymous counts stay."""
         return await self._repo.delete(user_id)
+
+    async def count_by_language(self) -> dict[str, tuple[int, int]]:
+        """language -> (residents who agreed, of them who blocked the bot)."""
+        return await self._repo.count_by_language()
+
+    async def reached_by_month(self) -> list[tuple[str, str, int]]:
+        """(month, language, newly reached): anonymous, survives deletion."""
+        return await self._repo.reached_by_month()

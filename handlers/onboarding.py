@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import command_menu
 from bot.context import BotContext
 from bot.i18n import LANGUAGES, I18n
 from handlers import keyboards, texts
@@ -24,6 +25,12 @@ async def start(update: Update, context: BotContext) -> None:
         resident = await services.residents.choose_language(user.id, chat.id, language)
         context.resident = resident
         context.use_language(language)
+    if update.message is not None and await services.staff.is_staff(user.id):
+        # Staff see their commands in the "/" menu of their own chat (Telegram only knows a
+        # private chat once the person has written to the bot, so this happens at /start).
+        await command_menu.install_staff_menu(
+            context.bot, services.i18n, chat.id, resident.language
+        )
     if services.residents.needs_consent(resident):
         await ask_for_consent(update, context)
     else:

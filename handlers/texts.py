@@ -100,7 +100,10 @@ def opening_hours(tr: Translator, location: Location) -> list[str]:
 def contact(tr: Translator, org: Organisation) -> str:
     blocks = ["<b>{}</b>".format(tr._("📍 Contact and opening hours"))]
     for location in org.locations:
-        lines = [f"<b>{value(tr, location.name)}</b> ({value(tr, location.district)})"]
+        title = f"<b>{value(tr, location.name)}</b>"
+        if location.district not in location.name:
+            title += f" ({value(tr, location.district)})"
+        lines = [title]
         if location.address:
             lines.append(tr._("Address: %(address)s") % {"address": value(tr, location.address)})
         if location.phone:

@@ -1,0 +1,2251 @@
+"""BotApiSandbox: a local emulator of the Telegram Bot API over real HTTP (aiohttp).
+
+The bot under test talks to it exactly as to api.telegram.org (``base_url``/``base_file_url``),
+while tests inject updates and read what the bot did through the Python API of this class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import inspect
+import itertools
+import json
+import logging
+import math
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+from .formatting import EntityParseError, parse_text
+from .markup import validate_reply_markup
+from .models import ApiError, SandboxChat, SandboxEvent, SandboxUser, SentMessage, StoredFile
+
+__all__ = ["BotApiSandbox"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_UPDATE_TYPES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
+    }
+)
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
+REACTION_EMOJI = frozenset(
+    "❤ 👍 👎 🔥 🥰 👏 😁 🤔 🤯 😱 🤬 😢 🎉 🤩 🤮 💩 "
+    "🙏 👌 🕊 🤡 🥱 🥴 😍 🐳 ❤‍🔥 🌚 🌭 💯 🤣 ⚡ 🍌 🏆 "
+    "💔 🤨 😐 🍓 🍾 💋 🖕 😈 😴 😭 🤓 👻 👨‍💻 👀 🎃 🙈 "
+    "😇 😨 🤝 ✍ 🤗 🫡 🎅 🎄 ☃ 💅 🤪 🗿 🆒 💘 🙉 🦄 "
+    "😘 💊 🙊 😎 👾 🤷‍♂ 🤷 🤷‍♀ 😡 ".split()
+)
+TOPIC_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
+COMMAND_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
+# methods that count against the global rate limit
+RATE_LIMITED = frozenset(
+    m.lower()
+    for m in (
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVoice",
+        "sendSticker",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendContact",
+        "sendPoll",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "editMessageMedia",
+    )
+)
+FILE_PREFIX = {
+    "photo": "AgACAgIAAxkBAA",
+    "document": "BQACAgIAAxkBAA",
+    "voice": "AwACAgIAAxkBAA",
+    "sticker": "CAACAgIAAxkBAA",
+    "video": "BAACAgIAAxkBAA",
+    "audio": "CQACAgIAAxkBAA",
+    "animation": "CgACAgIAAxkBAA",
+}
+FILE_DIR = {
+    "photo": "photos",
+    "document": "documents",
+    "voice": "voice",
+    "sticker": "stickers",
+    "video": "videos",
+    "audio": "music",
+    "animation": "animations",
+}
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+CONFLICT_POLL = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot "
+    "instance is running"
+)
+CONFLICT_WEBHOOK = (
+    "Conflict: can't use getUpdates method while webhook is active; use "
+    "deleteWebhook to delete the webhook first"
+)
+
+_JSON_FIELDS = {
+    "reply_markup",
+    "entities",
+    "caption_entities",
+    "allowed_updates",
+    "commands",
+    "scope",
+    "media",
+    "reply_parameters",
+    "link_preview_options",
+    "reaction",
+    "message_ids",
+    "permissions",
+}
+
+
+class _Params:
+    """Request parameters: form / multipart values are strings (JSON-encoded for non-strings,
+    like PTB sends them); a JSON body gives typed values. Accessors decode on demand."""
+
+    def __init__(self, raw: dict[str, Any], files: dict[str, tuple[str, bytes, str | None]]):
+        self.raw = raw
+        self.files = files
+
+    def has(self, name: str) -> bool:
+        return name in self.raw and self.raw[name] not in (None, "")
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        v = self.raw.get(name)
+        if v is None:
+            return default
+        return v if isinstance(v, str) else json.dumps(v)
+
+    def int(self, name: str, default: int | None = None) -> int | None:
+        v = self.raw.get(name)
+        if v is None or v == "":
+            return default
+        if isinstance(v, bool):
+            return int(v)
+        if isinstance(v, int):
+            return v
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        try:
+            return int(str(v).strip())
+        except ValueError:
+            raise ApiError.bad(f"invalid {name} specified") from None
+
+    def float(self, name: str, default: float = 0.0) -> float:
+        v = self.raw.get(name)
+        if v is None or v == "":
+            return default
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            raise ApiError.bad(f"invalid {name} specified") from None
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        v = self.raw.get(name)
+        if v is None or v == "":
+            return default
+        if isinstance(v, bool):
+            return v
+        return str(v).strip().lower() in ("true", "1", "yes")
+
+    def json(self, name: str, default: Any = None) -> Any:
+        v = self.raw.get(name)
+        if v is None or v == "":
+            return default
+        if not isinstance(v, str):
+            return v
+        try:
+            return json.loads(v)
+        except ValueError:
+            raise ApiError.bad(f"can't parse {name} JSON object") from None
+
+    def normalized(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in self.raw.items():
+            if isinstance(v, str):
+                s = v.strip()
+                if k in _JSON_FIELDS or s[:1] in "{[":
+                    with contextlib.suppress(ValueError):
+                        v = json.loads(s)
+                elif re.fullmatch(r"-?\d+", s) and (
+                    k.endswith("_id")
+                    or k
+                    in (
+                        "offset",
+                        "limit",
+                        "timeout",
+                        "duration",
+                        "cache_time",
+                        "until_date",
+                        "max_connections",
+                        "icon_color",
+                    )
+                ):
+                    v = int(s)
+                elif s in ("true", "false"):
+                    v = s == "true"
+            out[k] = v
+        for k, (fname, _content, _ct) in self.files.items():
+            out.setdefault(k, f"<upload {fname}>")
+        return out
+
+
+class _Record:
+    """Server-side state of one message in one chat."""
+
+    __slots__ = ("deleted", "from_bot", "raw", "reactions", "sent")
+
+    def __init__(self, raw: dict[str, Any], from_bot: bool, sent: SentMessage | None = None):
+        self.raw = raw
+        self.from_bot = from_bot
+        self.sent = sent
+        self.deleted = False
+        self.reactions: list[dict[str, Any]] = []
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class BotApiSandbox:
+    """A local, faithful emulator of the Telegram Bot API. See module docstring."""
+
+    def __init__(
+        self,
+        token: str = "123456789:SANDBOX-token-abcdefghijklmnop",
+        bot_username: str = "thinka_sandbox_bot",
+        bot_first_name: str = "Th.INKA",
+        rate_limit: float | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        privacy_mode: bool = True,
+    ) -> None:
+        if not re.fullmatch(r"\d+:[\w-]+", token):
+            raise ValueError("token must look like '<bot id>:<secret>'")
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.bot_username = bot_username
+        self.bot_first_name = bot_first_name
+        self.rate_limit = rate_limit
+        self.privacy_mode = privacy_mode
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+        self._started = False
+
+        self.users: dict[int, SandboxUser] = {}
+        self.chats: dict[int, SandboxChat] = {}
+        self._records: dict[int, dict[int, _Record]] = {}
+        self._files: dict[str, StoredFile] = {}
+        self._files_by_path: dict[str, StoredFile] = {}
+        self._file_seq = itertools.count(1)
+        self._user_ids = itertools.count(100000001)
+        self._group_ids = itertools.count(4000000001)
+        self._supergroup_ids = itertools.count(1000000001)
+
+        self.sent: list[SentMessage] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.callback_answers: list[dict[str, Any]] = []
+        self.chat_actions: list[dict[str, Any]] = []
+        self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self._callback_queries: dict[str, bool] = {}  # id -> answered
+        self._subscribers: list[Callable[[SandboxEvent], Any]] = []
+        self._bg_tasks: set[asyncio.Task[Any]] = set()
+
+        # updates
+        self._updates: list[dict[str, Any]] = []
+        self._next_update_id = 100000001
+        self._max_fetched_update_id = 0
+        self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
+        self._allowed_updates_list: list[str] | None = None
+        self._update_event = asyncio.Event()
+        self._poll_generation = 0
+        self._webhook: dict[str, Any] | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_error: tuple[int, str] | None = None
+
+        # activity / waiting
+        self._inflight = 0
+        self._last_activity = 0.0
+        self._sent_event = asyncio.Event()
+        self._read_cursor: dict[int, int] = {}
+        self._sent_at_last_injection = 0
+        self._rate_window: deque[float] = deque()
+        self._closing = False
+        self._methods = self._collect_methods()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> BotApiSandbox:
+        if self._started:
+            return self
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._started = True
+        self._closing = False
+        return self
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._closing = True
+        self._notify_updates()
+        if self._webhook_task:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._webhook_task
+            self._webhook_task = None
+        for t in list(self._bg_tasks):
+            t.cancel()
+        if self._runner:
+            await self._runner.cleanup()
+        self._runner = None
+        self._started = False
+
+    async def __aenter__(self) -> BotApiSandbox:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://{self.host}:{self.port}/file/bot"
+
+    @property
+    def bot_user(self) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_first_name,
+            "username": self.bot_username,
+        }
+
+    # ------------------------------------------------------------------ world building
+    def add_user(
+        self,
+        first_name: str = "Test",
+        language_code: str | None = "de",
+        user_id: int | None = None,
+        last_name: str | None = None,
+        username: str | None = None,
+    ) -> SandboxUser:
+        """Create a user and its private chat. The bot may only write after the user wrote."""
+        uid = user_id if user_id is not None else next(self._user_ids)
+        while user_id is None and uid in self.users:
+            uid = next(self._user_ids)
+        if uid <= 0 or uid == self.bot_id:
+            raise ValueError("user ids are positive and differ from the bot id")
+        user = SandboxUser(
+            id=uid,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
+        self.users[uid] = user
+        self.chats[uid] = SandboxChat(
+            id=uid, type="private", first_name=first_name, last_name=last_name, username=username
+        )
+        self._records.setdefault(uid, {})
+        return user
+
+    def add_group(
+        self,
+        title: str = "Group",
+        kind: str = "group",
+        is_forum: bool = False,
+        members: dict[int, str] | None = None,
+        *,
+        username: str | None = None,
+        chat_id: int | None = None,
+        bot_status: str = "administrator",
+    ) -> SandboxChat:
+        """Create a group or supergroup. The bot is in it with ``bot_status`` (default
+        administrator, so it sees every message despite privacy mode)."""
+        if kind not in ("group", "supergroup"):
+            raise ValueError("kind must be 'group' or 'supergroup'")
+        if is_forum and kind != "supergroup":
+            raise ValueError("only supergroups can be forums")
+        if bot_status not in MEMBER_STATUSES:
+            raise ValueError(f"bad status {bot_status!r}")
+        if chat_id is None:
+            chat_id = (
+                -next(self._group_ids)
+                if kind == "group"
+                else -(1000000000000 + next(self._supergroup_ids))
+            )
+        for uid, st in (members or {}).items():
+            if st not in MEMBER_STATUSES:
+                raise ValueError(f"bad status {st!r}")
+            if uid not in self.users:
+                raise ValueError(f"unknown user {uid}")
+        chat = SandboxChat(
+            id=chat_id,
+            type=kind,
+            title=title,
+            username=username,
+            is_forum=is_forum,
+            members=dict(members or {}),
+            bot_status=bot_status,
+        )
+        self.chats[chat_id] = chat
+        self._records.setdefault(chat_id, {})
+        return chat
+
+    def set_member_status(
+        self, chat_id: int | SandboxChat, user_id: int | SandboxUser, status: str
+    ) -> None:
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"bad status {status!r}")
+        chat = self.chats[self._cid(chat_id)]
+        uid = self._uid(user_id)
+        if uid == self.bot_id:
+            chat.bot_status = status
+        else:
+            chat.members[uid] = status
+
+    # ------------------------------------------------------------------ helpers (ids)
+    @staticmethod
+    def _cid(chat: int | SandboxChat | SandboxUser) -> int:
+        return chat if isinstance(chat, int) else chat.id
+
+    @staticmethod
+    def _uid(user: int | SandboxUser) -> int:
+        return user if isinstance(user, int) else user.id
+
+    def _user(self, user: int | SandboxUser) -> SandboxUser:
+        uid = self._uid(user)
+        if uid not in self.users:
+            raise ValueError(f"unknown user {uid}")
+        return self.users[uid]
+
+    # ------------------------------------------------------------------ injection
+    def _inject(self, kind: str, payload: dict[str, Any]) -> None:
+        self._sent_at_last_injection = len(self.sent)
+        if kind not in self._allowed_updates:
+            return
+        upd = {"update_id": self._next_update_id, kind: copy.deepcopy(payload)}
+        self._next_update_id += 1
+        self._updates.append(upd)
+        self._notify_updates()
+        if self._webhook and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(self._webhook_loop())
+
+    def _notify_updates(self) -> None:
+        ev, self._update_event = self._update_event, asyncio.Event()
+        ev.set()
+
+    def _bot_sees(self, chat: SandboxChat, msg: dict[str, Any]) -> bool:
+        """Privacy mode and membership: would this group message reach the bot?"""
+        if chat.type == "private":
+            return True
+        if chat.bot_status in ("left", "kicked"):
+            return False
+        if chat.bot_status in ("administrator", "creator") or not self.privacy_mode:
+            return True
+        text = msg.get("text") or msg.get("caption") or ""
+        m = re.match(r"/[A-Za-z0-9_]+(@(\w+))?", text)
+        if m and (m.group(2) is None or m.group(2).lower() == self.bot_username.lower()):
+            return True
+        reply = msg.get("reply_to_message") or {}
+        if (reply.get("from") or {}).get("id") == self.bot_id:
+            return True
+        return not any(
+            k in msg
+            for k in ("text", "caption", "photo", "document", "voice", "sticker", "video", "audio")
+        )
+
+    def _user_message(
+        self,
+        user: SandboxUser,
+        chat: SandboxChat | None,
+        message_thread_id: int | None,
+        reply_to: Any,
+        content: dict[str, Any],
+    ) -> tuple[SandboxChat, dict[str, Any]]:
+        if chat is None:
+            chat = self.chats[user.id]
+            if user.blocked:  # writing to a blocked bot restarts it, as the app does
+                self._set_blocked(user, False)
+            user.started = True
+        elif chat.type != "private":
+            if chat.members.get(user.id) in ("left", "kicked", None):
+                chat.members[user.id] = "member"
+        elif chat.id != user.id:
+            raise ValueError("a user can only write in their own private chat with the bot")
+        else:
+            user.started = True
+            if user.blocked:
+                self._set_blocked(user, False)
+        raw: dict[str, Any] = {
+            "message_id": chat.take_message_id(),
+            "from": user.to_dict(),
+            "chat": chat.to_dict(),
+            "date": _now(),
+        }
+        if message_thread_id is not None:
+            topic = chat.topics.get(message_thread_id)
+            if not chat.is_forum or topic is None or topic.get("deleted"):
+                raise ValueError(f"no topic {message_thread_id} in chat {chat.id}")
+            raw["message_thread_id"] = message_thread_id
+            raw["is_topic_message"] = True
+            created = self._records[chat.id].get(message_thread_id)
+            if created and reply_to is None:
+                raw["reply_to_message"] = copy.deepcopy(created.raw)
+        if reply_to is not None:
+            rid = (
+                reply_to
+                if isinstance(reply_to, int)
+                else (
+                    reply_to.message_id
+                    if isinstance(reply_to, SentMessage)
+                    else reply_to["message_id"]
+                )
+            )
+            rec = self._records[chat.id].get(rid)
+            if rec is None or rec.deleted:
+                raise ValueError(f"no message {rid} in chat {chat.id} to reply to")
+            replied = copy.deepcopy(rec.raw)
+            replied.pop("reply_to_message", None)
+            raw["reply_to_message"] = replied
+        raw.update(content)
+        self._records[chat.id][raw["message_id"]] = _Record(raw, from_bot=False)
+        if self._bot_sees(chat, raw):
+            self._inject("message", raw)
+        return chat, copy.deepcopy(raw)
+
+    def _resolve_inject_chat(self, chat: SandboxChat | int | None) -> SandboxChat | None:
+        if chat is None:
+            return None
+        cid = self._cid(chat)
+        if cid not in self.chats:
+            raise ValueError(f"unknown chat {cid}")
+        return self.chats[cid]
+
+    async def send_message(
+        self,
+        user: SandboxUser | int,
+        text: str,
+        chat: SandboxChat | int | None = None,
+        *,
+        message_thread_id: int | None = None,
+        reply_to: SentMessage | dict[str, Any] | int | None = None,
+    ) -> dict[str, Any]:
+        """Inject a text message from ``user`` (private chat by default)."""
+        u = self._user(user)
+        content: dict[str, Any] = {"text": text}
+        m = re.match(r"/[A-Za-z0-9_]+(@\w+)?", text)
+        if m:
+            content["entities"] = [{"offset": 0, "length": len(m.group(0)), "type": "bot_command"}]
+        _, raw = self._user_message(
+            u, self._resolve_inject_chat(chat), message_thread_id, reply_to, content
+        )
+        return raw
+
+    def _store_file(
+        self, kind: str, content: bytes, file_name: str | None = None, mime_type: str | None = None
+    ) -> StoredFile:
+        n = next(self._file_seq)
+        file_id = FILE_PREFIX.get(kind, "BQACAgIAAxkBAA") + secrets.token_urlsafe(48)
+        unique = "AQAD" + secrets.token_urlsafe(9)
+        ext = ""
+        if file_name and "." in file_name:
+            ext = "." + file_name.rsplit(".", 1)[1]
+        else:
+            ext = {
+                "photo": ".jpg",
+                "voice": ".oga",
+                "sticker": ".webp",
+                "video": ".mp4",
+                "audio": ".mp3",
+            }.get(kind, "")
+        path = f"{FILE_DIR.get(kind, 'documents')}/file_{n}{ext}"
+        f = StoredFile(
+            file_id=file_id,
+            file_unique_id=unique,
+            kind=kind,
+            content=content,
+            file_path=path,
+            file_name=file_name,
+            mime_type=mime_type,
+        )
+        self._files[file_id] = f
+        self._files_by_path[path] = f
+        return f
+
+    def _media_content(self, f: StoredFile, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        extra = extra or {}
+        base = {
+            "file_id": f.file_id,
+            "file_unique_id": f.file_unique_id,
+            "file_size": len(f.content),
+        }
+        if f.kind == "photo":
+            thumb = self._files.get(f"{f.file_id}#thumb")
+            small = {
+                "file_id": thumb.file_id if thumb else f.file_id + "_s",
+                "file_unique_id": f.file_unique_id + "s",
+                "file_size": len(f.content),
+                "width": 90,
+                "height": 67,
+            }
+            return {"photo": [small, {**base, "width": 1280, "height": 960}]}
+        if f.kind == "voice":
+            return {
+                "voice": {
+                    **base,
+                    "duration": int(extra.get("duration", 1)),
+                    "mime_type": f.mime_type or "audio/ogg",
+                }
+            }
+        if f.kind == "sticker":
+            return {
+                "sticker": {
+                    **base,
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "emoji": extra.get("emoji", "👍"),
+                }
+            }
+        if f.kind in ("video", "animation"):
+            return {
+                f.kind: {
+                    **base,
+                    "width": 640,
+                    "height": 480,
+                    "duration": int(extra.get("duration", 1)),
+                    **({"file_name": f.file_name} if f.file_name else {}),
+                    **({"mime_type": f.mime_type} if f.mime_type else {}),
+                }
+            }
+        if f.kind == "audio":
+            return {
+                "audio": {
+                    **base,
+                    "duration": int(extra.get("duration", 1)),
+                    **({"file_name": f.file_name} if f.file_name else {}),
+                    **({"mime_type": f.mime_type} if f.mime_type else {}),
+                }
+            }
+        d = {**base}
+        if f.file_name:
+            d["file_name"] = f.file_name
+        if f.mime_type:
+            d["mime_type"] = f.mime_type
+        return {"document": d}
+
+    async def _send_media(
+        self,
+        user: SandboxUser | int,
+        f: StoredFile,
+        caption: str | None,
+        chat: SandboxChat | int | None,
+        message_thread_id: int | None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        u = self._user(user)
+        content = self._media_content(f, extra)
+        if caption:
+            content["caption"] = caption
+        _, raw = self._user_message(
+            u, self._resolve_inject_chat(chat), message_thread_id, None, content
+        )
+        return raw
+
+    async def send_sticker(
+        self,
+        user: SandboxUser | int,
+        emoji: str = "👍",
+        chat: SandboxChat | int | None = None,
+        *,
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        f = self._store_file("sticker", b"RIFF\x00\x00\x00\x00WEBPVP8 ", None, "image/webp")
+        return await self._send_media(user, f, None, chat, message_thread_id, {"emoji": emoji})
+
+    async def send_photo(
+        self,
+        user: SandboxUser | int,
+        caption: str | None = None,
+        chat: SandboxChat | int | None = None,
+        *,
+        content: bytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00sandbox\xff\xd9",
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        f = self._store_file("photo", content, None, "image/jpeg")
+        return await self._send_media(user, f, caption, chat, message_thread_id)
+
+    async def send_document(
+        self,
+        user: SandboxUser | int,
+        file_name: str = "brief.pdf",
+        mime_type: str = "application/pdf",
+        content: bytes = b"%PDF-1.4\n% sandbox\n%%EOF\n",
+        caption: str | None = None,
+        chat: SandboxChat | int | None = None,
+        *,
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        f = self._store_file("document", content, file_name, mime_type)
+        return await self._send_media(user, f, caption, chat, message_thread_id)
+
+    async def send_voice(
+        self,
+        user: SandboxUser | int,
+        duration: int = 3,
+        content: bytes = b"OggS\x00sandbox-voice",
+        chat: SandboxChat | int | None = None,
+        *,
+        caption: str | None = None,
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        f = self._store_file("voice", content, None, "audio/ogg")
+        return await self._send_media(
+            user, f, caption, chat, message_thread_id, {"duration": duration}
+        )
+
+    async def edit_message(
+        self, user: SandboxUser | int, message: dict[str, Any], text: str
+    ) -> dict[str, Any]:
+        """Inject an ``edited_message`` for a message the user sent earlier."""
+        u = self._user(user)
+        cid = message["chat"]["id"]
+        rec = self._records.get(cid, {}).get(message["message_id"])
+        if rec is None or rec.deleted or rec.from_bot or rec.raw["from"]["id"] != u.id:
+            raise ValueError("that message was not sent by this user")
+        key = "text" if "text" in rec.raw else "caption"
+        rec.raw[key] = text
+        if key == "text":
+            m = re.match(r"/[A-Za-z0-9_]+(@\w+)?", text)
+            rec.raw.pop("entities", None)
+            if m:
+                rec.raw["entities"] = [
+                    {"offset": 0, "length": len(m.group(0)), "type": "bot_command"}
+                ]
+        rec.raw["edit_date"] = _now()
+        if self._bot_sees(self.chats[cid], rec.raw):
+            self._inject("edited_message", rec.raw)
+        return copy.deepcopy(rec.raw)
+
+    async def press_button(
+        self,
+        user: SandboxUser | int,
+        sent_message: SentMessage | int,
+        callback_data: str,
+        *,
+        chat: SandboxChat | int | None = None,
+        forge: bool = False,
+    ) -> dict[str, Any]:
+        """Inject a callback_query for an inline button of a bot message (current state).
+
+        ``forge=True`` sends data that no button carries, as a modified client can: the bot must
+        never trust callback_data, so tests use this to play the attacker.
+        """
+        u = self._user(user)
+        if isinstance(sent_message, SentMessage):
+            cid, mid = sent_message.chat_id, sent_message.message_id
+        else:
+            cid, mid = (self._cid(chat) if chat is not None else u.id), sent_message
+        rec = self._records.get(cid, {}).get(mid)
+        if rec is None or rec.deleted or not rec.from_bot:
+            raise ValueError(f"message {mid} in chat {cid} is not a (live) bot message")
+        rows = (rec.raw.get("reply_markup") or {}).get("inline_keyboard", [])
+        if not forge and not any(
+            b.get("callback_data") == callback_data for row in rows for b in row
+        ):
+            texts = [(b.get("text"), b.get("callback_data")) for row in rows for b in row]
+            raise ValueError(
+                f"message {mid} has no button with callback_data "
+                f"{callback_data!r}; buttons: {texts}"
+            )
+        qid = str(secrets.randbits(62))
+        self._callback_queries[qid] = False
+        query = {
+            "id": qid,
+            "from": u.to_dict(),
+            "message": copy.deepcopy(rec.raw),
+            "chat_instance": str(abs(hash((cid, self.bot_id))) % 10**18),
+            "data": callback_data,
+        }
+        self._inject("callback_query", query)
+        return copy.deepcopy(query)
+
+    def _member_dict(self, user: dict[str, Any], status: str) -> dict[str, Any]:
+        d: dict[str, Any] = {"status": status, "user": user}
+        if status == "creator":
+            d["is_anonymous"] = False
+        elif status == "administrator":
+            d.update(
+                {
+                    k: True
+                    for k in (
+                        "can_manage_chat",
+                        "can_delete_messages",
+                        "can_manage_video_chats",
+                        "can_restrict_members",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_post_stories",
+                        "can_edit_stories",
+                        "can_delete_stories",
+                        "can_pin_messages",
+                        "can_manage_topics",
+                    )
+                }
+            )
+            d.update({"can_be_edited": False, "is_anonymous": False, "can_promote_members": False})
+        elif status == "restricted":
+            d.update(
+                {
+                    k: False
+                    for k in (
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_pin_messages",
+                        "can_send_messages",
+                        "can_send_polls",
+                        "can_send_other_messages",
+                        "can_add_web_page_previews",
+                        "can_manage_topics",
+                        "can_send_audios",
+                        "can_send_documents",
+                        "can_send_photos",
+                        "can_send_videos",
+                        "can_send_video_notes",
+                        "can_send_voice_notes",
+                        "can_edit_tag",
+                    )
+                }
+            )
+            d.update({"is_member": True, "until_date": 0})
+        elif status == "kicked":
+            d["until_date"] = 0
+        return d
+
+    def _set_blocked(self, user: SandboxUser, blocked: bool) -> None:
+        user.blocked = blocked
+        if not blocked:
+            user.started = True
+        old, new = ("member", "kicked") if blocked else ("kicked", "member")
+        self._inject(
+            "my_chat_member",
+            {
+                "chat": self.chats[user.id].to_dict(),
+                "from": user.to_dict(),
+                "date": _now(),
+                "old_chat_member": self._member_dict(self.bot_user, old),
+                "new_chat_member": self._member_dict(self.bot_user, new),
+            },
+        )
+
+    async def block_bot(self, user: SandboxUser | int) -> None:
+        u = self._user(user)
+        if not u.blocked:
+            self._set_blocked(u, True)
+
+    async def unblock_bot(self, user: SandboxUser | int) -> None:
+        u = self._user(user)
+        if u.blocked:
+            self._set_blocked(u, False)
+
+    async def add_bot_to_group(
+        self, user: SandboxUser | int, group: SandboxChat | int, status: str = "member"
+    ) -> dict[str, Any]:
+        """The user adds the bot to the group: my_chat_member (+ new_chat_members message)."""
+        u = self._user(user)
+        chat = self.chats[self._cid(group)]
+        old = chat.bot_status if chat.bot_status != status else "left"
+        chat.bot_status = status
+        chat.members.setdefault(u.id, "member")
+        upd = {
+            "chat": chat.to_dict(),
+            "from": u.to_dict(),
+            "date": _now(),
+            "old_chat_member": self._member_dict(self.bot_user, old),
+            "new_chat_member": self._member_dict(self.bot_user, status),
+        }
+        self._inject("my_chat_member", upd)
+        if old in ("left", "kicked"):
+            raw = {
+                "message_id": chat.take_message_id(),
+                "from": u.to_dict(),
+                "chat": chat.to_dict(),
+                "date": _now(),
+                "new_chat_members": [self.bot_user],
+                "new_chat_member": self.bot_user,
+                "new_chat_participant": self.bot_user,
+            }
+            self._records[chat.id][raw["message_id"]] = _Record(raw, from_bot=False)
+            self._inject("message", raw)
+        return copy.deepcopy(upd)
+
+    async def create_forum_topic(
+        self,
+        user: SandboxUser | int,
+        group: SandboxChat | int,
+        name: str,
+        icon_color: int = TOPIC_COLORS[0],
+    ) -> int:
+        """A user creates a topic in a forum; returns its message_thread_id."""
+        u = self._user(user)
+        chat = self.chats[self._cid(group)]
+        if not chat.is_forum:
+            raise ValueError("the chat is not a forum")
+        raw = self._new_topic(chat, name, icon_color, u.to_dict())
+        self._inject("message", raw)
+        return raw["message_id"]
+
+    # ------------------------------------------------------------------ reading
+    def messages_to(
+        self, chat_id: int | SandboxChat | SandboxUser, *, include_deleted: bool = False
+    ) -> list[SentMessage]:
+        cid = self._cid(chat_id)
+        return [m for m in self.sent if m.chat_id == cid and (include_deleted or not m.deleted)]
+
+    def commands(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, str]]:
+        return copy.deepcopy(self._commands.get((self._scope_key(scope), language_code), []))
+
+    def subscribe(self, callback: Callable[[SandboxEvent], Any]) -> Callable[[], None]:
+        """Call ``callback(event)`` (sync or async) on every bot action; returns unsubscribe."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def file_content(self, file_id: str) -> bytes:
+        return self._files[file_id].content
+
+    @property
+    def pending_updates(self) -> int:
+        return len(self._updates)
+
+    async def wait_for_message(
+        self,
+        chat_id: int | SandboxChat | SandboxUser,
+        *,
+        after: int | SentMessage | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        predicate: Callable[[SentMessage], bool] | None = None,
+    ) -> SentMessage:
+        """Wait for the next new bot message to ``chat_id`` and return it.
+
+        "New" means: with ``after=None``, not yet returned by an earlier ``wait_for_message`` for
+        this chat and sent after the most recent injected update (anything the bot sent
+        before the last injection is old). Successive calls thus return successive replies.
+        ``after=n``: the first message with per-chat index >= n (counting deleted ones);
+        ``after=<SentMessage>``: the first message after that one. ``predicate`` skips
+        messages it rejects. Raises TimeoutError listing what the chat got.
+        """
+        cid = self._cid(chat_id)
+        if isinstance(after, SentMessage):
+            start = self.sent.index(after) + 1
+        elif isinstance(after, int):
+            idxs = [i for i, m in enumerate(self.sent) if m.chat_id == cid]
+            start = idxs[after] if after < len(idxs) else len(self.sent)
+        else:
+            start = max(self._read_cursor.get(cid, 0), self._sent_at_last_injection)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for i in range(start, len(self.sent)):
+                m = self.sent[i]
+                if m.chat_id == cid and (predicate is None or predicate(m)):
+                    self._read_cursor[cid] = i + 1
+                    return m
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                got = [(m.kind, m.text) for m in self.sent if m.chat_id == cid]
+                raise TimeoutError(
+                    f"no new message to chat {cid} within {timeout}s; chat has {got[-5:]}"
+                )
+            ev = self._sent_event
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ev.wait(), remaining)
+
+    async def wait_for_idle(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        quiet: float = 0.05,
+    ) -> None:
+        """Return once the bot is idle: every injected update has been fetched by getUpdates
+        (or delivered to the webhook), no API request other than a waiting getUpdates is in
+        progress, and no API request has started or finished for ``quiet`` seconds.
+        Raises TimeoutError after ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            unfetched = [u for u in self._updates if u["update_id"] > self._max_fetched_update_id]
+            if not unfetched and self._inflight == 0 and loop.time() - self._last_activity >= quiet:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(
+                    f"sandbox not idle after {timeout}s: {len(unfetched)} "
+                    f"unfetched updates, {self._inflight} requests in flight"
+                )
+            await asyncio.sleep(0.01)
+
+    # ------------------------------------------------------------------ events
+    def _emit(
+        self,
+        kind: str,
+        message: SentMessage | None = None,
+        chat_id: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        if kind == "sent":
+            ev, self._sent_event = self._sent_event, asyncio.Event()
+            ev.set()
+        event = SandboxEvent(
+            kind=kind,
+            message=message,
+            chat_id=chat_id if chat_id is not None else (message.chat_id if message else None),
+            params=params or {},
+        )
+        for cb in list(self._subscribers):
+            try:
+                res = cb(event)
+                if inspect.isawaitable(res):
+                    task = asyncio.ensure_future(res)
+                    self._bg_tasks.add(task)
+                    task.add_done_callback(self._bg_tasks.discard)
+            except Exception:
+                log.exception("sandbox subscriber failed")
+
+    # ------------------------------------------------------------------ HTTP
+    def _collect_methods(self) -> dict[str, tuple[str, Callable[..., Any]]]:
+        out = {}
+        for name in dir(self):
+            if name.startswith("api_"):
+                canonical = name[4:]
+                out[canonical.lower()] = (canonical, getattr(self, name))
+        return out
+
+    @staticmethod
+    def _error(err: ApiError) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": err.code, "description": err.description}
+        if err.parameters:
+            body["parameters"] = err.parameters
+        return web.json_response(
+            body, status=err.code, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+        )
+
+    async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        raw: dict[str, Any] = dict(request.query)
+        files: dict[str, tuple[str, bytes, str | None]] = {}
+        if request.method == "POST" and request.can_read_body:
+            ctype = request.content_type
+            if ctype == "application/json":
+                try:
+                    body = await request.json()
+                except ValueError:
+                    raise ApiError.bad("can't parse JSON encoded request body") from None
+                if not isinstance(body, dict):
+                    raise ApiError.bad("can't parse JSON encoded request body")
+                raw.update(body)
+            elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                post = await request.post()
+                for k, v in post.items():
+                    if isinstance(v, web.FileField):
+                        files[k] = (v.filename, v.file.read(), v.content_type)
+                    elif isinstance(v, bytes | bytearray):
+                        raw[k] = bytes(v).decode("utf-8", "replace")
+                    else:
+                        raw[k] = v
+        return raw, files
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return self._error(ApiError(401, "Unauthorized"))
+        entry = self._methods.get(request.match_info["method"].lower())
+        if entry is None:
+            return self._error(ApiError(404, "Not Found"))
+        name, fn = entry
+        loop = asyncio.get_running_loop()
+        is_poll = name == "getUpdates"
+        if not is_poll:
+            self._inflight += 1
+            self._last_activity = loop.time()
+        try:
+            raw, files = await self._read_params(request)
+            params = _Params(raw, files)
+            self.calls.append((name, params.normalized()))
+            if name.lower() in RATE_LIMITED:
+                self._check_rate(loop.time())
+            result = await fn(params)
+        except ApiError as err:
+            return self._error(err)
+        finally:
+            if not is_poll:
+                self._inflight -= 1
+                self._last_activity = loop.time()
+        return web.json_response(
+            {"ok": True, "result": result}, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+        )
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return self._error(ApiError(401, "Unauthorized"))
+        f = self._files_by_path.get(request.match_info["path"])
+        if f is None:
+            return self._error(ApiError(404, "Not Found"))
+        return web.Response(body=f.content, content_type=f.mime_type or "application/octet-stream")
+
+    def _check_rate(self, now: float) -> None:
+        if self.rate_limit is None:
+            return
+        win = self._rate_window
+        while win and now - win[0] >= 1.0:
+            win.popleft()
+        if len(win) >= self.rate_limit:
+            retry = max(1, math.ceil(1.0 - (now - win[0])))
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+        win.append(now)
+
+    # ------------------------------------------------------------------ shared API logic
+    def _chat(self, p: _Params, name: str = "chat_id") -> SandboxChat:
+        v = p.raw.get(name)
+        if v is None or v == "":
+            raise ApiError.bad(f"{name} is empty")
+        if isinstance(v, str) and v.strip().startswith("@"):
+            uname = v.strip()[1:].lower()
+            for c in self.chats.values():
+                if c.type != "private" and (c.username or "").lower() == uname:
+                    return c
+            raise ApiError.bad("chat not found")
+        try:
+            cid = int(v)
+        except (TypeError, ValueError):
+            raise ApiError.bad("chat not found") from None
+        chat = self.chats.get(cid)
+        if chat is None:
+            raise ApiError.bad("chat not found")
+        return chat
+
+    def _check_can_send(self, chat: SandboxChat) -> None:
+        if chat.type == "private":
+            user = self.users[chat.id]
+            if user.blocked:
+                raise ApiError.forbidden("bot was blocked by the user")
+            if not user.started:
+                raise ApiError.forbidden("bot can't initiate conversation with a user")
+            return
+        kind = "supergroup chat" if chat.type == "supergroup" else "group chat"
+        if chat.bot_status == "kicked":
+            raise ApiError.forbidden(f"bot was kicked from the {kind}")
+        if chat.bot_status == "left":
+            raise ApiError.forbidden(f"bot is not a member of the {kind}")
+
+    def _thread(self, chat: SandboxChat, p: _Params) -> int | None:
+        tid = p.int("message_thread_id")
+        if tid is None or tid == 0:
+            return None
+        if chat.is_forum:
+            topic = chat.topics.get(tid)
+            if topic is None or topic.get("deleted"):
+                raise ApiError.bad("message thread not found")
+            if topic.get("closed") and chat.bot_status not in ("administrator", "creator"):
+                raise ApiError.bad("TOPIC_CLOSED")
+            return tid
+        if chat.type == "supergroup":
+            rec = self._records[chat.id].get(tid)
+            if rec is not None and not rec.deleted:
+                return tid
+        raise ApiError.bad("message thread not found")
+
+    def _reply_to(self, chat: SandboxChat, p: _Params) -> dict[str, Any] | None:
+        rp = p.json("reply_parameters")
+        mid = None
+        allow = p.bool("allow_sending_without_reply")
+        if isinstance(rp, dict):
+            mid = rp.get("message_id")
+            allow = bool(rp.get("allow_sending_without_reply", allow))
+            if rp.get("chat_id") not in (None, chat.id):
+                chat = self._chat(_Params({"chat_id": rp["chat_id"]}, {}))
+        elif p.has("reply_to_message_id"):
+            mid = p.int("reply_to_message_id")
+        if mid is None:
+            return None
+        rec = self._records[chat.id].get(int(mid))
+        if rec is None or rec.deleted:
+            if allow:
+                return None
+            raise ApiError.bad("message to be replied not found")
+        replied = copy.deepcopy(rec.raw)
+        replied.pop("reply_to_message", None)
+        return replied
+
+    def _markup(self, p: _Params, *, inline_only: bool = False) -> dict[str, Any] | None:
+        if not p.has("reply_markup"):
+            return None
+        rm = p.json("reply_markup")
+        return validate_reply_markup(rm, inline_only=inline_only)
+
+    @staticmethod
+    def _format(
+        text: str, p: _Params, entities_field: str = "entities"
+    ) -> tuple[str, list[dict[str, Any]]]:
+        try:
+            return parse_text(text, p.str("parse_mode"), p.json(entities_field))
+        except EntityParseError as e:
+            raise ApiError.bad(f"can't parse entities: {e}") from None
+        except ValueError:
+            raise ApiError.bad("unsupported parse_mode") from None
+
+    def _caption(self, p: _Params) -> tuple[str | None, list[dict[str, Any]]]:
+        cap = p.str("caption")
+        if cap is None:
+            return None, []
+        text, ents = self._format(cap, p, "caption_entities")
+        if len(text) > 1024:
+            raise ApiError.bad("message caption is too long")
+        return (text or None), ents
+
+    def _deliver(
+        self,
+        chat: SandboxChat,
+        content: dict[str, Any],
+        *,
+        kind: str,
+        method: str,
+        p: _Params | None,
+        thread_id: int | None = None,
+        reply_to: dict[str, Any] | None = None,
+        reply_markup: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> SentMessage:
+        raw: dict[str, Any] = {
+            "message_id": chat.take_message_id(),
+            "from": self.bot_user,
+            "chat": chat.to_dict(),
+            "date": _now(),
+        }
+        if thread_id is not None:
+            raw["message_thread_id"] = thread_id
+            if chat.is_forum:
+                raw["is_topic_message"] = True
+        if reply_to is not None:
+            raw["reply_to_message"] = reply_to
+        elif thread_id is not None and chat.is_forum:
+            created = self._records[chat.id].get(thread_id)
+            if created is not None:
+                raw["reply_to_message"] = copy.deepcopy(created.raw)
+        raw.update(content)
+        if extra:
+            raw.update(extra)
+        if reply_markup and "inline_keyboard" in reply_markup:
+            raw["reply_markup"] = {"inline_keyboard": reply_markup["inline_keyboard"]}
+        text = raw.get("text", raw.get("caption"))
+        sm = SentMessage(
+            message_id=raw["message_id"],
+            chat_id=chat.id,
+            text=text,
+            reply_markup=copy.deepcopy(reply_markup),
+            parse_mode=p.str("parse_mode") if p else None,
+            kind=kind,
+            message_thread_id=thread_id,
+            raw=raw,
+            method=method,
+            entities=list(raw.get("entities", raw.get("caption_entities", []))),
+        )
+        self._records[chat.id][sm.message_id] = _Record(raw, from_bot=True, sent=sm)
+        self.sent.append(sm)
+        self._emit("sent", sm)
+        return sm
+
+    def _prepare_send(
+        self, p: _Params
+    ) -> tuple[SandboxChat, int | None, dict[str, Any] | None, dict[str, Any] | None]:
+        chat = self._chat(p)
+        self._check_can_send(chat)
+        thread = self._thread(chat, p)
+        markup = self._markup(p)
+        reply_to = self._reply_to(chat, p)
+        if reply_to and thread is None and reply_to.get("message_thread_id") and chat.is_forum:
+            thread = reply_to["message_thread_id"]
+        return chat, thread, markup, reply_to
+
+    # ------------------------------------------------------------------ API methods
+    async def api_getMe(self, p: _Params) -> dict[str, Any]:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": not self.privacy_mode,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def api_logOut(self, p: _Params) -> bool:
+        return True
+
+    async def api_close(self, p: _Params) -> bool:
+        return True
+
+    async def api_getUpdates(self, p: _Params) -> list[dict[str, Any]]:
+        if self._webhook:
+            raise ApiError(409, CONFLICT_WEBHOOK)
+        offset = p.int("offset", 0) or 0
+        limit = min(max(p.int("limit", 100) or 100, 1), 100)
+        timeout = min(max(p.float("timeout", 0.0), 0.0), 50.0)
+        if "allowed_updates" in p.raw:
+            au = p.json("allowed_updates")
+            if isinstance(au, list):
+                self._allowed_updates_list = [str(x) for x in au] or None
+                self._allowed_updates = (
+                    frozenset(self._allowed_updates_list)
+                    if self._allowed_updates_list
+                    else DEFAULT_UPDATE_TYPES
+                )
+        self._poll_generation += 1
+        gen = self._poll_generation
+        self._notify_updates()  # wakes an older long poll, which then sees the conflict
+        if offset > 0:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        elif offset < 0:
+            self._updates = self._updates[offset:]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if gen != self._poll_generation:
+                raise ApiError(409, CONFLICT_POLL)
+            if self._updates or self._closing:
+                batch = copy.deepcopy(self._updates[:limit])
+                if batch:
+                    self._max_fetched_update_id = max(
+                        self._max_fetched_update_id, batch[-1]["update_id"]
+                    )
+                    self._last_activity = loop.time()
+                return batch
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return []
+            ev = self._update_event
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ev.wait(), remaining)
+
+    async def api_setWebhook(self, p: _Params) -> bool:
+        url = p.str("url", "") or ""
+        if not url:
+            self._webhook = None
+            return True
+        if not re.match(r"https?://", url):
+            raise ApiError.bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.str("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError.bad("bad webhook: secret token contains unallowed characters")
+        if p.bool("drop_pending_updates"):
+            self._updates.clear()
+        if "allowed_updates" in p.raw:
+            au = p.json("allowed_updates") or []
+            self._allowed_updates_list = [str(x) for x in au] or None
+            self._allowed_updates = (
+                frozenset(self._allowed_updates_list)
+                if self._allowed_updates_list
+                else DEFAULT_UPDATE_TYPES
+            )
+        self._webhook = {
+            "url": url,
+            "secret_token": secret,
+            "max_connections": p.int("max_connections", 40),
+        }
+        self._poll_generation += 1
+        self._notify_updates()
+        if self._updates and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(self._webhook_loop())
+        return True
+
+    async def api_deleteWebhook(self, p: _Params) -> bool:
+        self._webhook = None
+        if p.bool("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def api_getWebhookInfo(self, p: _Params) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "url": self._webhook["url"] if self._webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self._webhook:
+            info["max_connections"] = self._webhook["max_connections"]
+            info["ip_address"] = "127.0.0.1"
+            if self._allowed_updates_list:
+                info["allowed_updates"] = list(self._allowed_updates_list)
+            if self._webhook_error:
+                info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    async def _webhook_loop(self) -> None:
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+            while self._webhook and self._updates and not self._closing:
+                upd = self._updates[0]
+                headers = {}
+                if self._webhook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self._webhook["secret_token"]
+                try:
+                    async with session.post(
+                        self._webhook["url"], json=upd, headers=headers
+                    ) as resp:
+                        ok = 200 <= resp.status < 300
+                        status = resp.status
+                except Exception as e:
+                    ok, status = False, 0
+                    self._webhook_error = (_now(), f"Connection failed: {e}")
+                self._max_fetched_update_id = max(self._max_fetched_update_id, upd["update_id"])
+                self._last_activity = asyncio.get_running_loop().time()
+                if ok:
+                    if self._updates and self._updates[0] is upd:
+                        self._updates.pop(0)
+                else:
+                    if status:
+                        self._webhook_error = (_now(), f"Wrong response from the webhook: {status}")
+                    await asyncio.sleep(0.2)
+
+    async def api_sendMessage(self, p: _Params) -> dict[str, Any]:
+        chat = self._chat(p)
+        raw_text = p.str("text")
+        if raw_text is None or not raw_text.strip():
+            self._check_can_send(chat)
+            raise ApiError.bad("message text is empty")
+        chat, thread, markup, reply_to = self._prepare_send(p)
+        text, ents = self._format(raw_text, p)
+        if not text:
+            raise ApiError.bad("message text is empty")
+        if len(text) > 4096:
+            raise ApiError.bad("message is too long")
+        content: dict[str, Any] = {"text": text}
+        if ents:
+            content["entities"] = ents
+        lpo = p.json("link_preview_options")
+        if isinstance(lpo, dict) and lpo:
+            content["link_preview_options"] = lpo
+        sm = self._deliver(
+            chat,
+            content,
+            kind="text",
+            method="sendMessage",
+            p=p,
+            thread_id=thread,
+            reply_to=reply_to,
+            reply_markup=markup,
+        )
+        return copy.deepcopy(sm.raw)
+
+    def _edit_target(self, p: _Params) -> _Record:
+        if p.has("inline_message_id"):
+            raise ApiError.bad("MESSAGE_ID_INVALID")
+        chat = self._chat(p)
+        mid = p.int("message_id")
+        if mid is None:
+            raise ApiError.bad("message identifier is not specified")
+        rec = self._records[chat.id].get(mid)
+        if rec is None or rec.deleted:
+            raise ApiError.bad("message to edit not found")
+        if not rec.from_bot:
+            raise ApiError.bad("message can't be edited")
+        return rec
+
+    def _apply_edit(
+        self, rec: _Record, changes: dict[str, Any], markup: dict[str, Any] | None, p: _Params
+    ) -> dict[str, Any]:
+        raw = rec.raw
+        new_inline = (
+            {"inline_keyboard": markup["inline_keyboard"]}
+            if markup and "inline_keyboard" in markup and markup["inline_keyboard"]
+            else None
+        )
+        same = all(raw.get(k) == v or (not raw.get(k) and not v) for k, v in changes.items())
+        if same and raw.get("reply_markup") == new_inline:
+            raise ApiError.bad(NOT_MODIFIED)
+        for k, v in changes.items():
+            if v:
+                raw[k] = v
+            else:
+                raw.pop(k, None)
+        if new_inline:
+            raw["reply_markup"] = new_inline
+        else:
+            raw.pop("reply_markup", None)
+        raw["edit_date"] = _now()
+        sm = rec.sent
+        if sm is not None:
+            sm.text = raw.get("text", raw.get("caption"))
+            sm.entities = list(raw.get("entities", raw.get("caption_entities", [])))
+            sm.reply_markup = copy.deepcopy(new_inline)
+            if "text" in changes or "caption" in changes:
+                sm.parse_mode = p.str("parse_mode")
+            sm.edits += 1
+            self._emit("edited", sm)
+        return copy.deepcopy(raw)
+
+    async def api_editMessageText(self, p: _Params) -> dict[str, Any]:
+        rec = self._edit_target(p)
+        raw_text = p.str("text")
+        if raw_text is None or not raw_text.strip():
+            raise ApiError.bad("message text is empty")
+        if "text" not in rec.raw:
+            raise ApiError.bad("there is no text in the message to edit")
+        markup = self._markup(p, inline_only=True)
+        text, ents = self._format(raw_text, p)
+        if not text:
+            raise ApiError.bad("message text is empty")
+        if len(text) > 4096:
+            raise ApiError.bad("message is too long")
+        return self._apply_edit(rec, {"text": text, "entities": ents}, markup, p)
+
+    async def api_editMessageCaption(self, p: _Params) -> dict[str, Any]:
+        rec = self._edit_target(p)
+        if "text" in rec.raw:
+            raise ApiError.bad("there is no caption in the message to edit")
+        markup = self._markup(p, inline_only=True)
+        cap, ents = self._caption(p)
+        return self._apply_edit(rec, {"caption": cap, "caption_entities": ents}, markup, p)
+
+    async def api_editMessageReplyMarkup(self, p: _Params) -> dict[str, Any]:
+        rec = self._edit_target(p)
+        markup = self._markup(p, inline_only=True)
+        return self._apply_edit(rec, {}, markup, p)
+
+    async def api_deleteMessage(self, p: _Params) -> bool:
+        chat = self._chat(p)
+        mid = p.int("message_id")
+        rec = self._records[chat.id].get(mid) if mid is not None else None
+        if rec is None or rec.deleted:
+            raise ApiError.bad("message to delete not found")
+        if (
+            chat.type != "private"
+            and not rec.from_bot
+            and chat.bot_status not in ("administrator", "creator")
+        ):
+            raise ApiError.bad("message can't be deleted")
+        self._delete_record(chat, rec)
+        return True
+
+    def _delete_record(self, chat: SandboxChat, rec: _Record) -> None:
+        rec.deleted = True
+        if rec.sent is not None:
+            rec.sent.deleted = True
+            self._emit("deleted", rec.sent)
+        else:
+            self._emit("deleted", None, chat.id, {"message_id": rec.raw["message_id"]})
+
+    async def api_deleteMessages(self, p: _Params) -> bool:
+        chat = self._chat(p)
+        ids = p.json("message_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise ApiError.bad("message_ids must be a non-empty list of at most 100 ids")
+        for mid in ids:
+            rec = self._records[chat.id].get(int(mid))
+            if rec is not None and not rec.deleted:
+                self._delete_record(chat, rec)
+        return True
+
+    async def api_answerCallbackQuery(self, p: _Params) -> bool:
+        qid = p.str("callback_query_id")
+        if not qid or self._callback_queries.get(qid, True):
+            raise ApiError.bad(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        text = p.str("text")
+        if text is not None and len(text) > 200:
+            raise ApiError.bad("MESSAGE_TOO_LONG")
+        self._callback_queries[qid] = True
+        answer = {
+            "callback_query_id": qid,
+            "text": text,
+            "show_alert": p.bool("show_alert"),
+            "url": p.str("url"),
+            "cache_time": p.int("cache_time", 0),
+        }
+        self.callback_answers.append(answer)
+        self._emit("callback_answer", params=answer)
+        return True
+
+    # ---- commands
+    @staticmethod
+    def _scope_key(scope: dict[str, Any] | None) -> str:
+        if not scope or scope.get("type") == "default":
+            return json.dumps({"type": "default"})
+        return json.dumps(scope, sort_keys=True)
+
+    def _scope_and_lang(self, p: _Params) -> tuple[str, str]:
+        scope = p.json("scope")
+        if scope is not None:
+            if not isinstance(scope, dict) or scope.get("type") not in COMMAND_SCOPES:
+                raise ApiError.bad("can't parse BotCommandScope: unsupported scope type")
+            if scope["type"] in ("chat", "chat_administrators", "chat_member"):
+                chat = self._chat(_Params({"chat_id": scope.get("chat_id")}, {}))
+                scope = {**scope, "chat_id": chat.id}
+                if scope["type"] == "chat_member":
+                    uid = scope.get("user_id")
+                    try:
+                        uid = int(uid)  # type: ignore[arg-type]
+                    except (TypeError, ValueError):
+                        raise ApiError.bad("user not found") from None
+                    if uid not in self.users:
+                        raise ApiError.bad("user not found")
+                    scope["user_id"] = uid
+        lang = p.str("language_code", "") or ""
+        if lang and not re.fullmatch(r"[a-z]{2}", lang):
+            raise ApiError.bad("invalid language code specified")
+        return self._scope_key(scope), lang
+
+    async def api_setMyCommands(self, p: _Params) -> bool:
+        cmds = p.json("commands")
+        if not isinstance(cmds, list):
+            raise ApiError.bad("can't parse commands JSON object")
+        if len(cmds) > 100:
+            raise ApiError.bad("too many commands")
+        clean = []
+        for c in cmds:
+            if not isinstance(c, dict):
+                raise ApiError.bad("can't parse BotCommand: BotCommand should be an Object")
+            for f in ("command", "description"):
+                if not isinstance(c.get(f), str):
+                    raise ApiError.bad(f"can't parse BotCommand: Can't find field \"{f}\"")
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", c["command"]):
+                raise ApiError.bad("BOT_COMMAND_INVALID")
+            desc = c["description"].strip()
+            if not desc:
+                raise ApiError.bad("command description must be non-empty")
+            if len(desc) > 256:
+                raise ApiError.bad("command description is too long")
+            clean.append({"command": c["command"], "description": desc})
+        key = self._scope_and_lang(p)
+        if clean:
+            self._commands[key] = clean
+        else:
+            self._commands.pop(key, None)
+        return True
+
+    async def api_getMyCommands(self, p: _Params) -> list[dict[str, str]]:
+        return copy.deepcopy(self._commands.get(self._scope_and_lang(p), []))
+
+    async def api_deleteMyCommands(self, p: _Params) -> bool:
+        self._commands.pop(self._scope_and_lang(p), None)
+        return True
+
+    async def api_setMyName(self, p: _Params) -> bool:
+        name = p.str("name", "") or ""
+        if len(name) > 64:
+            raise ApiError.bad("bot name is too long")
+        return True
+
+    async def api_setMyDescription(self, p: _Params) -> bool:
+        if len(p.str("description", "") or "") > 512:
+            raise ApiError.bad("bot description is too long")
+        return True
+
+    async def api_setMyShortDescription(self, p: _Params) -> bool:
+        if len(p.str("short_description", "") or "") > 120:
+            raise ApiError.bad("bot short description is too long")
+        return True
+
+    async def api_setChatMenuButton(self, p: _Params) -> bool:
+        if p.has("chat_id"):
+            self._chat(p)
+        return True
+
+    async def api_getChatMenuButton(self, p: _Params) -> dict[str, Any]:
+        return {"type": "commands"}
+
+    # ---- chats
+    async def api_sendChatAction(self, p: _Params) -> bool:
+        chat = self._chat(p)
+        self._check_can_send(chat)
+        action = p.str("action")
+        if action not in CHAT_ACTIONS:
+            raise ApiError.bad("wrong parameter action in request")
+        self._thread(chat, p)
+        entry = {
+            "chat_id": chat.id,
+            "action": action,
+            "message_thread_id": p.int("message_thread_id"),
+        }
+        self.chat_actions.append(entry)
+        self._emit("chat_action", chat_id=chat.id, params=entry)
+        return True
+
+    async def api_getChat(self, p: _Params) -> dict[str, Any]:
+        chat = self._chat(p)
+        d = chat.to_dict()
+        d.update(
+            {
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
+        if chat.type == "private":
+            u = self.users[chat.id]
+            if u.username:
+                d["username"] = u.username
+        else:
+            d["permissions"] = {
+                "can_send_messages": True,
+                "can_send_audios": True,
+                "can_send_documents": True,
+                "can_send_photos": True,
+                "can_send_videos": True,
+                "can_send_video_notes": True,
+                "can_send_voice_notes": True,
+                "can_send_polls": True,
+                "can_send_other_messages": True,
+                "can_add_web_page_previews": True,
+                "can_change_info": False,
+                "can_invite_users": True,
+                "can_pin_messages": False,
+                "can_manage_topics": False,
+            }
+        return d
+
+    async def api_getChatMember(self, p: _Params) -> dict[str, Any]:
+        chat = self._chat(p)
+        uid = p.int("user_id")
+        if uid is None:
+            raise ApiError.bad("user_id is empty")
+        if uid == self.bot_id:
+            status = chat.bot_status if chat.type != "private" else "member"
+            return self._member_dict(self.bot_user, status)
+        user = self.users.get(uid)
+        if user is None:
+            raise ApiError.bad("user not found")
+        if chat.type == "private":
+            if chat.id != uid:
+                raise ApiError.bad("user not found")
+            return self._member_dict(user.to_dict(), "member")
+        return self._member_dict(user.to_dict(), chat.members.get(uid, "left"))
+
+    async def api_getChatAdministrators(self, p: _Params) -> list[dict[str, Any]]:
+        chat = self._chat(p)
+        if chat.type == "private":
+            raise ApiError.bad("there are no administrators in the private chat")
+        out = [
+            self._member_dict(self.users[u].to_dict(), st)
+            for u, st in chat.members.items()
+            if st in ("creator", "administrator")
+        ]
+        if chat.bot_status in ("creator", "administrator"):
+            out.append(self._member_dict(self.bot_user, chat.bot_status))
+        return out
+
+    async def api_getChatMemberCount(self, p: _Params) -> int:
+        chat = self._chat(p)
+        if chat.type == "private":
+            return 2
+        n = sum(
+            1
+            for st in chat.members.values()
+            if st in ("creator", "administrator", "member", "restricted")
+        )
+        return n + (1 if chat.bot_status not in ("left", "kicked") else 0)
+
+    async def api_leaveChat(self, p: _Params) -> bool:
+        chat = self._chat(p)
+        if chat.type == "private":
+            raise ApiError.bad("chat member status can't be changed in private chats")
+        chat.bot_status = "left"
+        return True
+
+    async def api_setMessageReaction(self, p: _Params) -> bool:
+        chat = self._chat(p)
+        mid = p.int("message_id")
+        rec = self._records[chat.id].get(mid) if mid is not None else None
+        if rec is None or rec.deleted:
+            raise ApiError.bad("message to react not found")
+        reaction = p.json("reaction", []) or []
+        if not isinstance(reaction, list):
+            raise ApiError.bad("can't parse reaction JSON object")
+        if len(reaction) > 1:
+            raise ApiError.bad("REACTIONS_TOO_MANY")
+        for r in reaction:
+            if not isinstance(r, dict) or r.get("type") not in ("emoji", "custom_emoji"):
+                raise ApiError.bad("REACTION_INVALID")
+            emoji = str(r.get("emoji")).replace("\ufe0f", "")
+            if r["type"] == "emoji" and emoji not in REACTION_EMOJI:
+                raise ApiError.bad("REACTION_INVALID")
+        rec.reactions = reaction
+        self._emit("reaction", rec.sent, chat.id, {"message_id": mid, "reaction": reaction})
+        return True
+
+    async def api_pinChatMessage(self, p: _Params) -> bool:
+        chat = self._chat(p)
+        mid = p.int("message_id")
+        rec = self._records[chat.id].get(mid) if mid is not None else None
+        if rec is None or rec.deleted:
+            raise ApiError.bad("message to pin not found")
+        if chat.type != "private" and chat.bot_status not in ("administrator", "creator"):
+            raise ApiError.bad("not enough rights to manage pinned messages in the chat")
+        return True
+
+    async def api_unpinChatMessage(self, p: _Params) -> bool:
+        self._chat(p)
+        return True
+
+    # ---- media
+    def _input_file(self, p: _Params, field: str, kind: str) -> StoredFile:
+        if field in p.files:
+            name, content, ctype = p.files[field]
+            return self._store_file(
+                kind,
+                content,
+                name if kind in ("document", "audio", "video", "animation") else None,
+                ctype,
+            )
+        v = p.str(field)
+        if not v:
+            raise ApiError.bad(f"there is no {field} in the request")
+        return self._file_ref(v, p, kind)
+
+    def _file_ref(self, v: str, p: _Params, kind: str) -> StoredFile:
+        if v.startswith("attach://"):
+            part = v[len("attach://") :]
+            if part not in p.files:
+                raise ApiError.bad(f"file {part} not found in the request")
+            name, content, ctype = p.files[part]
+            return self._store_file(kind, content, name if kind != "photo" else None, ctype)
+        if re.match(r"https?://", v):
+            name = v.rstrip("/").rsplit("/", 1)[-1] or None
+            return self._store_file(kind, b"", name if kind != "photo" else None, None)
+        f = self._files.get(v)
+        if f is None:
+            raise ApiError.bad("wrong file identifier/HTTP URL specified")
+        compatible = {kind} | (
+            {"document", "photo", "video", "audio", "voice", "animation"}
+            if kind == "document"
+            else set()
+        )
+        if f.kind not in compatible:
+            raise ApiError.bad(
+                f"type of file mismatch: can't use file of type "
+                f"{f.kind.capitalize()} as {kind.capitalize()}"
+            )
+        return f
+
+    async def _api_send_media(
+        self, p: _Params, field: str, kind: str, method: str
+    ) -> dict[str, Any]:
+        chat, thread, markup, reply_to = self._prepare_send(p)
+        f = self._input_file(p, field, kind)
+        cap, ents = self._caption(p)
+        content = self._media_content(
+            f, {"duration": p.int("duration", 1) or 1, "emoji": p.str("emoji") or "👍"}
+        )
+        if cap and kind != "sticker":
+            content["caption"] = cap
+            if ents:
+                content["caption_entities"] = ents
+        sm = self._deliver(
+            chat,
+            content,
+            kind=kind,
+            method=method,
+            p=p,
+            thread_id=thread,
+            reply_to=reply_to,
+            reply_markup=markup,
+        )
+        return copy.deepcopy(sm.raw)
+
+    async def api_sendPhoto(self, p: _Params) -> dict[str, Any]:
+        return await self._api_send_media(p, "photo", "photo", "sendPhoto")
+
+    async def api_sendDocument(self, p: _Params) -> dict[str, Any]:
+        return await self._api_send_media(p, "document", "document", "sendDocument")
+
+    async def api_sendVoice(self, p: _Params) -> dict[str, Any]:
+        return await self._api_send_media(p, "voice", "voice", "sendVoice")
+
+    async def api_sendSticker(self, p: _Params) -> dict[str, Any]:
+        return await self._api_send_media(p, "sticker", "sticker", "sendSticker")
+
+    async def api_sendVideo(self, p: _Params) -> dict[str, Any]:
+        return await self._api_send_media(p, "video", "video", "sendVideo")
+
+    async def api_sendAudio(self, p: _Params) -> dict[str, Any]:
+        return await self._api_send_media(p, "audio", "audio", "sendAudio")
+
+    async def api_sendAnimation(self, p: _Params) -> dict[str, Any]:
+        return await self._api_send_media(p, "animation", "animation", "sendAnimation")
+
+    async def api_sendLocation(self, p: _Params) -> dict[str, Any]:
+        chat, thread, markup, reply_to = self._prepare_send(p)
+        lat, lon = p.float("latitude", 999), p.float("longitude", 999)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ApiError.bad("wrong latitude or longitude specified")
+        sm = self._deliver(
+            chat,
+            {"location": {"latitude": lat, "longitude": lon}},
+            kind="location",
+            method="sendLocation",
+            p=p,
+            thread_id=thread,
+            reply_to=reply_to,
+            reply_markup=markup,
+        )
+        return copy.deepcopy(sm.raw)
+
+    async def api_sendMediaGroup(self, p: _Params) -> list[dict[str, Any]]:
+        chat = self._chat(p)
+        self._check_can_send(chat)
+        thread = self._thread(chat, p)
+        reply_to = self._reply_to(chat, p)
+        media = p.json("media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise ApiError.bad("wrong number of media in the album: must be 2-10 items")
+        kinds = [m.get("type") if isinstance(m, dict) else None for m in media]
+        if any(k not in ("photo", "video", "document", "audio") for k in kinds):
+            raise ApiError.bad("can't parse InputMedia: unsupported media type")
+        if ("document" in kinds or "audio" in kinds) and len(set(kinds)) > 1:
+            raise ApiError.bad("MEDIA_GROUP_INVALID")
+        group_id = str(secrets.randbits(60))
+        prepared = []
+        for m in media:
+            ref = m.get("media")
+            if not isinstance(ref, str) or not ref:
+                raise ApiError.bad("there is no media in the request")
+            f = self._file_ref(ref, p, m["type"])
+            sub = _Params(
+                {
+                    "caption": m.get("caption"),
+                    "parse_mode": m.get("parse_mode"),
+                    "caption_entities": m.get("caption_entities"),
+                },
+                {},
+            )
+            cap, ents = self._caption(sub)
+            prepared.append((m["type"], f, cap, ents, m.get("parse_mode")))
+        out = []
+        for kind, f, cap, ents, _pm in prepared:
+            content = self._media_content(f)
+            if cap:
+                content["caption"] = cap
+                if ents:
+                    content["caption_entities"] = ents
+            sm = self._deliver(
+                chat,
+                content,
+                kind=kind,
+                method="sendMediaGroup",
+                p=None,
+                thread_id=thread,
+                reply_to=reply_to,
+                extra={"media_group_id": group_id},
+            )
+            out.append(copy.deepcopy(sm.raw))
+        return out
+
+    async def api_getFile(self, p: _Params) -> dict[str, Any]:
+        fid = p.str("file_id")
+        if not fid:
+            raise ApiError.bad("file_id is empty")
+        f = self._files.get(fid)
+        if f is None:
+            raise ApiError.bad("invalid file_id")
+        if len(f.content) > 20 * 1024 * 1024:
+            raise ApiError.bad("file is too big")
+        return f.to_file_dict()
+
+    def _source(self, p: _Params, missing: str) -> tuple[SandboxChat, _Record]:
+        src_chat = self._chat(p, "from_chat_id")
+        mid = p.int("message_id")
+        rec = self._records[src_chat.id].get(mid) if mid is not None else None
+        if rec is None or rec.deleted:
+            raise ApiError.bad(missing)
+        return src_chat, rec
+
+    _COPYABLE = (
+        "text",
+        "entities",
+        "photo",
+        "document",
+        "voice",
+        "sticker",
+        "video",
+        "audio",
+        "animation",
+        "location",
+        "caption",
+        "caption_entities",
+    )
+
+    async def api_copyMessage(self, p: _Params) -> dict[str, Any]:
+        _src_chat, rec = self._source(p, "message to copy not found")
+        chat, thread, markup, reply_to = self._prepare_send(p)
+        content = {k: copy.deepcopy(v) for k, v in rec.raw.items() if k in self._COPYABLE}
+        if not content:
+            raise ApiError.bad("message can't be copied")
+        if "caption" in p.raw and "text" not in content:
+            cap, ents = self._caption(p)
+            content.pop("caption", None)
+            content.pop("caption_entities", None)
+            if cap:
+                content["caption"] = cap
+                if ents:
+                    content["caption_entities"] = ents
+        kind = next(
+            (
+                k
+                for k in (
+                    "text",
+                    "photo",
+                    "document",
+                    "voice",
+                    "sticker",
+                    "video",
+                    "audio",
+                    "animation",
+                    "location",
+                )
+                if k in content
+            ),
+            "text",
+        )
+        sm = self._deliver(
+            chat,
+            content,
+            kind=kind,
+            method="copyMessage",
+            p=p,
+            thread_id=thread,
+            reply_to=reply_to,
+            reply_markup=markup,
+        )
+        return {"message_id": sm.message_id}
+
+    async def api_forwardMessage(self, p: _Params) -> dict[str, Any]:
+        src_chat, rec = self._source(p, "message to forward not found")
+        chat = self._chat(p)
+        self._check_can_send(chat)
+        thread = self._thread(chat, p)
+        content = {k: copy.deepcopy(v) for k, v in rec.raw.items() if k in self._COPYABLE}
+        if not content:
+            raise ApiError.bad("message can't be forwarded")
+        sender = rec.raw.get("from") or self.bot_user
+        origin: dict[str, Any] = {"type": "user", "sender_user": sender, "date": rec.raw["date"]}
+        kind = next(
+            (
+                k
+                for k in (
+                    "text",
+                    "photo",
+                    "document",
+                    "voice",
+                    "sticker",
+                    "video",
+                    "audio",
+                    "animation",
+                    "location",
+                )
+                if k in content
+            ),
+            "text",
+        )
+        sm = self._deliver(
+            chat,
+            content,
+            kind=kind,
+            method="forwardMessage",
+            p=p,
+            thread_id=thread,
+            extra={
+                "forward_origin": origin,
+                "forward_from": sender,
+                "forward_date": rec.raw["date"],
+            },
+        )
+        del src_chat
+        return copy.deepcopy(sm.raw)
+
+    # ---- forum topics
+    def _forum(self, p: _Params) -> SandboxChat:
+        chat = self._chat(p)
+        if not chat.is_forum:
+            raise ApiError.bad("the chat is not a forum")
+        if chat.bot_status not in ("administrator", "creator"):
+            raise ApiError.bad("not enough rights to manage topics")
+        return chat
+
+    def _topic(self, chat: SandboxChat, p: _Params) -> dict[str, Any]:
+        tid = p.int("message_thread_id")
+        topic = chat.topics.get(tid) if tid is not None else None
+        if topic is None or topic.get("deleted"):
+            raise ApiError.bad("message thread not found")
+        return topic
+
+    def _new_topic(
+        self, chat: SandboxChat, name: str, icon_color: int, creator: dict[str, Any]
+    ) -> dict[str, Any]:
+        mid = chat.take_message_id()
+        raw = {
+            "message_id": mid,
+            "from": creator,
+            "chat": chat.to_dict(),
+            "date": _now(),
+            "message_thread_id": mid,
+            "is_topic_message": True,
+            "forum_topic_created": {"name": name, "icon_color": icon_color},
+        }
+        self._records[chat.id][mid] = _Record(raw, from_bot=creator["id"] == self.bot_id)
+        chat.topics[mid] = {
+            "message_thread_id": mid,
+            "name": name,
+            "icon_color": icon_color,
+            "closed": False,
+            "deleted": False,
+        }
+        return raw
+
+    async def api_createForumTopic(self, p: _Params) -> dict[str, Any]:
+        chat = self._forum(p)
+        name = (p.str("name") or "").strip()
+        if not name:
+            raise ApiError.bad("TOPIC_TITLE_EMPTY")
+        if len(name) > 128:
+            raise ApiError.bad("TOPIC_TITLE_INVALID")
+        color = p.int("icon_color", TOPIC_COLORS[0])
+        if color not in TOPIC_COLORS:
+            raise ApiError.bad("TOPIC_COLOR_INVALID")
+        raw = self._new_topic(chat, name, color, self.bot_user)
+        out = {"message_thread_id": raw["message_id"], "name": name, "icon_color": color}
+        if p.has("icon_custom_emoji_id"):
+            out["icon_custom_emoji_id"] = p.str("icon_custom_emoji_id")
+        return out
+
+    async def api_editForumTopic(self, p: _Params) -> bool:
+        chat = self._forum(p)
+        topic = self._topic(chat, p)
+        name = p.str("name")
+        if name is not None:
+            name = name.strip()
+            if not name or len(name) > 128:
+                raise ApiError.bad("TOPIC_TITLE_INVALID" if name else "TOPIC_TITLE_EMPTY")
+        if (name is None or name == topic["name"]) and not p.has("icon_custom_emoji_id"):
+            raise ApiError.bad("TOPIC_NOT_MODIFIED")
+        if name:
+            topic["name"] = name
+        return True
+
+    async def _set_topic_closed(self, p: _Params, closed: bool) -> bool:
+        chat = self._forum(p)
+        topic = self._topic(chat, p)
+        if topic["closed"] == closed:
+            raise ApiError.bad("TOPIC_NOT_MODIFIED")
+        topic["closed"] = closed
+        return True
+
+    async def api_closeForumTopic(self, p: _Params) -> bool:
+        return await self._set_topic_closed(p, True)
+
+    async def api_reopenForumTopic(self, p: _Params) -> bool:
+        return await self._set_topic_closed(p, False)
+
+    async def api_deleteForumTopic(self, p: _Params) -> bool:
+        chat = self._forum(p)
+        topic = self._topic(chat, p)
+        topic["deleted"] = True
+        tid = topic["message_thread_id"]
+        for rec in self._records[chat.id].values():
+            if rec.raw.get("message_thread_id") == tid and not rec.deleted:
+                self._delete_record(chat, rec)
+        return True
+
+    async def api_getForumTopicIconStickers(self, p: _Params) -> list[dict[str, Any]]:
+        return []
+
+    def topics(self, chat_id: int | SandboxChat) -> dict[int, dict[str, Any]]:
+        """Forum topics of a chat: message_thread_id -> {name, icon_color, closed, deleted}."""
+        return copy.deepcopy(self.chats[self._cid(chat_id)].topics)

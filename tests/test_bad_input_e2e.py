@@ -1,0 +1,139 @@
+"""Bad or unexpected input: a clear answer in the user's language (or polite silence in groups),
+never a crash, nothing stored that should not be."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from handlers.keyboards import MAIN_MENU
+
+pytestmark = pytest.mark.usefixtures("bot")
+
+
+async def consented(bot, chat_as, language):
+    t = bot.i18n.translator(language)
+    chat = chat_as(language)
+    notice = await chat.send("/start")
+    await chat.press(notice, t._("✅ I agree"))
+    return chat, t
+
+
+async def test_sticker_photo_and_voice_get_a_pointer_to_the_menu(bot, sandbox, chat_as):
+    chat, t = await consented(bot, chat_as, "ru")
+    for send in (sandbox.send_sticker, sandbox.send_photo, sandbox.send_voice):
+        before = chat.seen()
+        await send(chat.user)
+        answer = await sandbox.wait_for_message(chat.id, after=before)
+        assert t._("I cannot use this here. Please choose in the menu what you need:") in (
+            answer.text
+        )
+        assert answer.button_texts == [t._(label) for _, label in MAIN_MENU]
+
+
+async def test_free_text_and_a_4096_character_text(bot, chat_as):
+    chat, t = await consented(bot, chat_as, "de")
+    for text in ("Hallo?", "x" * 4096):
+        answer = await chat.send(text)
+        assert t._("Thank you for your message. Please choose in the menu what you need:") in (
+            answer.text
+        )
+
+
+async def test_unknown_command(bot, chat_as):
+    chat, t = await consented(bot, chat_as, "uk")
+    answer = await chat.send("/frobnicate")
+    assert t._("I do not know this command. Please use the menu:") in answer.text
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "offered"),
+    [
+        ("de", "مرحبا، عندي رسالة من الـ Jobcenter", ["العربية"]),
+        ("en", "Добрый день, мне пришла Mahnung", ["Русский", "Українська"]),
+        ("de", "Добрий день, у мене є питання щодо їжі", ["Українська", "Русский"]),
+    ],
+)
+async def test_text_in_another_script_offers_that_language(bot, chat_as, language, text, offered):
+    chat, _t = await consented(bot, chat_as, language)
+    answer = await chat.send(text)
+    assert answer.button_texts[: len(offered)] == offered
+    first = {"العربية": "ar", "Русский": "ru", "Українська": "uk"}[offered[0]]
+    assert (
+        bot.i18n.translator(first)._("Would you like to use the bot in %(language)s?")
+        % {"language": offered[0]}
+        in answer.text
+    )
+    switched = await chat.press(answer, offered[0])
+    assert bot.i18n.translator(first)._("How can we help you? Please choose:") in switched.text
+
+
+async def test_mixed_script_in_the_residents_own_language_is_not_questioned(bot, chat_as):
+    chat, t = await consented(bot, chat_as, "ar")
+    answer = await chat.send("عندي Mahnung من Jobcenter")
+    assert t._("Thank you for your message. Please choose in the menu what you need:") in (
+        answer.text
+    )
+
+
+async def test_forged_or_stale_button_data_does_nothing(bot, sandbox, chat_as):
+    chat, t = await consented(bot, chat_as, "de")
+    menu = sandbox.messages_to(chat.id)[-1]
+    before = chat.seen()
+    await sandbox.press_button(chat.user, menu, "staff:take:1", forge=True)
+    answer = await sandbox.wait_for_message(chat.id, after=before)
+    assert sandbox.callback_answers[-1].get("text") == t._("This button is no longer active.")
+    assert answer.button_texts == [t._(label) for _, label in MAIN_MENU]
+
+
+async def test_edited_message_gets_an_explanation(bot, sandbox, chat_as):
+    chat, t = await consented(bot, chat_as, "ar")
+    sent = await sandbox.send_message(chat.user, "سؤال")
+    await sandbox.wait_for_idle()
+    before = chat.seen()
+    await sandbox.edit_message(chat.user, sent, "سؤال آخر")
+    answer = await sandbox.wait_for_message(chat.id, after=before)
+    assert (
+        t._("Changes to a message you already sent do not reach us. Please send a new message.")
+        in answer.text
+    )
+
+
+async def test_group_chats_get_polite_silence_and_nothing_is_stored(bot, sandbox, chat_as):
+    member = chat_as("de")
+    group = sandbox.add_group(
+        title="Hausgemeinschaft", kind="supergroup", members={member.id: "member"}
+    )
+    await sandbox.add_bot_to_group(member.user, group)
+    for text in ("/start", "Hallo Bot", "/delete"):
+        await sandbox.send_message(member.user, text, chat=group)
+    await sandbox.wait_for_idle()
+    assert sandbox.messages_to(group.id) == []
+    assert await bot.residents.find(member.id) is None
+
+
+async def test_an_error_is_logged_and_the_user_told_in_their_language(
+    bot, chat_as, caplog, monkeypatch
+):
+    chat, t = await consented(bot, chat_as, "ru")
+    original = bot.residents.find
+    calls = {"n": 0}
+
+    async def failing_once(user_id):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database on fire")
+        return await original(user_id)
+
+    monkeypatch.setattr(bot.residents, "find", failing_once)
+    with caplog.at_level(logging.ERROR, logger="handlers.errors"):
+        answer = await chat.send("/menu")
+    assert (
+        t._("Sorry, something went wrong on our side. Please try again, or open the /menu.")
+        in answer.text
+    )
+    assert any("database on fire" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+    # The bot keeps serving.
+    menu = await chat.send("/menu")
+    assert t._("How can we help you? Please choose:") in menu.text

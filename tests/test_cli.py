@@ -1,0 +1,189 @@
+"""The command line as an operator meets it: real processes, real exit codes, real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.sandbox import BotApiSandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("THINKA_", "TELEGRAM_"))}
+    env["THINKA_DB"] = str(tmp_path / "thinka.sqlite3")
+    env.update(extra)
+    return env
+
+
+async def cli(
+    tmp_path: Path, *args: str, stdin: bytes | None = None, **env: str
+) -> tuple[int, str, str]:
+    # cwd is tmp_path so that a developer's own .env never leaks into the test.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,
+        env=clean_env(tmp_path, **env),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin), 60)
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture(autouse=True)
+def importable(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        ((), {}, "the following arguments are required: COMMAND"),
+        (("fly",), {}, "invalid choice: 'fly'"),
+        (("run",), {}, "TELEGRAM_BOT_TOKEN is not set"),
+        (("run",), {"TELEGRAM_BOT_TOKEN": "nonsense"}, "does not look like a bot token"),
+        (("migrate",), {"THINKA_TIMEZONE": "Erfurt/Rieth"}, "not a known time zone"),
+        (("backup",), {}, "the following arguments are required: path"),
+        (("backup", "copy.db"), {}, "no database at"),
+    ],
+)
+async def test_bad_arguments_and_environment_give_one_line_and_status_2(
+    tmp_path, args, env, message
+):
+    code, _out, err = await cli(tmp_path, *args, **env)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and err.startswith("thinka: error: ")
+    assert "Traceback" not in err
+
+
+async def test_migrate_then_backup(tmp_path):
+    code, out, _ = await cli(tmp_path, "migrate")
+    assert code == 0 and "0001_residents.sql" in out
+    code, out, _ = await cli(tmp_path, "migrate")
+    assert code == 0 and "up to date" in out
+    code, out, _ = await cli(tmp_path, "backup", "copy.sqlite3")
+    assert code == 0
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as raw:
+        assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone() == (1,)
+    code, _, err = await cli(tmp_path, "backup", "copy.sqlite3")
+    assert code == 2 and "exists already" in err
+
+
+async def test_run_answers_in_the_users_language_and_stops_on_sigterm(tmp_path):
+    async with BotApiSandbox() as sandbox:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=clean_env(
+                tmp_path,
+                TELEGRAM_BOT_TOKEN=sandbox.token,
+                TELEGRAM_API_BASE_URL=sandbox.base_url,
+                TELEGRAM_API_FILE_URL=sandbox.base_file_url,
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            user = sandbox.add_user(language_code="ar")
+            await sandbox.send_message(user, "/start")
+            reply = await sandbox.wait_for_message(user.id, timeout=30)
+            assert "حماية البيانات" in reply.text  # "data protection" in Arabic
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), 10)
+            assert time.monotonic() - started < 5
+            assert code == 0
+            err = (await process.stderr.read()).decode()
+            assert sandbox.token not in err  # the token never reaches the log
+            assert "placeholders to fill in" in err
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+async def test_webhook_mode_checks_the_secret_and_answers(tmp_path, unused_tcp_port):
+    async with BotApiSandbox() as sandbox:
+        url = f"http://127.0.0.1:{unused_tcp_port}/thinka/hook"
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=clean_env(
+                tmp_path,
+                TELEGRAM_BOT_TOKEN=sandbox.token,
+                TELEGRAM_API_BASE_URL=sandbox.base_url,
+                THINKA_WEBHOOK_URL=url,
+                THINKA_WEBHOOK_SECRET="s3cret",
+                THINKA_WEBHOOK_LISTEN=f"127.0.0.1:{unused_tcp_port}",
+            ),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not any(name == "setWebhook" for name, _ in sandbox.calls):
+                assert time.monotonic() < deadline, "the bot never called setWebhook"
+                await asyncio.sleep(0.1)
+            params = next(p for name, p in sandbox.calls if name == "setWebhook")
+            assert params["url"] == url and params["secret_token"] == "s3cret"
+            user = sandbox.add_user(language_code="ru")
+            message = await sandbox.send_message(user, "/start")  # delivered as an update...
+            update = {"update_id": 1, "message": message}  # ...which we post to the webhook
+            async with httpx.AsyncClient() as client:
+                wrong = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+                )
+                assert wrong.status_code == 403
+                right = await client.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+                )
+                assert right.status_code == 200
+            reply = await sandbox.wait_for_message(user.id, timeout=15)
+            assert "Защита данных" in reply.text
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 10)
+
+
+async def test_demo_runs_from_piped_input_without_a_token(tmp_path):
+    script = (
+        "\n".join(
+            [
+                "/start",
+                "1",  # Einverstanden (I agree)
+                ":lang fr",  # a new resident whose Telegram is in French -> chooser
+                "/start",
+                "2",  # العربية
+                ":staff",
+                "/stats",
+                ":quit",
+            ]
+        )
+        + "\n"
+    )
+    code, out, err = await cli(tmp_path, "demo", stdin=script.encode())
+    assert code == 0, err
+    assert "Einverstanden" in out and "Wie können wir Ihnen helfen?" in out
+    assert "[2] العربية" in out and "حماية البيانات" in out
+    assert "Demo ended." in out
+    assert not (tmp_path / "thinka.sqlite3").exists()  # the demo never touches THINKA_DB

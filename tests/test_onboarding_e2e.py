@@ -1,0 +1,162 @@
+"""A resident's first minute, end to end: the real Application polls the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.i18n import FSI, LANGUAGE_NAMES, LANGUAGES
+from handlers.keyboards import MAIN_MENU
+from tests.conftest import ADMIN_ID
+
+pytestmark = pytest.mark.usefixtures("bot")
+
+
+def tr(bot, language):
+    return bot.i18n.translator(language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_start_uses_telegrams_language_then_consent_then_menu(bot, chat_as, language):
+    t = tr(bot, language)
+    chat = chat_as(language)
+    notice = await chat.send("/start")
+    assert t._("Do you agree?") in notice.text
+    assert t._("Data protection") in notice.text
+    assert notice.button_texts[0] == t._("✅ I agree")
+
+    menu = await chat.press(notice, t._("✅ I agree"))
+    assert t._("How can we help you? Please choose:") in menu.text
+    assert menu.button_texts == [t._(label) for _, label in MAIN_MENU]
+    resident = await bot.residents.find(chat.id)
+    assert resident.language == language and resident.consented
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_language_reads_differently(bot, language):
+    # Guards the test above: a catalog that silently returned German would pass it for "de" only.
+    others = {tr(bot, code)._("Do you agree?") for code in LANGUAGES if code != language}
+    assert tr(bot, language)._("Do you agree?") not in others
+
+
+@pytest.mark.parametrize("language_code", ["fr", None, "pt-br"])
+async def test_unsupported_language_gets_the_chooser_and_stores_nothing(
+    bot, chat_as, language_code
+):
+    chat = chat_as(language_code)
+    chooser = await chat.send("/start")
+    assert chooser.button_texts == [LANGUAGE_NAMES[code] for code in LANGUAGES]
+    for code in LANGUAGES:  # the request is written in every language
+        assert tr(bot, code)._("Please choose your language.") in chooser.text
+    assert await bot.residents.find(chat.id) is None
+
+
+async def test_chooser_stores_only_id_chat_and_language_before_consent(bot, chat_as):
+    chat = chat_as("fr")
+    chooser = await chat.send("/start")
+    notice = await chat.press(chooser, "العربية")
+    assert tr(bot, "ar")._("Do you agree?") in notice.text
+    row = await bot.db.fetchone("SELECT * FROM residents WHERE user_id = ?", (chat.id,))
+    filled = {key for key in row.keys() if row[key] is not None}
+    assert filled == {"user_id", "chat_id", "language", "created_at", "blocked"}
+    assert row["language"] == "ar" and row["blocked"] == 0
+
+
+async def test_anything_before_consent_leads_back_to_the_notice(bot, chat_as):
+    chat = chat_as("ru")
+    await chat.send("/start")
+    again = await chat.send("Здравствуйте, у меня вопрос")
+    assert tr(bot, "ru")._("Do you agree?") in again.text
+    menu_attempt = await chat.send("/menu")
+    assert tr(bot, "ru")._("Do you agree?") in menu_attempt.text
+    assert not (await bot.residents.find(chat.id)).consented
+
+
+async def test_help_works_before_consent_with_every_emergency_number(bot, chat_as):
+    chat = chat_as("uk")
+    help_message = await chat.send("/help")
+    for number in (
+        "110",
+        "112",
+        "116 117",
+        "0800 111 0 111",
+        "116 016",
+        "116 111",
+        "0800 40 40 020",
+    ):
+        assert number in help_message.text
+    assert tr(bot, "uk")._("In an emergency, call – free of charge:") in help_message.text
+    assert await bot.residents.find(chat.id) is None  # reading help stores nothing
+
+
+async def test_language_can_be_changed_at_any_time(bot, chat_as):
+    chat = chat_as("de")
+    notice = await chat.send("/start")
+    await chat.press(notice, tr(bot, "de")._("✅ I agree"))
+    chooser = await chat.send("/language")
+    menu = await chat.press(chooser, "Русский")
+    assert tr(bot, "ru")._("How can we help you? Please choose:") in menu.text
+    assert (await bot.residents.find(chat.id)).language == "ru"
+    later = await chat.send("/menu")
+    assert tr(bot, "ru")._("How can we help you? Please choose:") in later.text
+
+
+async def consented(bot, chat_as, language):
+    chat = chat_as(language)
+    notice = await chat.send("/start")
+    menu = await chat.press(notice, tr(bot, language)._("✅ I agree"))
+    return chat, menu
+
+
+async def test_contact_shows_both_locations_without_placeholders(bot, chat_as):
+    chat, menu = await consented(bot, chat_as, "de")
+    contact = await chat.press(menu, tr(bot, "de")._("📍 Contact and opening hours"))
+    assert "Th.INKA Berliner Platz" in contact.text and "Th.INKA Rieth" in contact.text
+    assert tr(bot, "de")._("Office hours will be published here soon.") in contact.text
+    assert "TODO" not in contact.text
+    back = await chat.press(contact, tr(bot, "de")._("⬅️ Back to the menu"))
+    assert back.button_texts == [tr(bot, "de")._(label) for _, label in MAIN_MENU]
+
+
+async def test_arabic_keeps_numbers_and_names_in_isolates(bot, chat_as):
+    chat, menu = await consented(bot, chat_as, "ar")
+    help_message = await chat.press(menu, tr(bot, "ar")._("🆘 Help and emergency numbers"))
+    assert f"{FSI}110\u2069" in help_message.text
+    contact = await chat.send("/menu")
+    contact = await chat.press(contact, tr(bot, "ar")._("📍 Contact and opening hours"))
+    assert f"{FSI}Th.INKA Rieth\u2069" in contact.text
+
+
+@pytest.mark.parametrize("button", ["✍️ Ask a question", "📅 Request an appointment", "📣 Events"])
+async def test_parts_not_built_yet_say_so_and_show_how_to_reach_a_person(bot, chat_as, button):
+    chat, menu = await consented(bot, chat_as, "ru")
+    answer = await chat.press(menu, tr(bot, "ru")._(button))
+    assert (
+        tr(bot, "ru")._(
+            "This part of the bot is not ready yet. Until then, please visit us or call us – "
+            "a social worker will help you:"
+        )
+        in answer.text
+    )
+    assert "Th.INKA Rieth" in answer.text
+
+
+async def test_command_menus_are_set_per_language_and_scope(bot, sandbox, chat_as):
+    private = {"type": "all_private_chats"}
+    for language in LANGUAGES:
+        commands = sandbox.commands(scope=private, language_code=language)
+        assert [c["command"] for c in commands] == [
+            "menu",
+            "help",
+            "language",
+            "privacy",
+            "delete",
+            "start",
+        ]
+        assert commands[1]["description"] == tr(bot, language)._("Help and emergency numbers")
+    assert sandbox.commands(scope=private)[0]["description"] == tr(bot, "de")._("Main menu")
+    # Staff get their own menu in their own chat once Telegram knows that chat.
+    admin = chat_as("de", user_id=ADMIN_ID)
+    await admin.send("/start")
+    staff_commands = sandbox.commands(scope={"type": "chat", "chat_id": ADMIN_ID})
+    assert "stats" in [c["command"] for c in staff_commands]
+    assert "stats" not in [c["command"] for c in sandbox.commands(scope=private)]
