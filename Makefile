@@ -40,15 +40,15 @@ demo: $(STAMP) catalogs
 	$(PY) -m bot demo
 
 test: $(STAMP) catalogs
-	$(VENV)/bin/ruff check bot handlers tests bench
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 test-all: $(STAMP) catalogs
 	$(PY) -m pytest -q -m ''
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot handlers tests bench
-	$(VENV)/bin/ruff format --check bot handlers tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(STAMP) catalogs
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
