@@ -24,7 +24,7 @@ class ResidentService:
 
     async def choose_language(self, user_id: int, chat_id: int, language: str) -> Resident:
         """Store the language; before consent this row (id, chat, language) is all we keep."""
-        await self._repo.set_language(user_id, chat_id, language, self._clock.now())
+        await self._repo.set_language(user_id, chat_id, language)
         resident = await self._repo.get(user_id)
         assert resident is not None
         return resident

@@ -16,7 +16,6 @@ class Resident:
     district: str | None
     consent_at: datetime | None
     consent_version: int | None
-    created_at: datetime
     last_seen_at: datetime | None
     blocked: bool
 
@@ -37,7 +36,6 @@ def _row_to_resident(row) -> Resident:
         district=row["district"],
         consent_at=_time(row["consent_at"]),
         consent_version=row["consent_version"],
-        created_at=datetime.fromisoformat(row["created_at"]),
         last_seen_at=_time(row["last_seen_at"]),
         blocked=bool(row["blocked"]),
     )
@@ -51,12 +49,12 @@ class ResidentRepository:
         row = await self._db.fetchone("SELECT * FROM residents WHERE user_id = ?", (user_id,))
         return _row_to_resident(row) if row else None
 
-    async def set_language(self, user_id: int, chat_id: int, language: str, now: datetime) -> None:
+    async def set_language(self, user_id: int, chat_id: int, language: str) -> None:
         await self._db.execute(
-            "INSERT INTO residents (user_id, chat_id, language, created_at) VALUES (?, ?, ?, ?)"
+            "INSERT INTO residents (user_id, chat_id, language) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
             " chat_id = excluded.chat_id",
-            (user_id, chat_id, language, now.isoformat()),
+            (user_id, chat_id, language),
         )
 
     async def record_consent(self, user_id: int, version: int, now: datetime) -> bool:

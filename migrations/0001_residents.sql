@@ -1,5 +1,6 @@
--- Residents: before consent only user_id, chat_id and language are filled in (data minimisation);
--- consent_at/consent_version record which privacy notice was agreed to and when.
+-- Residents: before consent only user_id, chat_id and language are filled in (data minimisation,
+-- not even a timestamp); consent_at/consent_version record which privacy notice was agreed to
+-- and when, and mark the moment somebody became a resident.
 -- Times are ISO-8601 UTC text ("2026-11-26T11:30:00+00:00").
 CREATE TABLE residents (
     user_id         INTEGER PRIMARY KEY,
@@ -8,7 +9,6 @@ CREATE TABLE residents (
     district        TEXT,
     consent_at      TEXT,
     consent_version INTEGER,
-    created_at      TEXT    NOT NULL,
     last_seen_at    TEXT,
     blocked         INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1))
 );

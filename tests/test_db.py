@@ -77,10 +77,7 @@ async def test_backup_is_a_consistent_copy(tmp_path):
     db = await Database.open(tmp_path / "t.sqlite3")
     try:
         await db.migrate()
-        await db.execute(
-            "INSERT INTO residents (user_id, chat_id, language, created_at)"
-            " VALUES (1, 1, 'ar', 'x')"
-        )
+        await db.execute("INSERT INTO residents (user_id, chat_id, language) VALUES (1, 1, 'ar')")
         await db.backup(tmp_path / "copy.sqlite3")
     finally:
         await db.close()

@@ -57,7 +57,7 @@ async def test_chooser_stores_only_id_chat_and_language_before_consent(bot, chat
     assert tr(bot, "ar")._("Do you agree?") in notice.text
     row = await bot.db.fetchone("SELECT * FROM residents WHERE user_id = ?", (chat.id,))
     filled = {key for key in row.keys() if row[key] is not None}
-    assert filled == {"user_id", "chat_id", "language", "created_at", "blocked"}
+    assert filled == {"user_id", "chat_id", "language", "blocked"}
     assert row["language"] == "ar" and row["blocked"] == 0
 
 
