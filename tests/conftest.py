@@ -88,6 +88,20 @@ class Chat:
 
 
 @pytest.fixture
+def consented(bot: Services, chat_as):
+    """A resident who has started the bot in `language` and agreed; returns (chat, translator)."""
+
+    async def make(language: str, **kwargs):
+        t = bot.i18n.translator(language)
+        chat = chat_as(language, **kwargs)
+        notice = await chat.send("/start")
+        await chat.press(notice, t._("✅ I agree"))
+        return chat, t
+
+    return make
+
+
+@pytest.fixture
 def chat_as(sandbox: BotApiSandbox):
     def make(language_code: str | None = "de", first_name: str = "Test", user_id=None) -> Chat:
         return Chat(

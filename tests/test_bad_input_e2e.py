@@ -12,16 +12,8 @@ from handlers.keyboards import MAIN_MENU
 pytestmark = pytest.mark.usefixtures("bot")
 
 
-async def consented(bot, chat_as, language):
-    t = bot.i18n.translator(language)
-    chat = chat_as(language)
-    notice = await chat.send("/start")
-    await chat.press(notice, t._("✅ I agree"))
-    return chat, t
-
-
-async def test_sticker_photo_and_voice_get_a_pointer_to_the_menu(bot, sandbox, chat_as):
-    chat, t = await consented(bot, chat_as, "ru")
+async def test_sticker_photo_and_voice_get_a_pointer_to_the_menu(bot, sandbox, chat_as, consented):
+    chat, t = await consented("ru")
     for send in (sandbox.send_sticker, sandbox.send_photo, sandbox.send_voice):
         before = chat.seen()
         await send(chat.user)
@@ -32,8 +24,8 @@ async def test_sticker_photo_and_voice_get_a_pointer_to_the_menu(bot, sandbox, c
         assert answer.button_texts == [t._(label) for _, label in MAIN_MENU]
 
 
-async def test_free_text_and_a_4096_character_text(bot, chat_as):
-    chat, t = await consented(bot, chat_as, "de")
+async def test_free_text_and_a_4096_character_text(bot, chat_as, consented):
+    chat, t = await consented("de")
     for text in ("Hallo?", "x" * 4096):
         answer = await chat.send(text)
         assert t._("Thank you for your message. Please choose in the menu what you need:") in (
@@ -41,8 +33,8 @@ async def test_free_text_and_a_4096_character_text(bot, chat_as):
         )
 
 
-async def test_unknown_command(bot, chat_as):
-    chat, t = await consented(bot, chat_as, "uk")
+async def test_unknown_command(bot, chat_as, consented):
+    chat, t = await consented("uk")
     answer = await chat.send("/frobnicate")
     assert t._("I do not know this command. Please use the menu:") in answer.text
 
@@ -55,8 +47,10 @@ async def test_unknown_command(bot, chat_as):
         ("de", "Добрий день, у мене є питання щодо їжі", ["Українська", "Русский"]),
     ],
 )
-async def test_text_in_another_script_offers_that_language(bot, chat_as, language, text, offered):
-    chat, _t = await consented(bot, chat_as, language)
+async def test_text_in_another_script_offers_that_language(
+    bot, chat_as, language, text, offered, consented
+):
+    chat, _t = await consented(language)
     answer = await chat.send(text)
     assert answer.button_texts[: len(offered)] == offered
     first = {"العربية": "ar", "Русский": "ru", "Українська": "uk"}[offered[0]]
@@ -69,16 +63,18 @@ async def test_text_in_another_script_offers_that_language(bot, chat_as, languag
     assert bot.i18n.translator(first)._("How can we help you? Please choose:") in switched.text
 
 
-async def test_mixed_script_in_the_residents_own_language_is_not_questioned(bot, chat_as):
-    chat, t = await consented(bot, chat_as, "ar")
+async def test_mixed_script_in_the_residents_own_language_is_not_questioned(
+    bot, chat_as, consented
+):
+    chat, t = await consented("ar")
     answer = await chat.send("عندي Mahnung من Jobcenter")
     assert t._("Thank you for your message. Please choose in the menu what you need:") in (
         answer.text
     )
 
 
-async def test_forged_or_stale_button_data_does_nothing(bot, sandbox, chat_as):
-    chat, t = await consented(bot, chat_as, "de")
+async def test_forged_or_stale_button_data_does_nothing(bot, sandbox, chat_as, consented):
+    chat, t = await consented("de")
     menu = sandbox.messages_to(chat.id)[-1]
     before = chat.seen()
     await sandbox.press_button(chat.user, menu, "staff:take:1", forge=True)
@@ -87,8 +83,8 @@ async def test_forged_or_stale_button_data_does_nothing(bot, sandbox, chat_as):
     assert answer.button_texts == [t._(label) for _, label in MAIN_MENU]
 
 
-async def test_edited_message_gets_an_explanation(bot, sandbox, chat_as):
-    chat, t = await consented(bot, chat_as, "ar")
+async def test_edited_message_gets_an_explanation(bot, sandbox, chat_as, consented):
+    chat, t = await consented("ar")
     sent = await sandbox.send_message(chat.user, "سؤال")
     await sandbox.wait_for_idle()
     before = chat.seen()
@@ -114,9 +110,9 @@ async def test_group_chats_get_polite_silence_and_nothing_is_stored(bot, sandbox
 
 
 async def test_an_error_is_logged_and_the_user_told_in_their_language(
-    bot, chat_as, caplog, monkeypatch
+    bot, chat_as, caplog, monkeypatch, consented
 ):
-    chat, t = await consented(bot, chat_as, "ru")
+    chat, t = await consented("ru")
     original = bot.residents.find
     calls = {"n": 0}
 

@@ -44,6 +44,25 @@ async def cli(
     return process.returncode, out.decode(), err.decode()
 
 
+async def start_bot(tmp_path: Path, sandbox: BotApiSandbox, **env: str):
+    """`python -m bot run` as its own process, pointed at the sandbox."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=clean_env(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=sandbox.token,
+            TELEGRAM_API_BASE_URL=sandbox.base_url,
+            **env,
+        ),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 @pytest.fixture(autouse=True)
 def importable(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
@@ -85,20 +104,10 @@ async def test_migrate_then_backup(tmp_path):
 
 async def test_run_answers_in_the_users_language_and_stops_on_sigterm(tmp_path):
     async with BotApiSandbox() as sandbox:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=clean_env(
-                tmp_path,
-                TELEGRAM_BOT_TOKEN=sandbox.token,
-                TELEGRAM_API_BASE_URL=sandbox.base_url,
-                TELEGRAM_API_FILE_URL=sandbox.base_file_url,
-            ),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        process = await start_bot(
+            tmp_path,
+            sandbox,
+            TELEGRAM_API_FILE_URL=sandbox.base_file_url,
         )
         try:
             user = sandbox.add_user(language_code="ar")
@@ -122,22 +131,12 @@ async def test_run_answers_in_the_users_language_and_stops_on_sigterm(tmp_path):
 async def test_webhook_mode_checks_the_secret_and_answers(tmp_path, unused_tcp_port):
     async with BotApiSandbox() as sandbox:
         url = f"http://127.0.0.1:{unused_tcp_port}/thinka/hook"
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=clean_env(
-                tmp_path,
-                TELEGRAM_BOT_TOKEN=sandbox.token,
-                TELEGRAM_API_BASE_URL=sandbox.base_url,
-                THINKA_WEBHOOK_URL=url,
-                THINKA_WEBHOOK_SECRET="s3cret",
-                THINKA_WEBHOOK_LISTEN=f"127.0.0.1:{unused_tcp_port}",
-            ),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        process = await start_bot(
+            tmp_path,
+            sandbox,
+            THINKA_WEBHOOK_URL=url,
+            THINKA_WEBHOOK_SECRET="s3cret",
+            THINKA_WEBHOOK_LISTEN=f"127.0.0.1:{unused_tcp_port}",
         )
         try:
             deadline = time.monotonic() + 30

@@ -100,7 +100,7 @@ async def test_language_can_be_changed_at_any_time(bot, chat_as):
     assert tr(bot, "ru")._("How can we help you? Please choose:") in later.text
 
 
-async def consented(bot, chat_as, language):
+async def at_menu(bot, chat_as, language):
     chat = chat_as(language)
     notice = await chat.send("/start")
     menu = await chat.press(notice, tr(bot, language)._("✅ I agree"))
@@ -108,7 +108,7 @@ async def consented(bot, chat_as, language):
 
 
 async def test_contact_shows_both_locations_without_placeholders(bot, chat_as):
-    chat, menu = await consented(bot, chat_as, "de")
+    chat, menu = await at_menu(bot, chat_as, "de")
     contact = await chat.press(menu, tr(bot, "de")._("📍 Contact and opening hours"))
     assert "Th.INKA Berliner Platz" in contact.text and "Th.INKA Rieth" in contact.text
     assert tr(bot, "de")._("Office hours will be published here soon.") in contact.text
@@ -118,7 +118,7 @@ async def test_contact_shows_both_locations_without_placeholders(bot, chat_as):
 
 
 async def test_arabic_keeps_numbers_and_names_in_isolates(bot, chat_as):
-    chat, menu = await consented(bot, chat_as, "ar")
+    chat, menu = await at_menu(bot, chat_as, "ar")
     help_message = await chat.press(menu, tr(bot, "ar")._("🆘 Help and emergency numbers"))
     assert f"{FSI}110\u2069" in help_message.text
     contact = await chat.send("/menu")
@@ -128,7 +128,7 @@ async def test_arabic_keeps_numbers_and_names_in_isolates(bot, chat_as):
 
 @pytest.mark.parametrize("button", ["✍️ Ask a question", "📅 Request an appointment", "📣 Events"])
 async def test_parts_not_built_yet_say_so_and_show_how_to_reach_a_person(bot, chat_as, button):
-    chat, menu = await consented(bot, chat_as, "ru")
+    chat, menu = await at_menu(bot, chat_as, "ru")
     answer = await chat.press(menu, tr(bot, "ru")._(button))
     assert (
         tr(bot, "ru")._(

@@ -9,16 +9,8 @@ from tests.conftest import ADMIN_ID
 pytestmark = pytest.mark.usefixtures("bot")
 
 
-async def consented(bot, chat_as, language):
-    t = bot.i18n.translator(language)
-    chat = chat_as(language)
-    notice = await chat.send("/start")
-    await chat.press(notice, t._("✅ I agree"))
-    return chat, t
-
-
-async def test_privacy_shows_what_is_stored(bot, chat_as):
-    chat, t = await consented(bot, chat_as, "de")
+async def test_privacy_shows_what_is_stored(bot, chat_as, consented):
+    chat, t = await consented("de")
     privacy = await chat.send("/privacy")
     assert t._("What we have stored about you") in privacy.text
     assert str(chat.id) in privacy.text
@@ -27,8 +19,8 @@ async def test_privacy_shows_what_is_stored(bot, chat_as):
     assert t._("🗑 Delete my data") in privacy.button_texts
 
 
-async def test_delete_asks_once_then_erases_and_next_start_begins_afresh(bot, chat_as):
-    chat, t = await consented(bot, chat_as, "ar")
+async def test_delete_asks_once_then_erases_and_next_start_begins_afresh(bot, chat_as, consented):
+    chat, t = await consented("ar")
     question = await chat.send("/delete")
     assert t._("🗑 Yes, delete everything") in question.button_texts
     assert await bot.residents.find(chat.id) is not None  # asking deletes nothing
@@ -42,29 +34,28 @@ async def test_delete_asks_once_then_erases_and_next_start_begins_afresh(bot, ch
     assert t._("Do you agree?") in again.text  # consent is asked again
 
 
-async def test_keeping_the_data_deletes_nothing(bot, chat_as):
-    chat, t = await consented(bot, chat_as, "ru")
+async def test_keeping_the_data_deletes_nothing(bot, chat_as, consented):
+    chat, t = await consented("ru")
     question = await chat.send("/delete")
     kept = await chat.press(question, t._("↩️ No, keep my data"))
     assert t._("Nothing was deleted.") in kept.text
     assert (await bot.residents.find(chat.id)).consented
 
 
-async def test_delete_button_from_the_privacy_page(bot, chat_as):
-    chat, t = await consented(bot, chat_as, "uk")
+async def test_delete_button_from_the_privacy_page(bot, chat_as, consented):
+    chat, t = await consented("uk")
     privacy = await chat.send("/privacy")
     question = await chat.press(privacy, t._("🗑 Delete my data"))
     await chat.press(question, t._("🗑 Yes, delete everything"))
     assert await bot.residents.find(chat.id) is None
 
 
-async def test_counts_survive_deletion_and_only_staff_see_them(bot, chat_as):
-    chat, t = await consented(bot, chat_as, "ar")
+async def test_counts_survive_deletion_and_only_staff_see_them(bot, chat_as, consented):
+    chat, t = await consented("ar")
     question = await chat.send("/delete")
     await chat.press(question, t._("🗑 Yes, delete everything"))
     # A resident asking for /stats learns nothing, not even that the command exists.
-    resident = chat_as("de")
-    await consented_chat(bot, resident)
+    resident, _ = await consented("de")
     answer = await resident.send("/stats")
     assert bot.i18n.translator("de")._("I do not know this command. Please use the menu:") in (
         answer.text
@@ -75,14 +66,8 @@ async def test_counts_survive_deletion_and_only_staff_see_them(bot, chat_as):
     assert "2026-12 · Deutsch: 1" in stats.text
 
 
-async def consented_chat(bot, chat):
-    t = bot.i18n.translator("de")
-    notice = await chat.send("/start")
-    await chat.press(notice, t._("✅ I agree"))
-
-
-async def test_blocking_the_bot_is_remembered(bot, sandbox, chat_as):
-    chat, _ = await consented(bot, chat_as, "de")
+async def test_blocking_the_bot_is_remembered(bot, sandbox, chat_as, consented):
+    chat, _ = await consented("de")
     await sandbox.block_bot(chat.user)
     await sandbox.wait_for_idle()
     assert (await bot.residents.find(chat.id)).blocked

@@ -267,6 +267,24 @@ class _Record:
         self.reactions: list[dict[str, Any]] = []
 
 
+_CONTENT_KINDS = (
+    "text",
+    "photo",
+    "document",
+    "voice",
+    "sticker",
+    "video",
+    "audio",
+    "animation",
+    "location",
+)
+
+
+def _kind_of(content: dict[str, Any]) -> str:
+    """The kind of a message from the content field it carries."""
+    return next((k for k in _CONTENT_KINDS if k in content), "text")
+
+
 def _now() -> int:
     return int(time.time())
 
@@ -2076,24 +2094,7 @@ class BotApiSandbox:
                 content["caption"] = cap
                 if ents:
                     content["caption_entities"] = ents
-        kind = next(
-            (
-                k
-                for k in (
-                    "text",
-                    "photo",
-                    "document",
-                    "voice",
-                    "sticker",
-                    "video",
-                    "audio",
-                    "animation",
-                    "location",
-                )
-                if k in content
-            ),
-            "text",
-        )
+        kind = _kind_of(content)
         sm = self._deliver(
             chat,
             content,
@@ -2116,24 +2117,7 @@ class BotApiSandbox:
             raise ApiError.bad("message can't be forwarded")
         sender = rec.raw.get("from") or self.bot_user
         origin: dict[str, Any] = {"type": "user", "sender_user": sender, "date": rec.raw["date"]}
-        kind = next(
-            (
-                k
-                for k in (
-                    "text",
-                    "photo",
-                    "document",
-                    "voice",
-                    "sticker",
-                    "video",
-                    "audio",
-                    "animation",
-                    "location",
-                )
-                if k in content
-            ),
-            "text",
-        )
+        kind = _kind_of(content)
         sm = self._deliver(
             chat,
             content,
