@@ -15,8 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
-	$(VENV)/bin/pybabel compile --use-fuzzy=false -d locales -D messages -l $* 2>/dev/null || \
-		$(VENV)/bin/pybabel compile -d locales -D messages -l $*
+	$(VENV)/bin/pybabel compile -d locales -D messages -l $*
 
 catalogs: $(MO)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.context import SERVICES_KEY, BotContext
 from bot.i18n import I18n
@@ -17,8 +17,9 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log with the traceback; in a private chat, apologise in the resident's language."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, (NetworkError, TimedOut)) and not isinstance(error, Forbidden):
-        # Transient: python-telegram-bot retries polling itself; the details add nothing.
+    # In python-telegram-bot BadRequest is a NetworkError too, but it is our mistake, not the
+    # network's: it gets the full traceback. Real network trouble is retried by the library.
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         logger.warning("network problem in update %s: %s", update_id, error)
     else:
         logger.error("error in update %s", update_id, exc_info=error)

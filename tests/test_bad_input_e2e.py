@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from telegram.error import BadRequest
 
 from handlers.keyboards import MAIN_MENU
 
@@ -133,3 +134,17 @@ async def test_an_error_is_logged_and_the_user_told_in_their_language(
     # The bot keeps serving.
     menu = await chat.send("/menu")
     assert t._("How can we help you? Please choose:") in menu.text
+
+
+async def test_a_bad_request_is_logged_with_its_traceback(bot, consented, caplog, monkeypatch):
+    # In python-telegram-bot BadRequest subclasses NetworkError: it must not pass as network noise.
+    chat, _ = await consented("de")
+
+    async def bad_request(user_id):
+        raise BadRequest("Bad Request: chat not found")
+
+    monkeypatch.setattr(bot.residents, "find", bad_request)
+    with caplog.at_level(logging.WARNING, logger="handlers.errors"):
+        await chat.send("/menu")
+    records = [r for r in caplog.records if r.name == "handlers.errors"]
+    assert records and records[0].levelno == logging.ERROR and records[0].exc_info
