@@ -25,17 +25,33 @@ from telegram.ext import (
 )
 
 from bot import command_menu
+from bot.case_service import CaseService
+from bot.cases import CaseRepository
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext
 from bot.db import Database
 from bot.i18n import I18n
 from bot.orgdata import load_organisation
+from bot.relay import Relay
 from bot.resident_service import ResidentService
 from bot.residents import ResidentRepository
 from bot.services import Services
 from bot.staff import StaffDirectory
-from handlers import errors, fallback, gate, keyboards, membership, menu, onboarding, privacy, staff
+from handlers import (
+    errors,
+    fallback,
+    gate,
+    keyboards,
+    membership,
+    menu,
+    onboarding,
+    privacy,
+    queue,
+    requests,
+    staff,
+    staff_group,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +88,29 @@ def _button(pattern: str, callback) -> CallbackQueryHandler:
     return CallbackQueryHandler(callback, pattern=pattern)
 
 
+# Messages that belong in a case: what residents send and staff answer with.
+CASE_CONTENT = (
+    filters.TEXT
+    | filters.PHOTO
+    | filters.Document.ALL
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+)
+
+
 def register_handlers(application: Application) -> None:
+    settings: Settings = application.bot_data[SETTINGS_KEY]
     # Group -2: who is this, which language, do we serve this chat at all.
     application.add_handler(TypeHandler(Update, gate.load_resident), group=-2)
     # Group -1: without consent only onboarding, help, privacy and contact information.
     application.add_handler(TypeHandler(Update, gate.require_consent), group=-1)
 
     # Group 0, first match wins, so the catch-alls come last.
+    if settings.staff_chat_id is not None:
+        # Case topics in the staff group; everything else said there is left alone.
+        application.add_handlers(staff_group.handlers(settings.staff_chat_id))
     application.add_handlers(
         [
             ChatMemberHandler(membership.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
@@ -89,7 +121,9 @@ def register_handlers(application: Application) -> None:
             _command("language", menu.language),
             _command("privacy", privacy.privacy),
             _command("delete", privacy.ask_to_delete),
+            _command("mycases", requests.my_cases),
             _command("stats", staff.stats),
+            _command("queue", queue.show_queue),
             # Buttons
             _button(rf"^{keyboards.LANGUAGE_PREFIX}", onboarding.choose_language),
             _button(rf"^{keyboards.CONSENT_AGREE}$", onboarding.agree),
@@ -98,13 +132,27 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.MENU_HELP}$", menu.help_command),
             _button(rf"^{keyboards.MENU_LANGUAGE}$", menu.language),
             _button(rf"^{keyboards.MENU_PRIVACY}$", privacy.privacy),
+            _button(rf"^({keyboards.MENU_ASK}|{keyboards.REQUEST_NEW})$", requests.ask),
+            _button(rf"^{keyboards.REQUEST_TOPIC_PREFIX}", requests.choose_topic),
+            _button(rf"^{keyboards.REQUEST_DISTRICT_PREFIX}", requests.choose_district),
+            _button(rf"^{keyboards.MY_CASES}$", requests.my_cases),
             _button(
-                rf"^({keyboards.MENU_ASK}|{keyboards.MENU_APPOINTMENT}|{keyboards.MENU_EVENTS})$",
-                menu.not_ready_yet,
+                rf"^({keyboards.MENU_APPOINTMENT}|{keyboards.MENU_EVENTS})$", menu.not_ready_yet
             ),
             _button(rf"^{keyboards.DELETE_ASK}$", privacy.ask_to_delete),
             _button(rf"^{keyboards.DELETE_CONFIRM}$", privacy.delete),
             _button(rf"^{keyboards.DELETE_CANCEL}$", privacy.keep),
+            # Staff buttons check staff status themselves: their data can be forged anywhere.
+            _button(rf"^{queue.QUEUE_PREFIX}", queue.queue_button),
+            staff_group.card_button_handler(),
+            # A resident's message for their case (or a staff member's chosen reply).
+            MessageHandler(
+                filters.ChatType.PRIVATE
+                & filters.UpdateType.MESSAGE
+                & ~filters.COMMAND
+                & CASE_CONTENT,
+                requests.message,
+            ),
             # Catch-alls: never silence in a private chat.
             MessageHandler(filters.UpdateType.EDITED, fallback.edited_message),
             MessageHandler(filters.ALL, fallback.unknown_message),
@@ -127,6 +175,8 @@ async def on_startup(application: Application) -> None:
         await db.close()
         raise
     repository = ResidentRepository(db)
+    case_repository = CaseRepository(db)
+    relay = Relay(application.bot, case_repository, clock, i18n, settings.staff_chat_id)
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         clock=clock,
@@ -140,14 +190,25 @@ async def on_startup(application: Application) -> None:
             partial(_member_status, application.bot),
             clock,
         ),
+        cases=CaseService(
+            case_repository,
+            clock,
+            staff_chat_enabled=settings.staff_chat_id is not None,
+            on_change=relay.kick,
+        ),
+        relay=relay,
     )
+    # Relays what is pending, including what a previous run could not deliver.
+    relay.start()
     if org.placeholders:
         logger.warning(
             "organisation data still has %d placeholders to fill in: %s",
             len(org.placeholders),
             ", ".join(org.placeholders),
         )
-    await command_menu.install_command_menus(application.bot, i18n, settings.admin_ids)
+    await command_menu.install_command_menus(
+        application.bot, i18n, settings.admin_ids, settings.staff_chat_id
+    )
     logger.info("bot @%s ready", application.bot.username)
 
 
@@ -155,6 +216,7 @@ async def on_shutdown(application: Application) -> None:
     """post_shutdown: close the database (an open aiosqlite thread keeps the process alive)."""
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
+        await services.relay.stop()
         await services.db.close()
 
 

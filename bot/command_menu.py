@@ -17,13 +17,25 @@ logger = logging.getLogger(__name__)
 
 RESIDENT_COMMANDS = (
     ("menu", N_("Main menu")),
+    ("mycases", N_("My requests")),
     ("help", N_("Help and emergency numbers")),
     ("language", N_("Change the language")),
     ("privacy", N_("Data protection and your data")),
     ("delete", N_("Delete my data")),
     ("start", N_("Start again")),
 )
-STAFF_COMMANDS = (("stats", N_("Figures: residents reached")),)
+STAFF_COMMANDS = (
+    ("queue", N_("Open cases, oldest first")),
+    ("stats", N_("Figures: residents reached")),
+)
+# Inside a case's topic in the staff group.
+STAFF_GROUP_COMMANDS = (
+    ("take", N_("Take this case")),
+    ("note", N_("Internal note, never sent to the resident")),
+    ("t", N_("Canned reply in the resident's language: /t KEY")),
+    ("close", N_("Close this case")),
+    ("reopen", N_("Reopen this case")),
+)
 
 
 def commands_for(i18n: I18n, language: str, *, staff: bool = False) -> list[BotCommand]:
@@ -32,14 +44,26 @@ def commands_for(i18n: I18n, language: str, *, staff: bool = False) -> list[BotC
     return [BotCommand(name, tr._(description)) for name, description in entries]
 
 
-async def install_command_menus(bot: Bot, i18n: I18n, admin_ids: frozenset[int]) -> None:
-    """Resident menus for every language (German for all others); staff menus for the admins."""
+async def install_command_menus(
+    bot: Bot, i18n: I18n, admin_ids: frozenset[int], staff_chat_id: int | None = None
+) -> None:
+    """Resident menus for every language (German for all others); staff menus for the admins
+    and the staff group."""
     scope = BotCommandScopeAllPrivateChats()
     await bot.set_my_commands(commands_for(i18n, DEFAULT_LANGUAGE), scope=scope)
     for language in LANGUAGES:
         await bot.set_my_commands(commands_for(i18n, language), scope=scope, language_code=language)
     for admin_id in sorted(admin_ids):
         await install_staff_menu(bot, i18n, admin_id, DEFAULT_LANGUAGE)
+    if staff_chat_id is not None:
+        tr = i18n.translator(DEFAULT_LANGUAGE)
+        try:
+            await bot.set_my_commands(
+                [BotCommand(name, tr._(text)) for name, text in STAFF_GROUP_COMMANDS],
+                scope=BotCommandScopeChat(staff_chat_id),
+            )
+        except TelegramError as exc:
+            logger.error("staff group %s not reachable: %s", staff_chat_id, exc.message)
 
 
 async def install_staff_menu(bot: Bot, i18n: I18n, chat_id: int, language: str) -> None:

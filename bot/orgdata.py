@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.config import ConfigError
 from bot.emergency import EMERGENCY_LABELS
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DISTRICTS = ("Berliner Platz", "Rieth")
@@ -46,6 +47,18 @@ class EmergencyNumber:
 
 
 @dataclass(frozen=True)
+class Template:
+    """A canned reply: staff send it with /t KEY, the resident gets their language."""
+
+    key: str
+    title: str  # German, on the staff's template button
+    texts: dict[str, str]
+
+    def text(self, language: str) -> str:
+        return self.texts.get(language) or self.texts[DEFAULT_LANGUAGE]
+
+
+@dataclass(frozen=True)
 class Organisation:
     name: str
     operator: str
@@ -57,6 +70,13 @@ class Organisation:
     locations: tuple[Location, ...]
     emergency_numbers: tuple[EmergencyNumber, ...]
     placeholders: tuple[str, ...]
+    templates: tuple[Template, ...] = ()
+
+    def template(self, key: str) -> Template | None:
+        return next((t for t in self.templates if t.key == key.lower()), None)
+
+    def location_for(self, district: str | None) -> Location | None:
+        return next((loc for loc in self.locations if loc.district == district), None)
 
 
 def load_organisation(path: Path) -> Organisation:
@@ -112,7 +132,15 @@ class _Parser:
             self.emergency(item, f"emergency[{i}]")
             for i, item in enumerate(self.array(data, "emergency"))
         )
+        templates = tuple(
+            self.template(item, f"templates[{i}]")
+            for i, item in enumerate(data.get("templates", []))
+        )
+        template_keys = [t.key for t in templates]
+        if len(set(template_keys)) != len(template_keys):
+            raise self.fail("templates", "two templates share a key")
         return Organisation(
+            templates=templates,
             name=name,
             operator=operator,
             on_behalf_of=self.text(org, "on_behalf_of", "organisation", required=False),
@@ -179,3 +207,20 @@ class _Parser:
         if number is None:
             raise self.fail(where, "an emergency number cannot be a placeholder")
         return EmergencyNumber(key, number)
+
+    def template(self, item: Any, where: str) -> Template:
+        if not isinstance(item, dict):
+            raise self.fail(where, "must be a table with key, title and one text per language")
+        key = self.text(item, "key", where)
+        if key is None or not re.fullmatch(r"[a-z0-9_]{2,32}", key):
+            raise self.fail(where, "'key' must be 2-32 characters of a-z, 0-9 and _")
+        title = self.text(item, "title", where)
+        texts = {}
+        for language in LANGUAGES:
+            text = self.text(item, language, where)
+            if text is None or title is None:
+                raise self.fail(where, f"'{language}' and 'title' cannot be placeholders")
+            if len(text) > 4000:
+                raise self.fail(where, f"'{language}' is longer than a Telegram message")
+            texts[language] = text
+        return Template(key=key, title=title or key, texts=texts)

@@ -52,7 +52,7 @@ class ResidentService:
 
     async def erase(self, user_id: int) -> bool:
         """Delete everything personal about the resident; anonymous counts stay."""
-        return await self._repo.delete(user_id)
+        return await self._repo.delete(user_id, self._clock.now())
 
     async def count_by_language(self) -> dict[str, tuple[int, int]]:
         """language -> (residents who agreed, of them who blocked the bot)."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.case_service import CaseService
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.i18n import I18n
 from bot.orgdata import Organisation
+from bot.relay import Relay
 from bot.resident_service import ResidentService
 from bot.staff import StaffDirectory
 
@@ -22,3 +24,5 @@ class Services:
     i18n: I18n
     residents: ResidentService
     staff: StaffDirectory
+    cases: CaseService
+    relay: Relay

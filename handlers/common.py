@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.case_service import Incoming
 from bot.context import BotContext
 
 logger = logging.getLogger(__name__)
@@ -53,4 +54,32 @@ async def respond(
         reply_markup=reply_markup,
         parse_mode=ParseMode.HTML,
         disable_web_page_preview=True,
+    )
+
+
+def incoming(message: Message) -> Incoming | None:
+    """What we store of a message; None for kinds a case does not take (stickers, polls …)."""
+    if message.text is not None:
+        kind, file_id = "text", None
+    elif message.photo:
+        kind, file_id = "photo", message.photo[-1].file_id
+    elif message.document is not None:
+        kind, file_id = "document", message.document.file_id
+    elif message.voice is not None:
+        kind, file_id = "voice", message.voice.file_id
+    elif message.audio is not None:
+        kind, file_id = "audio", message.audio.file_id
+    elif message.video is not None:
+        kind, file_id = "video", message.video.file_id
+    elif message.video_note is not None:
+        kind, file_id = "video_note", message.video_note.file_id
+    else:
+        return None
+    return Incoming(
+        kind=kind,
+        text=message.text if message.text is not None else message.caption,
+        file_id=file_id,
+        media_group_id=message.media_group_id,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
     )

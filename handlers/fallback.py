@@ -62,6 +62,11 @@ async def edited_message(update: Update, context: BotContext) -> None:
 
 async def unknown_button(update: Update, context: BotContext) -> None:
     """A button from an old message or with forged data: no action, just the current menu."""
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        assert update.callback_query is not None
+        await update.callback_query.answer(context._("This button is no longer active."))
+        return
     await respond(
         update,
         context,

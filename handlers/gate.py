@@ -1,7 +1,7 @@
 """Gatekeeping that runs before every other handler (groups -2 and -1 of the composition root).
 
-1. `load_resident`: private chats only (other groups get polite silence), load the resident and
-   choose their translator; staff status is looked up once here.
+1. `load_resident`: private chats and the staff group only (other groups get polite silence);
+   load the resident and choose their translator.
 2. `require_consent`: until a resident has agreed to the privacy notice, only onboarding, help,
    privacy and contact information are reachable; everything else leads back to the notice.
 """
@@ -35,10 +35,13 @@ async def load_resident(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or user.is_bot:
         raise ApplicationHandlerStop
-    if chat.type != chat.PRIVATE:
-        # Groups the bot was added to get polite silence (the staff group comes with the queue).
-        raise ApplicationHandlerStop
     services = context.services
+    if chat.type != chat.PRIVATE:
+        if chat.id == services.settings.staff_chat_id:
+            context.use_language("de")  # the staff group is one shared room, in German
+            return
+        # Any other group the bot was added to gets polite silence.
+        raise ApplicationHandlerStop
     resident = await services.residents.find(user.id)
     context.resident = resident
     context.use_language(resident.language if resident else I18n.supported(user.language_code))
@@ -48,10 +51,15 @@ async def load_resident(update: Update, context: BotContext) -> None:
 
 async def require_consent(update: Update, context: BotContext) -> None:
     """Before consent, send anything but onboarding back to the language chooser or notice."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type != chat.PRIVATE or user is None:
+        return  # the staff group: staff handlers check staff status themselves
     if not context.services.residents.needs_consent(context.resident):
         return
     if update.my_chat_member is not None or _is_open(update):
         return
+    if await context.services.staff.is_staff(user.id):
+        return  # staff working from their private chat are not residents giving consent
     if update.edited_message is not None:
         raise ApplicationHandlerStop
     await onboarding.ask_for_language_or_consent(update, context)

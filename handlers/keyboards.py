@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.case_cards import TOPIC_LABELS
+from bot.cases import TOPICS
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Translator
+from bot.orgdata import DISTRICTS
 
 # Callback data: short, prefix-routed strings (Telegram allows 64 bytes).
 LANGUAGE_PREFIX = "lang:"
@@ -17,6 +20,10 @@ MENU_CONTACT = "menu:contact"
 MENU_LANGUAGE = "menu:language"
 MENU_PRIVACY = "menu:privacy"
 MENU_HELP = "menu:help"
+REQUEST_TOPIC_PREFIX = "req:topic:"
+REQUEST_DISTRICT_PREFIX = "req:district:"
+REQUEST_NEW = "req:new"
+MY_CASES = "req:mine"
 DELETE_ASK = "privacy:delete"
 DELETE_CONFIRM = "privacy:delete:yes"
 DELETE_CANCEL = "privacy:delete:no"
@@ -80,4 +87,46 @@ def confirm_delete(tr: Translator) -> InlineKeyboardMarkup:
     return _rows(
         InlineKeyboardButton(tr._("🗑 Yes, delete everything"), callback_data=DELETE_CONFIRM),
         InlineKeyboardButton(tr._("↩️ No, keep my data"), callback_data=DELETE_CANCEL),
+    )
+
+
+TOPIC_ICONS = {
+    "debt": "💶",
+    "housing": "🏠",
+    "letter": "✉️",
+    "job": "💼",
+    "family": "👪",
+    "other": "❓",
+}
+
+
+def topics(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(
+        *(
+            InlineKeyboardButton(
+                f"{TOPIC_ICONS[topic]} {tr._(TOPIC_LABELS[topic])}",
+                callback_data=REQUEST_TOPIC_PREFIX + topic,
+            )
+            for topic in TOPICS
+        ),
+        back_button(tr),
+    )
+
+
+def districts(tr: Translator) -> InlineKeyboardMarkup:
+    """District names stay German in every language (they are on every sign and letter)."""
+    return _rows(
+        *(
+            InlineKeyboardButton(f"📍 {name}", callback_data=REQUEST_DISTRICT_PREFIX + str(i))
+            for i, name in enumerate(DISTRICTS)
+        ),
+        back_button(tr),
+    )
+
+
+def after_request(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(
+        InlineKeyboardButton(tr._("➕ New question"), callback_data=REQUEST_NEW),
+        InlineKeyboardButton(tr._("📂 My requests"), callback_data=MY_CASES),
+        InlineKeyboardButton(tr._("☰ Menu"), callback_data=MENU),
     )

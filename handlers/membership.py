@@ -17,7 +17,18 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
     if change is None or context.resident is None:
         return
     blocked = change.new_chat_member.status == ChatMember.BANNED
-    await context.services.residents.mark_blocked(change.from_user.id, blocked)
+    services = context.services
+    await services.residents.mark_blocked(change.from_user.id, blocked)
+    for case in await services.cases.resident_blocked(change.from_user.id, blocked):
+        await services.relay.refresh_case(case.id)
+        if blocked:
+            await services.relay.tell_staff(
+                case,
+                "⚠️ "
+                + services.i18n.translator("de")._(
+                    "The resident has blocked the bot: replies cannot be delivered."
+                ),
+            )
     logger.info(
         "resident %s %s the bot", change.from_user.id, "blocked" if blocked else "unblocked"
     )

@@ -39,7 +39,15 @@ async def delete(update: Update, context: BotContext) -> None:
     """Confirmed: erase the resident and say so in the language they used until now."""
     user = update.effective_user
     assert user is not None
-    erased = await context.services.residents.erase(user.id)
+    services = context.services
+    open_cases = (
+        [c for c in await services.cases.cases_of(context.resident) if c.is_open]
+        if context.resident is not None
+        else []
+    )
+    erased = await services.residents.erase(user.id)
+    for case in open_cases:
+        await services.relay.refresh_case(case.id)  # card says so, the topic closes
     logger.info("resident %s erased their data (found: %s)", user.id, erased)
     context.resident = None
     await respond(

@@ -7,6 +7,7 @@ tells them that staff commands exist.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from html import escape
 
@@ -17,6 +18,8 @@ from bot.i18n import LANGUAGE_NAMES
 from handlers import fallback
 from handlers.common import respond
 
+logger = logging.getLogger(__name__)
+
 Callback = Callable[[Update, BotContext], Awaitable[None]]
 
 
@@ -25,9 +28,14 @@ def staff_only(callback: Callback) -> Callback:
 
     @functools.wraps(callback)
     async def guarded(update: Update, context: BotContext) -> None:
-        user = update.effective_user
+        user, chat = update.effective_user, update.effective_chat
         if user is None or not await context.services.staff.is_staff(user.id):
-            await fallback.unknown_message(update, context)
+            logger.info("user %s tried a staff action", user.id if user else None)
+            if update.callback_query is not None:
+                # Forged or stale data: nothing happens, whatever the data says.
+                await fallback.unknown_button(update, context)
+            elif chat is not None and chat.type == chat.PRIVATE:
+                await fallback.unknown_message(update, context)
             return
         context.is_staff = True
         await callback(update, context)

@@ -146,6 +146,7 @@ async def test_command_menus_are_set_per_language_and_scope(bot, sandbox, chat_a
         commands = sandbox.commands(scope=private, language_code=language)
         assert [c["command"] for c in commands] == [
             "menu",
+            "mycases",
             "help",
             "language",
             "privacy",

@@ -742,11 +742,14 @@ class BotApiSandbox:
         chat: SandboxChat | int | None,
         message_thread_id: int | None,
         extra: dict[str, Any] | None = None,
+        media_group_id: str | None = None,
     ) -> dict[str, Any]:
         u = self._user(user)
         content = self._media_content(f, extra)
         if caption:
             content["caption"] = caption
+        if media_group_id:
+            content["media_group_id"] = media_group_id
         _, raw = self._user_message(
             u, self._resolve_inject_chat(chat), message_thread_id, None, content
         )
@@ -771,9 +774,19 @@ class BotApiSandbox:
         *,
         content: bytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00sandbox\xff\xd9",
         message_thread_id: int | None = None,
+        media_group_id: str | None = None,
     ) -> dict[str, Any]:
+        """A photo; photos sharing a media_group_id arrive as an album (one update each)."""
         f = self._store_file("photo", content, None, "image/jpeg")
-        return await self._send_media(user, f, caption, chat, message_thread_id)
+        raw = await self._send_media(
+            user,
+            f,
+            caption,
+            chat,
+            message_thread_id,
+            **({"media_group_id": media_group_id} if media_group_id else {}),
+        )
+        return raw
 
     async def send_document(
         self,
@@ -2229,6 +2242,18 @@ class BotApiSandbox:
 
     async def api_getForumTopicIconStickers(self, p: _Params) -> list[dict[str, Any]]:
         return []
+
+    def reactions(self, chat_id: int | SandboxChat | SandboxUser, message_id: int) -> list[str]:
+        """Emoji the bot set on a message (setMessageReaction), e.g. ["👍"]."""
+        rec = self._records.get(self._cid(chat_id), {}).get(message_id)
+        if rec is None:
+            return []
+        return [r.get("emoji", "") for r in rec.reactions]
+
+    async def redeliver(self, message: dict[str, Any]) -> None:
+        """Deliver a user's message again in a new update, as after a lost getUpdates
+        confirmation: the bot must not act on it twice."""
+        self._inject("message", copy.deepcopy(message))
 
     def topics(self, chat_id: int | SandboxChat) -> dict[int, dict[str, Any]]:
         """Forum topics of a chat: message_thread_id -> {name, icon_color, closed, deleted}."""

@@ -1,0 +1,439 @@
+"""Requests and the staff queue end to end: residents ask, staff answer in forum topics, nothing
+gets lost — against the sandbox over HTTP, with the real Application."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from bot.app import SERVICES_KEY, build_application, running
+from bot.sandbox import BotApiSandbox
+from tests.conftest import ADMIN_ID, Chat
+
+STAFF_A = 700_001
+STAFF_B = 700_002
+
+
+@pytest.fixture
+def staff(sandbox):
+    a = sandbox.add_user(first_name="Anna", language_code="de", user_id=STAFF_A)
+    b = sandbox.add_user(first_name="Boris", language_code="de", user_id=STAFF_B)
+    return a, b
+
+
+@pytest.fixture
+def group(sandbox: BotApiSandbox, staff):
+    return sandbox.add_group(
+        title="Th.INKA Team",
+        kind="supergroup",
+        is_forum=True,
+        members={STAFF_A: "administrator", STAFF_B: "member"},
+    )
+
+
+@pytest.fixture
+def staff_settings(settings, group):
+    return replace(settings, staff_chat_id=group.id)
+
+
+@pytest.fixture
+async def services(staff_settings, clock):
+    application = build_application(staff_settings, clock=clock)
+    async with running(application):
+        yield application.bot_data[SERVICES_KEY]
+
+
+async def request(services, chat: Chat, text: str, topic_label: str, district: str = "Rieth"):
+    """A consented resident asks a question through the menu; returns the confirmation."""
+    t = services.i18n.translator(chat.user.language_code)
+    notice = await chat.send("/start")
+    menu = await chat.press(notice, t._("✅ I agree"))
+    topics = await chat.press(menu, t._("✍️ Ask a question"))
+    label = next(b for b in topics.button_texts if t._(topic_label) in b)
+    districts = await chat.press(topics, label)
+    if district:
+        await chat.press(districts, f"📍 {district}")
+    confirmation = await chat.send(text)
+    return confirmation, t
+
+
+def topic_messages(sandbox, group, thread_id):
+    return [m for m in sandbox.messages_to(group.id) if m.message_thread_id == thread_id]
+
+
+async def case_topic(sandbox, services, case_id):
+    await sandbox.wait_for_idle()
+    case = await services.cases.repo.get(case_id)
+    assert case.thread_id is not None, "no forum topic was created"
+    return case
+
+
+async def test_two_residents_reach_staff_in_their_own_topics(
+    sandbox, services, group, chat_as, staff
+):
+    amal, olga = chat_as("ar", "Amal"), chat_as("ru", "Olga")
+    conf_ar, t_ar = await request(services, amal, "عندي رسالة Mahnung", "Debt")
+    conf_ru, _t_ru = await request(
+        services, olga, "Нужна помощь с поиском жилья", "Housing search", "Berliner Platz"
+    )
+    assert (
+        t_ar._("Thank you! Your request %(number)s has been received.").split("%")[0][:10]
+        in conf_ar.text
+    )
+    assert "#1" in conf_ar.text and "#2" in conf_ru.text
+    assert t_ar._("➕ New question") in conf_ar.button_texts
+
+    case_ar = await case_topic(sandbox, services, 1)
+    case_ru = await case_topic(sandbox, services, 2)
+    topics = sandbox.topics(group)
+    assert topics[case_ar.thread_id]["name"] == "🆕 #1 Schulden · ar · Rieth"
+    assert topics[case_ru.thread_id]["name"] == "🆕 #2 Wohnungssuche · ru · Berliner Platz"
+
+    in_ar = topic_messages(sandbox, group, case_ar.thread_id)
+    card, copied = in_ar[0], in_ar[1]
+    assert "Amal" in card.text and "العربية (ar)" in card.text
+    assert card.button_texts[:2] == ["✋ Übernehmen", "✅ Schließen"]
+    assert copied.text == "عندي رسالة Mahnung"
+    assert [m.text for m in topic_messages(sandbox, group, case_ru.thread_id)][1] == (
+        "Нужна помощь с поиском жилья"
+    )
+
+    # A staff answer in Amal's topic reaches Amal, and only Amal.
+    seen_olga = olga.seen()
+    sent = await sandbox.send_message(
+        staff[0],
+        "مرحبا أمل، أحضري الرسالة يوم الثلاثاء",
+        chat=group,
+        message_thread_id=case_ar.thread_id,
+    )
+    reply = await sandbox.wait_for_message(amal.id)
+    assert reply.text == "مرحبا أمل، أحضري الرسالة يوم الثلاثاء"
+    await sandbox.wait_for_idle()
+    assert olga.seen() == seen_olga
+    assert sandbox.reactions(group.id, sent["message_id"]) == ["👍"]  # delivered
+    assert (await services.cases.repo.get(1)).status == "waiting"
+    assert sandbox.topics(group)[case_ar.thread_id]["name"].startswith("⏳ #1")
+
+
+async def test_more_messages_continue_the_case_and_are_confirmed_once(
+    sandbox, services, group, chat_as
+):
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال أول", "Official letter")
+    before = amal.seen()
+    second = await sandbox.send_message(amal.user, "وسؤال ثانٍ")
+    await sandbox.send_photo(amal.user, caption="صفحة 1", media_group_id="album-1")
+    await sandbox.send_photo(amal.user, caption="صفحة 2", media_group_id="album-1")
+    await sandbox.send_document(amal.user, file_name="Bescheid.pdf")
+    await sandbox.send_voice(amal.user)
+    await sandbox.wait_for_idle()
+    assert amal.seen() == before  # no second confirmation, no other text
+    assert sandbox.reactions(amal.id, second["message_id"]) == ["👍"]
+    case = await case_topic(sandbox, services, 1)
+    kinds = [m.kind for m in topic_messages(sandbox, group, case.thread_id)[1:]]
+    assert kinds == ["text", "text", "photo", "photo", "document", "voice"]
+    stored = await services.cases.repo.messages(1)
+    assert len(stored) == 6 and all(m.relay_status == "sent" for m in stored)
+
+
+async def test_a_message_without_a_case_asks_topic_and_district_then_is_not_retyped(
+    sandbox, services, group, chat_as
+):
+    olga = chat_as("ru", "Olga")
+    t = services.i18n.translator("ru")
+    notice = await olga.send("/start")
+    await olga.press(notice, t._("✅ I agree"))
+    topics = await olga.send("Мне пришло письмо из Jobcenter")
+    assert t._("What is your question about?") in topics.text
+    districts = await olga.press(
+        topics, next(b for b in topics.button_texts if t._("Official letter") in b)
+    )
+    confirmation = await olga.press(districts, "📍 Rieth")
+    assert "#1" in confirmation.text
+    case = await case_topic(sandbox, services, 1)
+    assert topic_messages(sandbox, group, case.thread_id)[1].text == (
+        "Мне пришло письмо из Jobcenter"
+    )
+    # The district is remembered: the next request skips that question.
+    menu = await olga.send("/menu")
+    topics = await olga.press(menu, t._("✍️ Ask a question"))
+    prompt = await olga.press(topics, next(b for b in topics.button_texts if t._("Debt") in b))
+    assert (
+        t._(
+            "Please write your question now. You can also send a photo of a letter, a "
+            "document (PDF) or a voice message."
+        )
+        in prompt.text
+    )
+    assert (await services.residents.find(olga.id)).district == "Rieth"
+
+
+async def test_staff_commands_in_a_topic(sandbox, services, group, chat_as, staff):
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Family")
+    case = await case_topic(sandbox, services, 1)
+    anna = staff[0]
+
+    async def in_topic(text):
+        sent = await sandbox.send_message(anna, text, chat=group, message_thread_id=case.thread_id)
+        await sandbox.wait_for_idle()
+        return sent
+
+    seen = amal.seen()
+    await in_topic("/note Frau A. war schon beim Jobcenter")
+    assert amal.seen() == seen  # a note is never relayed
+    notes = [m for m in await services.cases.repo.messages(1) if m.direction == "note"]
+    assert notes[0].text == "Frau A. war schon beim Jobcenter"
+
+    await in_topic("/take")
+    assert sandbox.topics(group)[case.thread_id]["name"].startswith("🟡 #1")
+    card = topic_messages(sandbox, group, case.thread_id)[0]
+    assert str(STAFF_A) in card.text
+
+    await in_topic("/t bring_letter")
+    template = services.org.template("bring_letter")
+    assert amal.last().text == template.text("ar")
+    assert template.text("de") in topic_messages(sandbox, group, case.thread_id)[-1].text
+
+    await in_topic("/close")
+    assert sandbox.topics(group)[case.thread_id]["closed"] is True
+    assert "#1" in amal.last().text  # told, in Arabic
+    assert (await services.cases.repo.get(1)).status == "closed"
+    await in_topic("/reopen")
+    assert sandbox.topics(group)[case.thread_id]["closed"] is False
+    actions = [a for _, a, _ in await services.cases.repo.audit_trail(1)]
+    assert actions == ["note", "take", "template", "close", "reopen"]
+
+
+async def test_attachments_and_voice_relay_both_ways(sandbox, services, group, chat_as, staff):
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Job application")
+    case = await case_topic(sandbox, services, 1)
+    await sandbox.send_photo(
+        staff[1], caption="Formular", chat=group, message_thread_id=case.thread_id
+    )
+    photo = await sandbox.wait_for_message(amal.id)
+    assert photo.kind == "photo" and photo.text == "Formular"
+    await sandbox.send_voice(staff[1], chat=group, message_thread_id=case.thread_id)
+    voice = await sandbox.wait_for_message(amal.id)
+    assert voice.kind == "voice"
+    await sandbox.send_document(
+        staff[1], file_name="Antrag.pdf", chat=group, message_thread_id=case.thread_id
+    )
+    document = await sandbox.wait_for_message(amal.id)
+    assert document.kind == "document" and document.raw["document"]["file_name"] == "Antrag.pdf"
+
+
+async def test_residents_and_outsiders_can_never_act_as_staff(
+    sandbox, services, group, chat_as, staff
+):
+    amal, mallory = chat_as("ar", "Amal"), chat_as("de", "Mallory")
+    await request(services, amal, "سؤال خاص", "Debt")
+    await case_topic(sandbox, services, 1)
+    notice = await mallory.send("/start")
+    menu = await mallory.press(notice, "✅ Einverstanden")
+    for command in ("/queue", "/take", "/close", "/t bring_letter", "/note x", "/stats"):
+        answer = await mallory.send(command)
+        assert (
+            services.i18n.translator("de")._("I do not know this command. Please use the menu:")
+            in answer.text
+        )
+    for data in (
+        "case:close:1",
+        "case:take:1",
+        "case:send:1:bring_letter",
+        "q:read:1",
+        "q:reply:1",
+        "q:close:1",
+        "q:open:1",
+    ):
+        await sandbox.press_button(mallory.user, menu, data, forge=True)
+        await sandbox.wait_for_idle()
+    fresh = await services.cases.repo.get(1)
+    assert fresh.status == "new" and fresh.assignee_id is None
+    assert await services.cases.repo.audit_trail(1) == []
+    assert all("سؤال خاص" not in (m.text or "") for m in sandbox.messages_to(mallory.id))
+    assert len(await services.cases.repo.messages(1)) == 1  # nothing was sent to Amal
+    # Somebody who leaves the staff group loses access once the short cache expires.
+    sandbox.set_member_status(group, STAFF_B, "left")
+    services.clock.advance(timedelta(minutes=5))
+    boris = Chat(sandbox, staff[1])
+    answer = await boris.send("/queue")
+    assert "#1" not in answer.text
+    anna = Chat(sandbox, staff[0])
+    assert "#1" in (await anna.send("/queue")).text
+
+
+async def test_duplicate_delivery_creates_no_second_case_or_relay(
+    sandbox, services, group, chat_as
+):
+    olga = chat_as("ru", "Olga")
+    await request(services, olga, "Первое сообщение", "Other question")
+    case = await case_topic(sandbox, services, 1)
+    message = await sandbox.send_message(olga.user, "Повтор")
+    await sandbox.wait_for_idle()
+    copies = len(topic_messages(sandbox, group, case.thread_id))
+    await sandbox.redeliver(message)
+    await sandbox.redeliver(message)
+    await sandbox.wait_for_idle()
+    assert len(topic_messages(sandbox, group, case.thread_id)) == copies
+    assert [m.text for m in await services.cases.repo.messages(1)] == ["Первое сообщение", "Повтор"]
+    assert len(await services.cases.repo.for_resident(olga.id)) == 1
+
+
+async def test_restart_loses_nothing(sandbox, staff_settings, clock, group, chat_as, staff):
+    """The bot cannot open topics at first (no admin rights); the request waits in the
+    database, survives a restart and reaches staff once the group is set up right."""
+    amal = chat_as("ar", "Amal")
+    sandbox.set_member_status(group, sandbox.bot_id, "member")  # no right to manage topics
+    application = build_application(staff_settings, clock=clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        await request(services, amal, "رسالة قبل إعادة التشغيل", "Debt")
+        await sandbox.wait_for_idle()
+        assert sandbox.topics(group) == {}
+        pending = await services.cases.repo.messages(1)
+        assert [m.relay_status for m in pending] == ["pending"]
+
+    sandbox.set_member_status(group, sandbox.bot_id, "administrator")
+    application = build_application(staff_settings, clock=clock)  # a new process, same database
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        case = await case_topic(sandbox, services, 1)
+        assert [m.text for m in topic_messages(sandbox, group, case.thread_id)][1] == (
+            "رسالة قبل إعادة التشغيل"
+        )
+        # The conversation goes on in the same case.
+        await sandbox.send_message(amal.user, "وبعد إعادة التشغيل")
+        await sandbox.wait_for_idle()
+        assert [m.text for m in topic_messages(sandbox, group, case.thread_id)][-1] == (
+            "وبعد إعادة التشغيل"
+        )
+        assert len(await services.cases.repo.for_resident(amal.id)) == 1
+
+
+async def test_blocked_resident_is_reported_to_staff(sandbox, services, group, chat_as, staff):
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    await sandbox.block_bot(amal.user)
+    await sandbox.wait_for_idle()
+    sent = await sandbox.send_message(
+        staff[0], "Antwort", chat=group, message_thread_id=case.thread_id
+    )
+    await sandbox.wait_for_idle()
+    notices = [m.text for m in topic_messages(sandbox, group, case.thread_id)]
+    assert any("blockiert" in (text or "") for text in notices)
+    stored = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
+    assert stored[0].relay_status == "failed"
+    assert sandbox.reactions(group.id, sent["message_id"]) == []  # no false "delivered"
+    assert (await services.cases.repo.get(1)).resident_blocked
+
+
+async def test_queue_works_without_a_staff_group(sandbox, bot, chat_as):
+    """No THINKA_STAFF_CHAT_ID: an admin works the queue from a private chat."""
+    services = bot
+    olga = chat_as("ru", "Olga")
+    await request(services, olga, "Вопрос без группы", "Debt")
+    await sandbox.send_photo(olga.user, caption="Письмо")
+    await sandbox.wait_for_idle()
+    admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+    queue = await admin.send("/queue")
+    assert "#1" in queue.text and "Schulden" in queue.text
+    case_view = await admin.press(queue, queue.button_texts[0])
+    read_from = admin.seen()
+    await admin.press(case_view, "📖 Nachrichten lesen")
+    shown = sandbox.messages_to(admin.id)[read_from:]
+    assert "Вопрос без группы" in [m.text for m in shown]
+    assert "photo" in [m.kind for m in shown]
+    view = sandbox.messages_to(admin.id)[-1]
+    armed = await admin.press(view, "✍️ Antworten")
+    assert "#1" in armed.text
+    before = olga.seen()
+    await sandbox.send_message(admin.user, "Kommen Sie bitte am Dienstag vorbei.")
+    reply = await sandbox.wait_for_message(olga.id, after=before)
+    assert reply.text == "Kommen Sie bitte am Dienstag vorbei."
+    # The target was used up: the next message of the admin goes nowhere near Olga.
+    await sandbox.send_message(admin.user, "Notiz an mich selbst")
+    await sandbox.wait_for_idle()
+    assert olga.seen() == before + 1
+    queue = await admin.send("/queue")
+    case_view = await admin.press(queue, queue.button_texts[0])
+    closed = await admin.press(case_view, "✅ Schließen")
+    assert (await services.cases.repo.get(1)).status == "closed"
+    assert "#1" in olga.last().text and closed is not None
+    assert "Keine offenen Fälle" in (await admin.send("/queue")).text
+
+
+async def test_mycases_lists_only_the_residents_own_cases(sandbox, services, group, chat_as):
+    amal, olga = chat_as("ar", "Amal"), chat_as("ru", "Olga")
+    await request(services, amal, "سؤال", "Debt")
+    await request(services, olga, "Вопрос", "Family")
+    mine = await olga.send("/mycases")
+    assert "#2" in mine.text and "#1" not in mine.text
+
+
+async def test_deleting_data_erases_case_content_and_tells_staff(
+    sandbox, services, group, chat_as, staff
+):
+    amal = chat_as("ar", "Amal")
+    _, t = await request(services, amal, "نص سري للغاية", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    question = await amal.send("/delete")
+    await amal.press(question, t._("🗑 Yes, delete everything"))
+    await sandbox.wait_for_idle()
+    fresh = await services.cases.repo.get(1)
+    assert fresh.resident_id is None and fresh.first_name is None and fresh.status == "closed"
+    assert await services.cases.repo.messages(1) == []
+    rows = await services.db.fetchall("SELECT text FROM case_messages")
+    assert rows == []
+    card = topic_messages(sandbox, group, case.thread_id)[0]
+    assert "gelöscht" in card.text
+    assert sandbox.topics(group)[case.thread_id]["closed"] is True
+
+
+@pytest.mark.parametrize(
+    ("local_time", "expected"),
+    [
+        (
+            (2026, 12, 1, 10, 0),
+            ("A social worker will answer you during today's office hours.", {}),
+        ),
+        (
+            (2026, 12, 1, 18, 0),
+            ("A social worker will answer you tomorrow from %(time)s.", {"time": "09:00"}),
+        ),
+        (
+            (2026, 12, 4, 18, 0),
+            (
+                "A social worker will answer you on %(day)s from %(time)s.",
+                {"time": "09:00", "day": "понедельник"},
+            ),
+        ),
+    ],
+)
+async def test_confirmation_says_when_to_expect_an_answer(
+    sandbox, settings, clock, chat_as, tmp_path, local_time, expected
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.config import BUNDLED_CONFIG
+
+    weekdays = ", ".join(
+        f'{{ weekday = "{day}", opens = "09:00", closes = "12:00" }}'
+        for day in ("mon", "tue", "wed", "thu", "fri")
+    )
+    config = tmp_path / "org.toml"
+    config.write_text(
+        BUNDLED_CONFIG.read_text("utf-8").replace("hours = []", f"hours = [{weekdays}]"), "utf-8"
+    )
+    clock.set(datetime(*local_time, tzinfo=ZoneInfo("Europe/Berlin")))
+    application = build_application(replace(settings, config_path=config), clock=clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        confirmation, t = await request(services, chat_as("ru", "Olga"), "Вопрос", "Debt")
+        message, values = expected
+        assert t._(message) % values in confirmation.text
