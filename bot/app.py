@@ -136,6 +136,7 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.REQUEST_TOPIC_PREFIX}", requests.choose_topic),
             _button(rf"^{keyboards.REQUEST_DISTRICT_PREFIX}", requests.choose_district),
             _button(rf"^{keyboards.MY_CASES}$", requests.my_cases),
+            _button(rf"^{keyboards.REQUEST_LANGUAGE_PREFIX}", requests.switch_language),
             _button(
                 rf"^({keyboards.MENU_APPOINTMENT}|{keyboards.MENU_EVENTS})$", menu.not_ready_yet
             ),

@@ -145,6 +145,16 @@ class CaseService:
         self._on_change()
         return Result(Step.ADDED, case)
 
+    async def language_changed(self, resident_id: int, language: str) -> list[int]:
+        return await self.repo.set_language(resident_id, language)
+
+    async def resume(self, resident: Resident) -> Result | None:
+        """After a language switch: the step a waiting draft is at, or None without one."""
+        case = await self.repo.current_for(resident.user_id)
+        if case is None or case.status != "draft":
+            return None
+        return await self._advance(case.id, resident)
+
     async def cases_of(self, resident: Resident) -> list[Case]:
         return await self.repo.for_resident(resident.user_id)
 

@@ -208,6 +208,15 @@ class CaseRepository:
     async def set_topic(self, case_id: int, topic: str) -> None:
         await self._db.execute("UPDATE cases SET topic = ? WHERE id = ?", (topic, case_id))
 
+    async def set_language(self, resident_id: int, language: str) -> list[int]:
+        """The resident switched language: cases still open follow (canned replies, topic)."""
+        rows = await self._db.fetchall(
+            "UPDATE cases SET language = ? WHERE resident_id = ? AND status != 'closed'"
+            " RETURNING id",
+            (language, resident_id),
+        )
+        return [row[0] for row in rows]
+
     async def set_district(self, case_id: int, district: str) -> None:
         await self._db.execute("UPDATE cases SET district = ? WHERE id = ?", (district, case_id))
 

@@ -21,24 +21,7 @@ async def unknown_message(update: Update, context: BotContext) -> None:
     assert message is not None
     tr = context.tr
     text = message.text or message.caption or ""
-    offers = suggested_languages(text, tr.language) if text else ()
-    if offers:
-        i18n = context.services.i18n
-        lines = [
-            i18n.translator(code)._("Would you like to use the bot in %(language)s?")
-            % {"language": LANGUAGE_NAMES[code]}
-            for code in offers
-        ]
-        buttons = [
-            [
-                InlineKeyboardButton(
-                    LANGUAGE_NAMES[code], callback_data=keyboards.LANGUAGE_PREFIX + code
-                )
-            ]
-            for code in offers
-        ]
-        buttons.append([InlineKeyboardButton(tr._("☰ Menu"), callback_data=keyboards.MENU)])
-        await respond(update, context, "\n".join(lines), InlineKeyboardMarkup(buttons))
+    if text and await offer_language_switch(update, context, text, keyboards.LANGUAGE_PREFIX):
         return
     if text.startswith("/"):
         reply = tr._("I do not know this command. Please use the menu:")
@@ -47,6 +30,30 @@ async def unknown_message(update: Update, context: BotContext) -> None:
     else:
         reply = tr._("I cannot use this here. Please choose in the menu what you need:")
     await respond(update, context, reply, keyboards.main_menu(tr))
+
+
+async def offer_language_switch(
+    update: Update, context: BotContext, text: str, callback_prefix: str
+) -> bool:
+    """Text in Arabic or Cyrillic from a resident set to another language: offer to switch,
+    asked in that language. True if offered."""
+    tr = context.tr
+    offers = suggested_languages(text, tr.language)
+    if not offers:
+        return False
+    i18n = context.services.i18n
+    lines = [
+        i18n.translator(code)._("Would you like to use the bot in %(language)s?")
+        % {"language": LANGUAGE_NAMES[code]}
+        for code in offers
+    ]
+    buttons = [
+        [InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=callback_prefix + code)]
+        for code in offers
+    ]
+    buttons.append([InlineKeyboardButton(tr._("☰ Menu"), callback_data=keyboards.MENU)])
+    await respond(update, context, "\n".join(lines), InlineKeyboardMarkup(buttons))
+    return True
 
 
 async def edited_message(update: Update, context: BotContext) -> None:

@@ -60,6 +60,8 @@ async def choose_language(update: Update, context: BotContext) -> None:
     services = context.services
     context.resident = await services.residents.choose_language(user.id, chat.id, language)
     context.use_language(language)
+    for case_id in await services.cases.language_changed(user.id, language):
+        await services.relay.refresh_case(case_id)
     if services.residents.needs_consent(context.resident):
         await ask_for_consent(update, context)
     else:

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from bot.case_cards import TOPIC_LABELS
 from bot.case_service import Result, Step
 from bot.context import BotContext
-from bot.i18n import N_
+from bot.i18n import LANGUAGES, N_
 from bot.office_hours import expected_answer
 from bot.orgdata import DISTRICTS
 from handlers import fallback, keyboards, onboarding, queue, texts
@@ -87,7 +87,39 @@ async def message(update: Update, context: BotContext) -> None:
         await fallback.unknown_message(update, context)
         return
     result = await context.services.cases.receive(context.resident, stored, _first_name(update))
+    # Stored first; then, if they write in another script than their language, ask about that
+    # before asking anything in a language they may not read.
+    if (
+        result.step in (Step.ASK_TOPIC, Step.ASK_DISTRICT)
+        and stored.text
+        and await fallback.offer_language_switch(
+            update, context, stored.text, keyboards.REQUEST_LANGUAGE_PREFIX
+        )
+    ):
+        return
     await show_step(update, context, result)
+
+
+async def switch_language(update: Update, context: BotContext) -> None:
+    """req:lang:<code> from the offer: switch, then go on with the waiting request."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.resident is not None
+    language = query.data.removeprefix(keyboards.REQUEST_LANGUAGE_PREFIX)
+    services = context.services
+    if language not in LANGUAGES:
+        await ask(update, context)
+        return
+    resident = await services.residents.choose_language(
+        context.resident.user_id, context.resident.chat_id, language
+    )
+    context.resident = resident
+    context.use_language(language)
+    await services.cases.language_changed(resident.user_id, language)
+    result = await services.cases.resume(resident)
+    if result is None:
+        await onboarding.show_main_menu(update, context)
+    else:
+        await show_step(update, context, result)
 
 
 async def my_cases(update: Update, context: BotContext) -> None:

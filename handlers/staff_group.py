@@ -38,6 +38,13 @@ def handlers(staff_chat_id: int) -> list[BaseHandler]:
             in_group & filters.IS_TOPIC_MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
             answer,
         ),
+        # An edit does not change the copy the resident already has: say so in the topic.
+        MessageHandler(
+            filters.Chat(staff_chat_id)
+            & filters.UpdateType.EDITED_MESSAGE
+            & filters.IS_TOPIC_MESSAGE,
+            edited,
+        ),
         # Everything else in the staff group (the General topic, service messages) is the
         # team's own conversation: the bot stays out of it.
         MessageHandler(filters.Chat(staff_chat_id), ignore),
@@ -90,6 +97,20 @@ async def answer(update: Update, context: BotContext) -> None:
         update,
         context,
         lambda: context.services.cases.reply(case.id, update.effective_user.id, stored),
+    )
+
+
+async def edited(update: Update, context: BotContext) -> None:
+    """A staff member edited a message in a case topic."""
+    message = update.effective_message
+    assert message is not None
+    if await context.services.cases.repo.by_thread(message.message_thread_id) is None:
+        return
+    await message.reply_text(
+        "✏️ "
+        + _staff_tr(context)._(
+            "Edits do not reach the resident. Please send the corrected text as a new message."
+        )
     )
 
 

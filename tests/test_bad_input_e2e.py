@@ -13,25 +13,32 @@ from handlers.keyboards import MAIN_MENU
 pytestmark = pytest.mark.usefixtures("bot")
 
 
-async def test_sticker_photo_and_voice_get_a_pointer_to_the_menu(bot, sandbox, chat_as, consented):
+async def test_a_sticker_gets_a_pointer_to_the_menu(bot, sandbox, consented):
     chat, t = await consented("ru")
-    for send in (sandbox.send_sticker, sandbox.send_photo, sandbox.send_voice):
-        before = chat.seen()
-        await send(chat.user)
-        answer = await sandbox.wait_for_message(chat.id, after=before)
-        assert t._("I cannot use this here. Please choose in the menu what you need:") in (
-            answer.text
-        )
-        assert answer.button_texts == [t._(label) for _, label in MAIN_MENU]
+    before = chat.seen()
+    await sandbox.send_sticker(chat.user)
+    answer = await sandbox.wait_for_message(chat.id, after=before)
+    assert t._("I cannot use this here. Please choose in the menu what you need:") in answer.text
+    assert answer.button_texts == [t._(label) for _, label in MAIN_MENU]
+    assert await bot.cases.repo.current_for(chat.id) is None  # nothing stored
 
 
-async def test_free_text_and_a_4096_character_text(bot, chat_as, consented):
+@pytest.mark.parametrize("kind", ["text", "long text", "photo", "voice", "document"])
+async def test_free_input_is_kept_and_the_topic_asked(bot, sandbox, consented, kind):
     chat, t = await consented("de")
-    for text in ("Hallo?", "x" * 4096):
-        answer = await chat.send(text)
-        assert t._("Thank you for your message. Please choose in the menu what you need:") in (
-            answer.text
-        )
+    before = chat.seen()
+    if kind == "text":
+        await sandbox.send_message(chat.user, "Hallo?")
+    elif kind == "long text":
+        await sandbox.send_message(chat.user, "x" * 4096)
+    else:
+        await getattr(sandbox, f"send_{kind}")(chat.user)
+    answer = await sandbox.wait_for_message(chat.id, after=before)
+    assert t._("What is your question about?") in answer.text
+    case = await bot.cases.repo.current_for(chat.id)
+    assert [m.kind for m in await bot.cases.repo.messages(case.id)] == [
+        "text" if "text" in kind else kind
+    ]
 
 
 async def test_unknown_command(bot, chat_as, consented):
@@ -61,7 +68,11 @@ async def test_text_in_another_script_offers_that_language(
         in answer.text
     )
     switched = await chat.press(answer, offered[0])
-    assert bot.i18n.translator(first)._("How can we help you? Please choose:") in switched.text
+    # The message was kept: the request goes on, now in the chosen language.
+    assert bot.i18n.translator(first)._("What is your question about?") in switched.text
+    case = await bot.cases.repo.current_for(chat.id)
+    assert case.language == first
+    assert [m.text for m in await bot.cases.repo.messages(case.id)] == [text]
 
 
 async def test_mixed_script_in_the_residents_own_language_is_not_questioned(
@@ -69,9 +80,7 @@ async def test_mixed_script_in_the_residents_own_language_is_not_questioned(
 ):
     chat, t = await consented("ar")
     answer = await chat.send("عندي Mahnung من Jobcenter")
-    assert t._("Thank you for your message. Please choose in the menu what you need:") in (
-        answer.text
-    )
+    assert t._("What is your question about?") in answer.text
 
 
 async def test_forged_or_stale_button_data_does_nothing(bot, sandbox, chat_as, consented):

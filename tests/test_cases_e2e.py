@@ -437,3 +437,20 @@ async def test_confirmation_says_when_to_expect_an_answer(
         confirmation, t = await request(services, chat_as("ru", "Olga"), "Вопрос", "Debt")
         message, values = expected
         assert t._(message) % values in confirmation.text
+
+
+async def test_an_edit_in_a_case_topic_is_explained_not_relayed(
+    sandbox, services, group, chat_as, staff
+):
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    sent = await sandbox.send_message(
+        staff[0], "Antwort mit Tippfeler", chat=group, message_thread_id=case.thread_id
+    )
+    await sandbox.wait_for_message(amal.id)
+    seen = amal.seen()
+    await sandbox.edit_message(staff[0], sent, "Antwort mit Tippfehler")
+    await sandbox.wait_for_idle()
+    assert amal.seen() == seen
+    assert topic_messages(sandbox, group, case.thread_id)[-1].text.startswith("✏️")

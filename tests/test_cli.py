@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.db import load_migrations
 from bot.sandbox import BotApiSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +98,9 @@ async def test_migrate_then_backup(tmp_path):
     code, out, _ = await cli(tmp_path, "backup", "copy.sqlite3")
     assert code == 0
     with sqlite3.connect(tmp_path / "copy.sqlite3") as raw:
-        assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone() == (1,)
+        assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone() == (
+            load_migrations()[-1].version,
+        )
     code, _, err = await cli(tmp_path, "backup", "copy.sqlite3")
     assert code == 2 and "exists already" in err
 
