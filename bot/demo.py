@@ -100,6 +100,7 @@ class Demo:
             self.say(f"  unknown command :{name} — :help lists them")
             return True
         self.say(f"  — you are now the {self.current.label} (user {self.current.user.id}) —")
+        self.show_new_messages()  # what reached this person while you were the other one
         return True
 
     def show_new_messages(self) -> None:
