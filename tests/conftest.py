@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -48,6 +49,16 @@ async def bot(settings: Settings, clock: FrozenClock) -> AsyncIterator[Services]
     application = build_application(settings, clock=clock)
     async with running(application):
         yield application.bot_data[SERVICES_KEY]
+
+
+async def eventually(check, within: float = 10.0):
+    """Await `check()` until it returns something truthy (for state the sandbox cannot see,
+    e.g. a row while python-telegram-bot sleeps between its own retries)."""
+    async with asyncio.timeout(within):
+        # Polling on purpose: the state is a database row, there is no event to wait on.
+        while not (result := await check()):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    return result
 
 
 class Chat:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import SERVICES_KEY, build_application, running
 from bot.sandbox import BotApiSandbox
-from tests.conftest import ADMIN_ID, Chat
+from tests.conftest import ADMIN_ID, Chat, eventually
 
 STAFF_A = 700_001
 STAFF_B = 700_002
@@ -454,3 +454,66 @@ async def test_an_edit_in_a_case_topic_is_explained_not_relayed(
     await sandbox.wait_for_idle()
     assert amal.seen() == seen
     assert topic_messages(sandbox, group, case.thread_id)[-1].text.startswith("✏️")
+
+
+async def test_a_relay_that_failed_is_retried_from_the_database_after_restart(
+    sandbox, staff_settings, clock, group, chat_as, staff
+):
+    """Telegram answers copyMessage with a 500 (a network error to the bot): the staff answer
+    stays pending in the database, survives a restart and is delivered exactly once."""
+    amal = chat_as("ar", "Amal")
+    application = build_application(staff_settings, clock=clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        await request(services, amal, "سؤال", "Debt")
+        case = await case_topic(sandbox, services, 1)
+        seen = amal.seen()
+        sandbox.fail_next("copyMessage", status=500)
+        sent = await sandbox.send_message(
+            staff[0], "Antwort trotz Störung", chat=group, message_thread_id=case.thread_id
+        )
+        await sandbox.wait_for_idle()
+        out = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
+        assert out[0].relay_status == "pending" and out[0].relay_attempts == 1
+        assert amal.seen() == seen
+
+    clock.advance(timedelta(seconds=5))  # past the back-off
+    application = build_application(staff_settings, clock=clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        reply = await sandbox.wait_for_message(amal.id, after=seen)
+        assert reply.text == "Antwort trotz Störung"
+        await sandbox.wait_for_idle()
+        assert amal.seen() == seen + 1  # exactly once
+        assert sandbox.reactions(group.id, sent["message_id"]) == ["👍"]
+        out = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
+        assert out[0].relay_status == "sent"
+
+
+async def test_flood_wait_on_relay_keeps_the_message_and_retries_after_it(
+    sandbox, services, group, chat_as, staff
+):
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    seen = amal.seen()
+    # More 429s than python-telegram-bot's rate limiter retries (3): the relay must keep it.
+    sandbox.fail_next(
+        "copyMessage",
+        status=429,
+        description="Too Many Requests: retry after 1",
+        times=4,
+        retry_after=1,
+    )
+    await sandbox.send_message(staff[0], "Antwort", chat=group, message_thread_id=case.thread_id)
+
+    async def outgoing():
+        out = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
+        return out and out[0].relay_error == "429" and out[0]
+
+    out = await eventually(outgoing)
+    assert out.relay_status == "pending" and amal.seen() == seen
+    services.clock.advance(timedelta(seconds=2))
+    services.relay.kick()
+    reply = await sandbox.wait_for_message(amal.id, after=seen, timeout=15)
+    assert reply.text == "Antwort"

@@ -7,6 +7,7 @@ while tests inject updates and read what the bot did through the Python API of t
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import copy
 import inspect
@@ -310,6 +311,7 @@ class BotApiSandbox:
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.rate_limit = rate_limit
+        self._faults: dict[str, collections.deque[ApiError]] = {}
         self.privacy_mode = privacy_mode
         self.host = host
         self.port = port
@@ -1187,6 +1189,9 @@ class BotApiSandbox:
             raw, files = await self._read_params(request)
             params = _Params(raw, files)
             self.calls.append((name, params.normalized()))
+            fault = self._take_fault(name)
+            if fault is not None:
+                raise fault
             if name.lower() in RATE_LIMITED:
                 self._check_rate(loop.time())
             result = await fn(params)
@@ -1207,6 +1212,26 @@ class BotApiSandbox:
         if f is None:
             return self._error(ApiError(404, "Not Found"))
         return web.Response(body=f.content, content_type=f.mime_type or "application/octet-stream")
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        description: str = "Internal Server Error",
+        times: int = 1,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` with an error, as Telegram does on a bad
+        day: 500/502 (the client sees a network error), 429 with retry_after, 403 …"""
+        parameters = {"retry_after": retry_after} if retry_after is not None else None
+        queue = self._faults.setdefault(method.lower(), collections.deque())
+        for _ in range(times):
+            queue.append(ApiError(status, description, parameters))
+
+    def _take_fault(self, method: str) -> ApiError | None:
+        queue = self._faults.get(method.lower())
+        return queue.popleft() if queue else None
 
     def _check_rate(self, now: float) -> None:
         if self.rate_limit is None:
