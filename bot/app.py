@@ -59,16 +59,24 @@ SETTINGS_KEY = "settings"
 CLOCK_KEY = "clock"
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:
-    """An Application for `settings`; services are created in `on_startup`."""
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rate_limiter: AIORateLimiter | None = None,
+) -> Application:
+    """An Application for `settings`; services are created in `on_startup`.
+
+    The default rate limiter keeps to Telegram's flood limits (30 messages a second, 20 a minute
+    per group) and retries a 429 up to three times after the wait Telegram names.
+    """
     application = (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
         .context_types(ContextTypes(context=BotContext))
-        # Keeps within Telegram's flood limits and retries once a 429 names its wait.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .post_init(on_startup)
         .post_shutdown(on_shutdown)
         .build()

@@ -7,6 +7,7 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.cases import OPEN_STATUSES, TOPICS, Case, CaseRepository
 from bot.clock import Clock
@@ -14,6 +15,8 @@ from bot.orgdata import DISTRICTS
 from bot.residents import Resident
 
 logger = logging.getLogger(__name__)
+
+REPLY_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class CaseService:
         clock: Clock,
         *,
         staff_chat_enabled: bool,
-        on_change: Callable[[], None] = lambda: None,
+        on_change: Callable[[int], None] = lambda case_id: None,
     ) -> None:
         self.repo = repository
         self._clock = clock
@@ -142,7 +145,7 @@ class CaseService:
                 self._clock.now(),
                 from_statuses=("waiting",),
             )
-        self._on_change()
+        self._on_change(case.id)
         return Result(Step.ADDED, case)
 
     async def language_changed(self, resident_id: int, language: str) -> list[int]:
@@ -189,7 +192,7 @@ class CaseService:
         assert case is not None
         if submitted:
             logger.info("case %s submitted by resident %s", case.id, resident.user_id)
-            self._on_change()
+            self._on_change(case.id)
             return Result(Step.SUBMITTED, case)
         return Result(Step.ADDED, case)
 
@@ -283,7 +286,7 @@ class CaseService:
         await self.repo.audit(
             staff_id, "template" if template_key else "reply", case.id, self._clock.now()
         )
-        self._on_change()
+        self._on_change(case.id)
         return await self.case_for_staff(case_id)
 
     async def choose_reply_target(self, staff_id: int, case_id: int) -> Case:
@@ -292,7 +295,13 @@ class CaseService:
         return case
 
     async def take_reply_target(self, staff_id: int) -> int | None:
-        return await self.repo.take_reply_target(staff_id)
+        """The case chosen with "Reply", if chosen within REPLY_WINDOW: a message written an hour
+        later was most likely not meant for that resident."""
+        target = await self.repo.take_reply_target(staff_id)
+        if target is None:
+            return None
+        case_id, chosen_at = target
+        return case_id if self._clock.now() - chosen_at <= REPLY_WINDOW else None
 
     async def read(self, case_id: int, staff_id: int):
         case = await self.case_for_staff(case_id)

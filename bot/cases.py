@@ -376,16 +376,17 @@ class CaseRepository:
             (staff_id, case_id, now.isoformat()),
         )
 
-    async def take_reply_target(self, staff_id: int) -> int | None:
-        """The case the staff member chose to answer; the choice is used up (one message)."""
+    async def take_reply_target(self, staff_id: int) -> tuple[int, datetime] | None:
+        """The case the staff member chose to answer and when; the choice is used up."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT case_id FROM staff_reply_targets WHERE staff_id = ?", (staff_id,)
+                "SELECT case_id, created_at FROM staff_reply_targets WHERE staff_id = ?",
+                (staff_id,),
             )
             if row is None:
                 return None
             await tx.execute("DELETE FROM staff_reply_targets WHERE staff_id = ?", (staff_id,))
-            return row["case_id"]
+            return row["case_id"], datetime.fromisoformat(row["created_at"])
 
     # -- residents --------------------------------------------------------------------------
     async def set_resident_district(self, resident_id: int, district: str) -> None:

@@ -62,10 +62,16 @@ class Relay:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._topics_paused_until = datetime.min.replace(tzinfo=UTC)
+        self._changed: set[int] = set()  # cases whose topic name and card may be out of date
+        # Topic updates one at a time: each reads the case's current state and applies it, so a
+        # slow "close" can never land after a later "reopen".
+        self._topic_lock = asyncio.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------
-    def kick(self) -> None:
-        """Something was stored: relay it now rather than at the next interval."""
+    def kick(self, case_id: int | None = None) -> None:
+        """Something was stored or changed: act now rather than at the next interval."""
+        if case_id is not None:
+            self._changed.add(case_id)
         self._wake.set()
 
     def start(self) -> None:
@@ -106,6 +112,9 @@ class Relay:
                     await self._relay(message)
             except _Pause:
                 pass
+            changed, self._changed = self._changed, set()
+            for case_id in sorted(changed):
+                await self.refresh_case(case_id)
 
     # -- staff topics -----------------------------------------------------------------------
     async def _open_topic(self, case: Case) -> None:
@@ -145,6 +154,11 @@ class Relay:
         """After a status change: topic name, open/closed state and the card follow the case."""
         if self._staff_chat_id is None:
             return
+        async with self._topic_lock:
+            await self._refresh(case_id)
+
+    async def _refresh(self, case_id: int) -> None:
+        assert self._staff_chat_id is not None
         case = await self._cases.get(case_id)
         if case is None or case.thread_id is None:
             return
@@ -172,12 +186,15 @@ class Relay:
             logger.warning("topic of case %s not updated", case.id, exc_info=True)
 
     async def reopen_topic(self, case_id: int) -> None:
-        case = await self._cases.get(case_id)
-        if self._staff_chat_id is None or case is None or case.thread_id is None:
+        if self._staff_chat_id is None:
             return
-        with contextlib.suppress(BadRequest):
-            await self._bot.reopen_forum_topic(self._staff_chat_id, case.thread_id)
-        await self.refresh_case(case_id)
+        async with self._topic_lock:
+            case = await self._cases.get(case_id)
+            if case is None or case.thread_id is None or case.status == "closed":
+                return
+            with contextlib.suppress(BadRequest):  # TOPIC_NOT_MODIFIED: it was open already
+                await self._bot.reopen_forum_topic(self._staff_chat_id, case.thread_id)
+            await self._refresh(case_id)
 
     async def tell_staff(self, case: Case, text: str) -> None:
         """A notice in the case's topic (best effort: the case card shows the state anyway)."""

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import SERVICES_KEY, build_application, running
+from bot.app import SERVICES_KEY, running
 from bot.sandbox import BotApiSandbox
-from tests.conftest import ADMIN_ID, Chat, eventually
+from tests.conftest import ADMIN_ID, Chat, eventually, make_application
 
 STAFF_A = 700_001
 STAFF_B = 700_002
@@ -40,7 +40,7 @@ def staff_settings(settings, group):
 
 @pytest.fixture
 async def services(staff_settings, clock):
-    application = build_application(staff_settings, clock=clock)
+    application = make_application(staff_settings, clock)
     async with running(application):
         yield application.bot_data[SERVICES_KEY]
 
@@ -288,7 +288,7 @@ async def test_restart_loses_nothing(sandbox, staff_settings, clock, group, chat
     database, survives a restart and reaches staff once the group is set up right."""
     amal = chat_as("ar", "Amal")
     sandbox.set_member_status(group, sandbox.bot_id, "member")  # no right to manage topics
-    application = build_application(staff_settings, clock=clock)
+    application = make_application(staff_settings, clock)
     async with running(application):
         services = application.bot_data[SERVICES_KEY]
         await request(services, amal, "رسالة قبل إعادة التشغيل", "Debt")
@@ -298,7 +298,7 @@ async def test_restart_loses_nothing(sandbox, staff_settings, clock, group, chat
         assert [m.relay_status for m in pending] == ["pending"]
 
     sandbox.set_member_status(group, sandbox.bot_id, "administrator")
-    application = build_application(staff_settings, clock=clock)  # a new process, same database
+    application = make_application(staff_settings, clock)  # a new process, same database
     async with running(application):
         services = application.bot_data[SERVICES_KEY]
         case = await case_topic(sandbox, services, 1)
@@ -431,7 +431,7 @@ async def test_confirmation_says_when_to_expect_an_answer(
         BUNDLED_CONFIG.read_text("utf-8").replace("hours = []", f"hours = [{weekdays}]"), "utf-8"
     )
     clock.set(datetime(*local_time, tzinfo=ZoneInfo("Europe/Berlin")))
-    application = build_application(replace(settings, config_path=config), clock=clock)
+    application = make_application(replace(settings, config_path=config), clock)
     async with running(application):
         services = application.bot_data[SERVICES_KEY]
         confirmation, t = await request(services, chat_as("ru", "Olga"), "Вопрос", "Debt")
@@ -462,7 +462,7 @@ async def test_a_relay_that_failed_is_retried_from_the_database_after_restart(
     """Telegram answers copyMessage with a 500 (a network error to the bot): the staff answer
     stays pending in the database, survives a restart and is delivered exactly once."""
     amal = chat_as("ar", "Amal")
-    application = build_application(staff_settings, clock=clock)
+    application = make_application(staff_settings, clock)
     async with running(application):
         services = application.bot_data[SERVICES_KEY]
         await request(services, amal, "سؤال", "Debt")
@@ -478,7 +478,7 @@ async def test_a_relay_that_failed_is_retried_from_the_database_after_restart(
         assert amal.seen() == seen
 
     clock.advance(timedelta(seconds=5))  # past the back-off
-    application = build_application(staff_settings, clock=clock)
+    application = make_application(staff_settings, clock)
     async with running(application):
         services = application.bot_data[SERVICES_KEY]
         reply = await sandbox.wait_for_message(amal.id, after=seen)
@@ -517,3 +517,28 @@ async def test_flood_wait_on_relay_keeps_the_message_and_retries_after_it(
     services.relay.kick()
     reply = await sandbox.wait_for_message(amal.id, after=seen, timeout=15)
     assert reply.text == "Antwort"
+
+
+async def test_a_residents_answer_updates_the_topic_and_a_stale_reply_target_expires(
+    sandbox, services, group, chat_as, staff
+):
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    await sandbox.send_message(staff[0], "Antwort", chat=group, message_thread_id=case.thread_id)
+    await sandbox.wait_for_message(amal.id)
+    await sandbox.wait_for_idle()
+    assert sandbox.topics(group)[case.thread_id]["name"].startswith("⏳")
+    await sandbox.send_message(amal.user, "شكرا، ولكن عندي سؤال آخر")
+    await sandbox.wait_for_idle()
+    assert sandbox.topics(group)[case.thread_id]["name"].startswith("🟡")  # taken by the reply
+
+    anna = Chat(sandbox, staff[0])
+    queue = await anna.send("/queue")
+    view = await anna.press(queue, queue.button_texts[0])
+    await anna.press(view, "✍️ Antworten")
+    services.clock.advance(timedelta(minutes=20))
+    seen = amal.seen()
+    await sandbox.send_message(staff[0], "Das war für jemand anderen gedacht")
+    await sandbox.wait_for_idle()
+    assert amal.seen() == seen
