@@ -94,7 +94,16 @@ class Chat:
         """Press the button labelled `label`; return the message afterwards (edited or new)."""
         before = self.seen()
         edits = message.edits
-        await self.sandbox.press_button(self.user, message, message.callback_data(label))
+        query = await self.sandbox.press_button(self.user, message, message.callback_data(label))
+
+        async def answered():
+            # The bot answers every press, right before it edits or sends: wait for that, not
+            # only for a quiet moment, which a busy machine can fake.
+            return any(
+                a.get("callback_query_id") == query["id"] for a in self.sandbox.callback_answers
+            )
+
+        await eventually(answered)
         await self.sandbox.wait_for_idle()
         messages = self.sandbox.messages_to(self.user.id)
         if len(messages) > before:
