@@ -850,3 +850,21 @@ async def test_thread_and_topic_errors_raw(sb: BotApiSandbox, api: httpx.AsyncCl
     assert (await call(api, "sendMessage", chat_id=staff.id, text="x", message_thread_id=5))[
         "description"
     ] == "Bad Request: message thread not found"
+
+
+async def test_fail_next_answers_like_a_bad_day_at_telegram(
+    sb: BotApiSandbox, api: httpx.AsyncClient
+) -> None:
+    u = sb.add_user("Rana")
+    await sb.send_message(u, "hi")
+    sb.fail_next("sendMessage", status=500, times=2)
+    sb.fail_next(
+        "SENDMESSAGE", status=429, description="Too Many Requests: retry after 3", retry_after=3
+    )
+    first = await call(api, "sendMessage", chat_id=u.id, text="a")
+    assert (first["error_code"], first["description"]) == (500, "Internal Server Error")
+    assert (await call(api, "sendMessage", chat_id=u.id, text="a"))["error_code"] == 500
+    limited = await call(api, "sendMessage", chat_id=u.id, text="a")
+    assert limited["error_code"] == 429 and limited["parameters"] == {"retry_after": 3}
+    assert (await call(api, "sendMessage", chat_id=u.id, text="a"))["ok"] is True
+    assert [m.text for m in sb.messages_to(u.id)] == ["a"]  # failed calls sent nothing
