@@ -25,6 +25,9 @@ from telegram.ext import (
 )
 
 from bot import command_menu
+from bot.appointment_notify import AppointmentNotifier
+from bot.appointment_service import AppointmentService
+from bot.appointments import AppointmentRepository
 from bot.case_service import CaseService
 from bot.cases import CaseRepository
 from bot.clock import Clock
@@ -34,11 +37,14 @@ from bot.db import Database
 from bot.i18n import I18n
 from bot.orgdata import load_organisation
 from bot.relay import Relay
+from bot.reminders import Reminders
 from bot.resident_service import ResidentService
 from bot.residents import ResidentRepository
 from bot.services import Services
 from bot.staff import StaffDirectory
 from handlers import (
+    appointment_staff,
+    appointments,
     errors,
     fallback,
     gate,
@@ -116,6 +122,8 @@ def register_handlers(application: Application) -> None:
     application.add_handler(TypeHandler(Update, gate.require_consent), group=-1)
 
     # Group 0, first match wins, so the catch-alls come last.
+    # Staff commands that work in the staff group and in a private chat alike.
+    application.add_handler(_command("closed", appointment_staff.closed_day))
     if settings.staff_chat_id is not None:
         # Case topics in the staff group; everything else said there is left alone.
         application.add_handlers(staff_group.handlers(settings.staff_chat_id))
@@ -130,6 +138,7 @@ def register_handlers(application: Application) -> None:
             _command("privacy", privacy.privacy),
             _command("delete", privacy.ask_to_delete),
             _command("mycases", requests.my_cases),
+            _command("appointments", appointments.my_appointments),
             _command("stats", staff.stats),
             _command("queue", queue.show_queue),
             # Buttons
@@ -145,15 +154,16 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.REQUEST_DISTRICT_PREFIX}", requests.choose_district),
             _button(rf"^{keyboards.MY_CASES}$", requests.my_cases),
             _button(rf"^{keyboards.REQUEST_LANGUAGE_PREFIX}", requests.switch_language),
-            _button(
-                rf"^({keyboards.MENU_APPOINTMENT}|{keyboards.MENU_EVENTS})$", menu.not_ready_yet
-            ),
+            _button(rf"^{keyboards.MENU_APPOINTMENT}$", appointments.start),
+            _button(rf"^{appointments.PREFIX}", appointments.step),
+            _button(rf"^{keyboards.MENU_EVENTS}$", menu.not_ready_yet),
             _button(rf"^{keyboards.DELETE_ASK}$", privacy.ask_to_delete),
             _button(rf"^{keyboards.DELETE_CONFIRM}$", privacy.delete),
             _button(rf"^{keyboards.DELETE_CANCEL}$", privacy.keep),
             # Staff buttons check staff status themselves: their data can be forged anywhere.
             _button(rf"^{queue.QUEUE_PREFIX}", queue.queue_button),
             staff_group.card_button_handler(),
+            _button(rf"^{appointment_staff.PREFIX}", appointment_staff.button),
             # A resident's message for their case (or a staff member's chosen reply).
             MessageHandler(
                 filters.ChatType.PRIVATE
@@ -185,7 +195,23 @@ async def on_startup(application: Application) -> None:
         raise
     repository = ResidentRepository(db)
     case_repository = CaseRepository(db)
-    relay = Relay(application.bot, case_repository, clock, i18n, settings.staff_chat_id)
+    appointment_repository = AppointmentRepository(db)
+    relay = Relay(
+        application.bot,
+        case_repository,
+        clock,
+        i18n,
+        settings.staff_chat_id,
+        notices=appointment_repository,
+        admin_ids=settings.admin_ids,
+    )
+    cases = CaseService(
+        case_repository,
+        clock,
+        staff_chat_enabled=settings.staff_chat_id is not None,
+        on_change=relay.kick,
+    )
+    notifier = AppointmentNotifier(application.bot, i18n, org)
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         clock=clock,
@@ -199,14 +225,33 @@ async def on_startup(application: Application) -> None:
             partial(_member_status, application.bot),
             clock,
         ),
-        cases=CaseService(
-            case_repository,
-            clock,
-            staff_chat_enabled=settings.staff_chat_id is not None,
-            on_change=relay.kick,
-        ),
+        cases=cases,
         relay=relay,
+        appointments=AppointmentService(
+            appointment_repository,
+            cases,
+            org,
+            clock,
+            settings.timezone,
+            i18n.translator("de"),
+            on_notice=relay.kick,
+        ),
+        notifier=notifier,
+        reminders=Reminders(
+            application.bot,
+            appointment_repository,
+            notifier,
+            org,
+            clock,
+            i18n,
+            settings.timezone,
+            settings.staff_chat_id,
+            settings.admin_ids,
+        ),
     )
+    # Reminders and the staff digest: a job-queue pass every minute, derived from the database.
+    assert application.job_queue is not None
+    application.bot_data[SERVICES_KEY].reminders.schedule(application.job_queue)
     # Relays what is pending, including what a previous run could not deliver.
     relay.start()
     if org.placeholders:

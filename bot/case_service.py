@@ -158,6 +158,28 @@ class CaseService:
             return None
         return await self._advance(case.id, resident)
 
+    async def current_open_case(self, resident: Resident) -> Case | None:
+        case = await self.repo.current_for(resident.user_id)
+        return case if case is not None and case.is_open else None
+
+    async def open_case(
+        self, resident: Resident, topic: str, district: str | None, first_name: str | None
+    ) -> Case:
+        """A submitted case without a message yet (e.g. for an appointment request)."""
+        case = await self.repo.create_draft(
+            resident.user_id,
+            resident.language,
+            first_name,
+            self._clock.now(),
+            topic=topic,
+            district=district,
+        )
+        await self.repo.submit(case.id, self._clock.now(), relay=self._relay_to_staff_chat)
+        self._on_change(case.id)
+        fresh = await self.repo.get(case.id)
+        assert fresh is not None
+        return fresh
+
     async def cases_of(self, resident: Resident) -> list[Case]:
         return await self.repo.for_resident(resident.user_id)
 

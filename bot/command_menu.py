@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 RESIDENT_COMMANDS = (
     ("menu", N_("Main menu")),
     ("mycases", N_("My requests")),
+    ("appointments", N_("My appointments")),
     ("help", N_("Help and emergency numbers")),
     ("language", N_("Change the language")),
     ("privacy", N_("Data protection and your data")),
@@ -27,6 +28,7 @@ RESIDENT_COMMANDS = (
 STAFF_COMMANDS = (
     ("queue", N_("Open cases, oldest first")),
     ("stats", N_("Figures: residents reached")),
+    ("closed", N_("Close a day for appointments: /closed YYYY-MM-DD")),
 )
 # Inside a case's topic in the staff group.
 STAFF_GROUP_COMMANDS = (

@@ -14,7 +14,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    get_day_names,
+)
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -87,6 +93,10 @@ class Translator:
         return self.isolate(
             format_datetime(value, format=format, tzinfo=self.timezone, locale=self.locale)
         )
+
+    def day_label(self, value: date) -> str:
+        """Short weekday and date for a button, e.g. "Di., 1. Dez." / "вт, 1 дек."."""
+        return self.isolate(format_skeleton("MMMEd", value, locale=self.locale))
 
     def weekday(self, index: int, width: str = "wide") -> str:
         """Monday is 0, as in datetime.weekday()."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,18 @@ class Location:
     phone: str | None
     email: str | None
     hours: tuple[OpeningPeriod, ...]
+    slot_minutes: int = 30
+    capacity: int = 1  # appointments at the same time (staff on duty)
+    closed_days: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class AppointmentSettings:
+    reminder_hours: tuple[int, ...] = (24, 2)
+    booking_days: int = 14
+    # A reminder whose time passed while the bot was down is still sent this long afterwards.
+    grace_minutes: int = 120
+    staff_digest_time: time = time(7, 30)
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,10 @@ class Organisation:
     emergency_numbers: tuple[EmergencyNumber, ...]
     placeholders: tuple[str, ...]
     templates: tuple[Template, ...] = ()
+    appointments: AppointmentSettings = AppointmentSettings()
+
+    def location(self, key: str) -> Location | None:
+        return next((loc for loc in self.locations if loc.key == key), None)
 
     def template(self, key: str) -> Template | None:
         return next((t for t in self.templates if t.key == key.lower()), None)
@@ -140,6 +156,7 @@ class _Parser:
         if len(set(template_keys)) != len(template_keys):
             raise self.fail("templates", "two templates share a key")
         return Organisation(
+            appointments=self.appointment_settings(data.get("appointments", {})),
             templates=templates,
             name=name,
             operator=operator,
@@ -172,7 +189,19 @@ class _Parser:
         hours = item.get("hours", [])
         if not isinstance(hours, list):
             raise self.fail(where, "'hours' must be a list")
+        slot_minutes = item.get("slot_minutes", 30)
+        if not isinstance(slot_minutes, int) or not 5 <= slot_minutes <= 240:
+            raise self.fail(where, "'slot_minutes' must be a whole number from 5 to 240")
+        capacity = item.get("capacity", 1)
+        if not isinstance(capacity, int) or not 1 <= capacity <= 20:
+            raise self.fail(where, "'capacity' must be a whole number from 1 to 20")
+        closed = item.get("closed_days", [])
+        if not isinstance(closed, list) or not all(isinstance(d, date) for d in closed):
+            raise self.fail(where, "'closed_days' must be a list of dates like 2026-12-24")
         return Location(
+            slot_minutes=slot_minutes,
+            capacity=capacity,
+            closed_days=frozenset(closed),
             key=key,
             name=name,
             district=district,
@@ -224,3 +253,26 @@ class _Parser:
                 raise self.fail(where, f"'{language}' is longer than a Telegram message")
             texts[language] = text
         return Template(key=key, title=title or key, texts=texts)
+
+    def appointment_settings(self, table: Any) -> AppointmentSettings:
+        where = "[appointments]"
+        if not isinstance(table, dict):
+            raise self.fail(where, "must be a table")
+        hours = table.get("reminder_hours", [24, 2])
+        if not isinstance(hours, list) or not all(
+            isinstance(h, int) and 0 < h <= 168 for h in hours
+        ):
+            raise self.fail(where, "'reminder_hours' must be a list of hours, e.g. [24, 2]")
+        days = table.get("booking_days", 14)
+        grace = table.get("grace_minutes", 120)
+        if not isinstance(days, int) or not 1 <= days <= 60:
+            raise self.fail(where, "'booking_days' must be from 1 to 60")
+        if not isinstance(grace, int) or not 0 <= grace <= 24 * 60:
+            raise self.fail(where, "'grace_minutes' must be from 0 to 1440")
+        digest = table.get("staff_digest_time", "07:30")
+        return AppointmentSettings(
+            reminder_hours=tuple(sorted(set(hours), reverse=True)),
+            booking_days=days,
+            grace_minutes=grace,
+            staff_digest_time=self.clock({"t": digest}, "t", where),
+        )

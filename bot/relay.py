@@ -15,11 +15,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from telegram import Bot, ReactionTypeEmoji
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReactionTypeEmoji
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import case_cards
+from bot.appointments import AppointmentRepository, StaffNotice
 from bot.cases import Case, CaseMessage, CaseRepository
 from bot.clock import Clock
 from bot.i18n import DEFAULT_LANGUAGE, I18n
@@ -50,6 +51,8 @@ class Relay:
         i18n: I18n,
         staff_chat_id: int | None,
         *,
+        notices: AppointmentRepository | None = None,
+        admin_ids: frozenset[int] = frozenset(),
         idle_interval: float = 5.0,
     ) -> None:
         self._bot = bot
@@ -58,6 +61,8 @@ class Relay:
         self._staff_chat_id = staff_chat_id
         self._tr = i18n.translator(DEFAULT_LANGUAGE)  # the staff group speaks German
         self._idle_interval = idle_interval
+        self._notices = notices
+        self._admin_ids = admin_ids
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
@@ -110,6 +115,9 @@ class Relay:
             try:
                 for message in await self._cases.pending_relays(now):
                     await self._relay(message)
+                if self._notices is not None:
+                    for notice in await self._notices.pending_notices(now):
+                        await self._deliver_notice(notice)
             except _Pause:
                 pass
             changed, self._changed = self._changed, set()
@@ -206,6 +214,48 @@ class Relay:
             )
         except TelegramError:
             logger.warning("notice for case %s not sent", case.id, exc_info=True)
+
+    # -- notices for staff ------------------------------------------------------------------
+    async def _deliver_notice(self, notice: StaffNotice) -> None:
+        """Into the case's topic; without a staff group, to each admin's private chat."""
+        assert self._notices is not None
+        case = await self._cases.get(notice.case_id)
+        markup = (
+            InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
+                    for row in notice.buttons
+                ]
+            )
+            if notice.buttons
+            else None
+        )
+        text = f"#{notice.case_id} · {notice.text}"
+        if self._staff_chat_id is not None:
+            if case is None or case.thread_id is None:
+                return  # the topic comes first
+            targets = [(self._staff_chat_id, case.thread_id)]
+        else:
+            targets = [(admin, None) for admin in sorted(self._admin_ids)]
+        delivered = False
+        for chat_id, thread in targets:
+            try:
+                await self._bot.send_message(
+                    chat_id, text, reply_markup=markup, message_thread_id=thread
+                )
+                delivered = True
+            except (Forbidden, BadRequest) as error:
+                logger.warning(
+                    "notice %s not delivered to %s: %s", notice.id, chat_id, error.message
+                )
+            except Exception as error:
+                if isinstance(error, RetryAfter | NetworkError):
+                    await self._notices.notice_retry(
+                        notice.id, self._clock.now() + timedelta(seconds=5)
+                    )
+                    raise _Pause from error
+                raise
+        await self._notices.notice_done(notice.id, "sent" if delivered else "failed")
 
     # -- messages ---------------------------------------------------------------------------
     async def _relay(self, message: CaseMessage) -> None:

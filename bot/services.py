@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.appointment_notify import AppointmentNotifier
+from bot.appointment_service import AppointmentService
 from bot.case_service import CaseService
 from bot.clock import Clock
 from bot.config import Settings
@@ -11,6 +13,7 @@ from bot.db import Database
 from bot.i18n import I18n
 from bot.orgdata import Organisation
 from bot.relay import Relay
+from bot.reminders import Reminders
 from bot.resident_service import ResidentService
 from bot.staff import StaffDirectory
 
@@ -26,3 +29,6 @@ class Services:
     staff: StaffDirectory
     cases: CaseService
     relay: Relay
+    appointments: AppointmentService
+    notifier: AppointmentNotifier
+    reminders: Reminders

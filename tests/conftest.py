@@ -92,9 +92,13 @@ class Chat:
 
     async def press(self, message: SentMessage, label: str) -> SentMessage:
         """Press the button labelled `label`; return the message afterwards (edited or new)."""
+        return await self.press_data(message, message.callback_data(label))
+
+    async def press_data(self, message: SentMessage, data: str) -> SentMessage:
+        """Press the button carrying callback `data`; return the message afterwards."""
         before = self.seen()
         edits = message.edits
-        query = await self.sandbox.press_button(self.user, message, message.callback_data(label))
+        query = await self.sandbox.press_button(self.user, message, data)
 
         async def answered():
             # The bot answers every press, right before it edits or sends: wait for that, not
@@ -108,7 +112,12 @@ class Chat:
         messages = self.sandbox.messages_to(self.user.id)
         if len(messages) > before:
             return messages[-1]
-        current = next(m for m in messages if m.message_id == message.message_id)
+        # The pressed message may be in another chat (a staff group): look for it there.
+        current = next(
+            m
+            for m in self.sandbox.messages_to(message.chat_id)
+            if m.message_id == message.message_id
+        )
         assert current.edits > edits or current.text == message.text
         return current
 

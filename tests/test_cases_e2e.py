@@ -64,9 +64,17 @@ def topic_messages(sandbox, group, thread_id):
 
 
 async def case_topic(sandbox, services, case_id):
+    """The case once its topic exists and every resident message is copied into it (so no
+    relay is still under way when a test goes on)."""
+
+    async def relayed():
+        case = await services.cases.repo.get(case_id)
+        incoming = [m for m in await services.cases.repo.messages(case_id) if m.direction == "in"]
+        done = case.thread_id is not None and all(m.relay_status == "sent" for m in incoming)
+        return case if done else None
+
+    case = await eventually(relayed)
     await sandbox.wait_for_idle()
-    case = await services.cases.repo.get(case_id)
-    assert case.thread_id is not None, "no forum topic was created"
     return case
 
 
@@ -274,6 +282,7 @@ async def test_duplicate_delivery_creates_no_second_case_or_relay(
     case = await case_topic(sandbox, services, 1)
     message = await sandbox.send_message(olga.user, "Повтор")
     await sandbox.wait_for_idle()
+    await case_topic(sandbox, services, 1)  # "Повтор" is in the topic
     copies = len(topic_messages(sandbox, group, case.thread_id))
     await sandbox.redeliver(message)
     await sandbox.redeliver(message)

@@ -126,7 +126,7 @@ async def test_arabic_keeps_numbers_and_names_in_isolates(bot, chat_as):
     assert f"{FSI}Th.INKA Rieth\u2069" in contact.text
 
 
-@pytest.mark.parametrize("button", ["📅 Request an appointment", "📣 Events"])
+@pytest.mark.parametrize("button", ["📣 Events"])
 async def test_parts_not_built_yet_say_so_and_show_how_to_reach_a_person(bot, chat_as, button):
     chat, menu = await at_menu(bot, chat_as, "ru")
     answer = await chat.press(menu, tr(bot, "ru")._(button))
@@ -147,13 +147,14 @@ async def test_command_menus_are_set_per_language_and_scope(bot, sandbox, chat_a
         assert [c["command"] for c in commands] == [
             "menu",
             "mycases",
+            "appointments",
             "help",
             "language",
             "privacy",
             "delete",
             "start",
         ]
-        assert commands[2]["description"] == tr(bot, language)._("Help and emergency numbers")
+        assert commands[3]["description"] == tr(bot, language)._("Help and emergency numbers")
     assert sandbox.commands(scope=private)[0]["description"] == tr(bot, "de")._("Main menu")
     # Staff get their own menu in their own chat once Telegram knows that chat.
     admin = chat_as("de", user_id=ADMIN_ID)
