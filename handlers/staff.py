@@ -14,11 +14,21 @@ from html import escape
 from telegram import Update
 
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES
+from bot.i18n import LANGUAGE_NAMES, N_
 from handlers import fallback
 from handlers.common import respond
 
 logger = logging.getLogger(__name__)
+
+APPOINTMENT_STATUS_LABELS = {
+    "requested": N_("requested"),
+    "proposed": N_("other time proposed"),
+    "confirmed": N_("confirmed"),
+    "done": N_("took place"),
+    "no_show": N_("did not come"),
+    "declined": N_("declined"),
+    "cancelled": N_("cancelled by the resident"),
+}
 
 Callback = Callable[[Update, BotContext], Awaitable[None]]
 
@@ -73,4 +83,9 @@ async def stats(update: Update, context: BotContext) -> None:
         lines.append(tr._("No figures yet."))
     for month, language, count in by_month:
         lines.append(f"• {month} · {escape(LANGUAGE_NAMES.get(language, language))}: {count}")
+    counts = await context.services.appointments.repo.counts_by_status()
+    lines.append("")
+    lines.append("<b>{}</b>".format(tr._("Appointments")))
+    for status, label in APPOINTMENT_STATUS_LABELS.items():
+        lines.append(f"• {tr._(label)}: {counts.get(status, 0)}")
     await respond(update, context, "\n".join(lines))

@@ -394,3 +394,125 @@ async def test_days_and_times_in_the_residents_language(sandbox, services, chat_
     assert days.button_texts[0] == t.day_label(datetime(2026, 12, 1).date())
     times = await chat.press_data(days, data_starting(days, "ap:d:")[1])
     assert times.button_texts[0] == t.time(datetime(2026, 12, 2, 9, 0, tzinfo=BERLIN))
+
+
+async def at_summary(services, chat, slot_index=0):
+    """A consented resident who has chosen the first day and a slot, not sent yet."""
+    t = services.i18n.translator(chat.user.language_code)
+    notice = await chat.send("/start")
+    menu = await chat.press(notice, t._("✅ I agree"))
+    topics = await chat.press(menu, t._("📅 Request an appointment"))
+    locations = await chat.press_data(topics, "ap:t:family")
+    days = await chat.press_data(locations, "ap:l:rieth")
+    times = await chat.press_data(days, data_starting(days, "ap:d:")[0])
+    return await chat.press_data(times, data_starting(times, "ap:s:")[slot_index]), t
+
+
+async def test_two_residents_pressing_send_at_the_same_moment(sandbox, services, chat_as):
+    amal, olga = chat_as("ar", "Amal"), chat_as("ru", "Olga")
+    summary_a, t_ar = await at_summary(services, amal)
+    summary_b, t_ru = await at_summary(services, olga)
+    # Both presses are in Telegram's queue before the bot handles either.
+    await sandbox.press_button(amal.user, summary_a, "ap:send")
+    await sandbox.press_button(olga.user, summary_b, "ap:send")
+    await sandbox.wait_for_idle()
+    texts = [sandbox.messages_to(c.id)[-1].text for c in (amal, olga)]
+    sent = [
+        t_ar._("Thank you! Your request has been sent.") in texts[0],
+        t_ru._("Thank you! Your request has been sent.") in texts[1],
+    ]
+    refused = [
+        t_ar._("Sorry, this time was just taken. Please choose another one.") in texts[0],
+        t_ru._("Sorry, this time was just taken. Please choose another one.") in texts[1],
+    ]
+    assert sorted(sent) == [False, True] and sent == [not r for r in refused]
+    assert len(await services.db.fetchall("SELECT * FROM slot_seats")) == 1
+
+
+async def test_move_from_the_confirmation(sandbox, services, group, staff, chat_as):
+    dana = chat_as("de", "Dana")
+    _, _, _t = await book(services, dana)
+    old = (await services.appointments.upcoming(await services.residents.find(dana.id)))[0]
+    notice = await staff_notice(sandbox, group, "sa:confirm:")
+    await Chat(sandbox, staff).press_data(notice, f"sa:confirm:{old.id}")
+    await sandbox.wait_for_idle()
+    confirmation = next(
+        m for m in sandbox.messages_to(dana.id) if data_starting(m, f"ap:move:{old.id}")
+    )
+    days = await dana.press_data(confirmation, f"ap:move:{old.id}")
+    times = await dana.press_data(days, data_starting(days, "ap:d:")[1])
+    summary = await dana.press_data(times, data_starting(times, "ap:s:")[0])
+    await dana.press_data(summary, "ap:send")
+    assert (await services.appointments.repo.get(old.id)).status == "cancelled"
+    upcoming = await services.appointments.upcoming(await services.residents.find(dana.id))
+    assert [a.status for a in upcoming] == ["requested"] and upcoming[0].case_id == old.case_id
+    await sandbox.wait_for_idle()
+    assert any(
+        f"T{old.id}" in (m.text or "") and "🔁" in (m.text or "")
+        for m in sandbox.messages_to(group.id)
+    )
+
+
+async def test_morning_digest_for_staff_once(sandbox, services, group, chat_as, clock):
+    dana = chat_as("de", "Dana")
+    await book(services, dana)
+    resident = await services.residents.find(dana.id)
+    case = (await services.cases.cases_of(resident))[0]
+    tomorrow = datetime(2026, 12, 2, 9, 30, tzinfo=BERLIN)
+    await services.appointments.repo.request(
+        case.id,
+        "berliner_platz",
+        tomorrow,
+        tomorrow + timedelta(minutes=30),
+        1,
+        None,
+        clock.now(),
+        status="confirmed",
+    )
+    clock.set(datetime(2026, 12, 2, 7, 0, tzinfo=BERLIN))
+    await services.reminders.run_due()
+    await sandbox.wait_for_idle()
+    digests = [
+        m
+        for m in sandbox.messages_to(group.id)
+        if "📅" in (m.text or "") and "09:30" in (m.text or "")
+    ]
+    assert digests == []  # before 07:30
+    clock.set(datetime(2026, 12, 2, 7, 31, tzinfo=BERLIN))
+    await services.reminders.run_due()
+    await services.reminders.run_due()
+    await sandbox.wait_for_idle()
+    digests = [
+        m
+        for m in sandbox.messages_to(group.id)
+        if "09:30" in (m.text or "") and "Th.INKA Berliner Platz" in (m.text or "")
+    ]
+    assert len(digests) == 1 and f"#{case.id}" in digests[0].text
+
+
+async def test_location_without_office_hours_says_so(sandbox, bot, chat_as):
+    """The bundled organisation file has no hours yet: no slots, a clear answer, no dead end."""
+    dana = chat_as("de", "Dana")
+    t = bot.i18n.translator("de")
+    notice = await dana.send("/start")
+    menu = await dana.press(notice, t._("✅ I agree"))
+    topics = await dana.press(menu, t._("📅 Request an appointment"))
+    locations = await dana.press_data(topics, "ap:t:letter")
+    answer = await dana.press_data(locations, "ap:l:rieth")
+    assert "Th.INKA Rieth" in answer.text and "14" in answer.text
+    assert t._("⬅️ Back to the menu") in answer.button_texts
+
+
+async def test_stats_count_appointment_outcomes(sandbox, services, group, staff, chat_as, clock):
+    dana = chat_as("de", "Dana")
+    await book(services, dana)
+    appointment = (await services.appointments.upcoming(await services.residents.find(dana.id)))[0]
+    notice = await staff_notice(sandbox, group, "sa:confirm:")
+    anna = Chat(sandbox, staff)
+    confirmed = await anna.press_data(notice, f"sa:confirm:{appointment.id}")
+    clock.advance(timedelta(hours=3))
+    await anna.press_data(confirmed, f"sa:noshow:{appointment.id}")
+    stats = await anna.send("/stats")
+    t = services.i18n.translator("de")
+    assert f"{t._('did not come')}: 1" in stats.text
+    assert f"{t._('took place')}: 0" in stats.text
