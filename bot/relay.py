@@ -101,6 +101,12 @@ class Relay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._idle_interval)
 
+    async def settled(self) -> None:
+        """Return once no pass is running or due (for an orderly shutdown and for tests)."""
+        # Three conditions, no single event to wait on: a short poll is the simple way.
+        while self._wake.is_set() or self._lock.locked() or self._topic_lock.locked():  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+
     async def run_once(self) -> None:
         async with self._lock:
             now = self._clock.now()

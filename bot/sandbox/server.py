@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
@@ -312,6 +312,9 @@ class BotApiSandbox:
         self.bot_first_name = bot_first_name
         self.rate_limit = rate_limit
         self._faults: dict[str, collections.deque[ApiError]] = {}
+        # Awaitables that return once the bot under test has nothing left to do (its update
+        # queue is drained, its background work is done); wait_for_idle awaits them.
+        self.idle_checks: list[Callable[[], Awaitable[None]]] = []
         self.privacy_mode = privacy_mode
         self.host = host
         self.port = port
@@ -1096,7 +1099,14 @@ class BotApiSandbox:
         while True:
             unfetched = [u for u in self._updates if u["update_id"] > self._max_fetched_update_id]
             if not unfetched and self._inflight == 0 and loop.time() - self._last_activity >= quiet:
-                return
+                # The HTTP side is quiet; ask the bot side too (work between two requests, such
+                # as database writes, makes no traffic). If that caused traffic, look again.
+                before = self._last_activity
+                for settled in list(self.idle_checks):
+                    await asyncio.wait_for(settled(), max(0.1, deadline - loop.time()))
+                if self._last_activity == before and self._inflight == 0:
+                    return
+                continue
             if loop.time() > deadline:
                 raise TimeoutError(
                     f"sandbox not idle after {timeout}s: {len(unfetched)} "
