@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from html import escape
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
@@ -106,6 +107,23 @@ class AppointmentNotifier:
             created_at=appointment.created_at,
             sequence=appointment.sequence,
             cancelled=cancelled,
+        )
+
+    async def cancellation_file(self, appointment: Appointment) -> None:
+        """For an appointment that was in the resident's calendar: the file that removes it
+        (same UID, higher SEQUENCE, STATUS:CANCELLED)."""
+        if appointment.resident_chat_id is None:
+            return
+        cancelled = replace(appointment, sequence=appointment.sequence + 1)
+        await self._bot.send_document(
+            appointment.resident_chat_id,
+            InputFile(
+                self.ics(cancelled, cancelled=True),
+                filename=f"termin-{appointment.id}-abgesagt.ics",
+            ),
+            caption=self._tr(appointment)._(
+                "Open this file to remove the appointment from your calendar."
+            ),
         )
 
     async def proposed(self, appointment: Appointment) -> None:

@@ -363,13 +363,16 @@ async def _own_appointment(
             new_message=True,
         )
     elif action == "cancelyes":
-        await services.appointments.cancel(resident, appointment_id)
+        was = await services.appointments.own(resident, appointment_id)
+        cancelled = await services.appointments.cancel(resident, appointment_id)
         await respond(
             update,
             context,
             tr._("Your appointment has been cancelled."),
             keyboards.back_to_menu(tr),
         )
+        if was.status == "confirmed":  # it is in their calendar: send the file removing it
+            await services.notifier.cancellation_file(cancelled)
     elif action in ("move", "other"):
         if action == "other":
             await services.appointments.reject_proposal(resident, appointment_id)

@@ -516,3 +516,24 @@ async def test_stats_count_appointment_outcomes(sandbox, services, group, staff,
     t = services.i18n.translator("de")
     assert f"{t._('did not come')}: 1" in stats.text
     assert f"{t._('took place')}: 0" in stats.text
+
+
+async def test_cancelling_a_confirmed_appointment_sends_a_calendar_cancellation(
+    sandbox, services, group, staff, chat_as
+):
+    dana = chat_as("de", "Dana")
+    await book(services, dana)
+    appointment = (await services.appointments.upcoming(await services.residents.find(dana.id)))[0]
+    notice = await staff_notice(sandbox, group, "sa:confirm:")
+    await Chat(sandbox, staff).press_data(notice, f"sa:confirm:{appointment.id}")
+    listing = await dana.send("/appointments")
+    question = await dana.press_data(listing, f"ap:cancel:{appointment.id}")
+    await dana.press_data(question, f"ap:cancelyes:{appointment.id}")
+    await sandbox.wait_for_idle()
+    files = [m for m in sandbox.messages_to(dana.id) if m.kind == "document"]
+    assert len(files) == 2  # the confirmation's .ics, then the cancellation
+    calendar = Calendar.from_ical(sandbox.file_content(files[-1].raw["document"]["file_id"]))
+    event = calendar.walk("VEVENT")[0]
+    assert str(calendar["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
+    assert str(event["uid"]) == f"appointment-{appointment.id}@thinka-erfurt"
+    assert event["sequence"] == 1
