@@ -142,7 +142,7 @@ class AppointmentService:
                 "place": location.name,
             }
             + (("\n" + tr._("Note: %(note)s") % {"note": draft.note}) if draft.note else ""),
-            self._request_buttons(appointment),
+            self.request_buttons(appointment),
         )
         logger.info("appointment %s requested in case %s", appointment.id, case.id)
         return appointment
@@ -298,7 +298,7 @@ class AppointmentService:
         await self.repo.add_notice(case_id, text, buttons, self._clock.now())
         self._on_notice()
 
-    def _request_buttons(self, appointment: Appointment) -> list[list[dict[str, str]]]:
+    def request_buttons(self, appointment: Appointment) -> list[list[dict[str, str]]]:
         tr = self._staff_tr
         return [
             [{"text": tr._("✅ Confirm"), "callback_data": f"sa:confirm:{appointment.id}"}],

@@ -23,6 +23,7 @@ from bot.i18n import LANGUAGES
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
 
 DEMO_STAFF_ID = 500_000_001
+DEMO_CONFIG = Path(__file__).parent / "data" / "demo.toml"
 HELP = (
     "Type as a resident. Buttons are numbered: type the number to press one.\n"
     "  :lang CODE   a new resident whose Telegram is set to CODE (de, ar, ru, uk, en, fr …)\n"
@@ -138,6 +139,8 @@ async def run_demo(settings: Settings, stdin: TextIO, out: TextIO) -> int:
                 api_file_url=sandbox.base_file_url,
                 # A fresh database each time: the demo never touches THINKA_DB.
                 db_path=Path(folder) / "demo.sqlite3",
+                # Example office hours, so that booking an appointment can be tried.
+                config_path=DEMO_CONFIG,
                 admin_ids=frozenset({DEMO_STAFF_ID}),
                 staff_chat_id=None,
                 webhook_url=None,
@@ -145,6 +148,13 @@ async def run_demo(settings: Settings, stdin: TextIO, out: TextIO) -> int:
             application = build_application(demo_settings)
             async with running(application):
                 demo = Demo(sandbox, out)
+                # Like a real colleague, the demo's staff member has written to the bot once,
+                # so that Telegram lets the bot send them appointment requests.
+                await sandbox.send_message(demo.staff.user, "/start")
+                await sandbox.wait_for_idle(timeout=10)
+                demo.staff.shown.update(
+                    {m.message_id: m.edits for m in sandbox.messages_to(demo.staff.user.id)}
+                )
                 demo.say("Th.INKA demo — the bot runs against a local Telegram sandbox.")
                 demo.say(HELP)
                 demo.say(f"Languages: {', '.join(LANGUAGES)}. Start with /start.")

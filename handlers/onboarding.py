@@ -31,6 +31,17 @@ async def start(update: Update, context: BotContext) -> None:
         await command_menu.install_staff_menu(
             context.bot, services.i18n, chat.id, resident.language
         )
+        if services.residents.needs_consent(resident):
+            # Staff are not residents: no privacy notice to agree to, their tools instead.
+            await respond(
+                update,
+                context,
+                context._(
+                    "Hello! You are registered as staff. /queue shows the open cases, /stats "
+                    "the figures, /closed closes a day for appointments."
+                ),
+            )
+            return
     if services.residents.needs_consent(resident):
         await ask_for_consent(update, context)
     else:

@@ -19,7 +19,7 @@ from bot.case_service import CaseError
 from bot.cases import Case
 from bot.context import BotContext
 from handlers.common import incoming, respond
-from handlers.staff import staff_only
+from handlers.staff import APPOINTMENT_STATUS_LABELS, staff_only
 from handlers.staff_group import close_case
 
 logger = logging.getLogger(__name__)
@@ -170,7 +170,35 @@ async def queue_button(update: Update, context: BotContext) -> None:
         await query.answer(str(error), show_alert=True)
         return
     await services.relay.refresh_case(case.id)
-    await respond(update, context, case_cards.card_text(tr, case), _case_buttons(tr, case))
+    text, markup = await case_view(context, case)
+    await respond(update, context, text, markup)
+
+
+async def case_view(context: BotContext, case: Case) -> tuple[str, InlineKeyboardMarkup]:
+    """The case card, its appointments (with the buttons a request needs) and the actions."""
+    tr = context.tr
+    services = context.services
+    lines = [case_cards.card_text(tr, case)]
+    rows = []
+    for appointment in await services.appointments.repo.for_case(case.id):
+        if appointment.status not in ("requested", "proposed", "confirmed"):
+            continue
+        when = services.appointments.when(tr, appointment)
+        status = tr._(APPOINTMENT_STATUS_LABELS[appointment.status])
+        lines.append(f"📅 T{appointment.id} · {when} · {status}")
+        if appointment.status == "requested":
+            rows.extend(
+                [
+                    InlineKeyboardButton(
+                        f"T{appointment.id} {b['text']}", callback_data=b["callback_data"]
+                    )
+                    for b in row
+                ]
+                for row in services.appointments.request_buttons(appointment)
+            )
+    return "\n".join(lines), InlineKeyboardMarkup(
+        rows + list(_case_buttons(tr, case).inline_keyboard)
+    )
 
 
 async def _send_messages(update: Update, context: BotContext, case_id: int) -> None:

@@ -537,3 +537,32 @@ async def test_cancelling_a_confirmed_appointment_sends_a_calendar_cancellation(
     assert str(calendar["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
     assert str(event["uid"]) == f"appointment-{appointment.id}@thinka-erfurt"
     assert event["sequence"] == 1
+
+
+async def test_without_a_staff_group_requests_are_confirmed_from_the_queue(
+    sandbox, settings, org_file, clock, chat_as
+):
+    """The admin never wrote to the bot, so no notice can reach them; /queue still shows the
+    request with its buttons."""
+    from tests.conftest import ADMIN_ID
+
+    app_settings = replace(settings, config_path=org_file)  # no staff group
+    async with running(make_application(app_settings, clock)) as application:
+        services = application.bot_data[SERVICES_KEY]
+        dana = chat_as("de", "Dana")
+        await book(services, dana)
+        admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+        welcome = await admin.send("/start")
+        t = services.i18n.translator("de")
+        assert "/queue" in welcome.text and t._("Do you agree?") not in welcome.text
+        queue = await admin.send("/queue")
+        view = await admin.press(queue, queue.button_texts[0])
+        appointment = (
+            await services.appointments.upcoming(await services.residents.find(dana.id))
+        )[0]
+        assert f"T{appointment.id}" in view.text
+        seen = dana.seen()
+        await admin.press_data(view, f"sa:confirm:{appointment.id}")
+        assert (await services.appointments.repo.get(appointment.id)).status == "confirmed"
+        confirmation = await sandbox.wait_for_message(dana.id, after=seen)
+        assert t._("Your appointment is confirmed.") in confirmation.text
