@@ -209,6 +209,7 @@ async def on_startup(application: Application) -> None:
         case_repository,
         clock,
         staff_chat_enabled=settings.staff_chat_id is not None,
+        staff_tr=i18n.translator("de"),
         on_change=relay.kick,
     )
     notifier = AppointmentNotifier(application.bot, i18n, org)

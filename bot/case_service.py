@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from bot.cases import OPEN_STATUSES, TOPICS, Case, CaseRepository
 from bot.clock import Clock
+from bot.i18n import Translator
 from bot.orgdata import DISTRICTS
 from bot.residents import Resident
 
@@ -58,12 +59,14 @@ class CaseService:
         clock: Clock,
         *,
         staff_chat_enabled: bool,
+        staff_tr: Translator,
         on_change: Callable[[int], None] = lambda case_id: None,
     ) -> None:
         self.repo = repository
         self._clock = clock
         self._relay_to_staff_chat = staff_chat_enabled
         self._on_change = on_change
+        self._tr = staff_tr  # messages for staff (the staff group speaks German)
 
     # -- residents --------------------------------------------------------------------------
     async def start_request(self, resident: Resident, first_name: str | None) -> Case:
@@ -227,13 +230,15 @@ class CaseService:
     async def case_for_staff(self, case_id: int) -> Case:
         case = await self.repo.get(case_id)
         if case is None or case.status == "draft":
-            raise CaseError(f"#{case_id} gibt es nicht.")
+            raise CaseError(self._tr._("Case %(case)s does not exist.") % {"case": f"#{case_id}"})
         return case
 
     async def take(self, case_id: int, staff_id: int) -> Case:
         case = await self.case_for_staff(case_id)
         if not await self.repo.assign(case.id, staff_id):
-            raise CaseError(f"#{case_id} ist geschlossen: erst /reopen.")
+            raise CaseError(
+                self._tr._("Case %(case)s is closed: /reopen it first.") % {"case": f"#{case_id}"}
+            )
         await self.repo.audit(staff_id, "take", case.id, self._clock.now())
         return await self.case_for_staff(case_id)
 
@@ -242,19 +247,24 @@ class CaseService:
         if not await self.repo.set_status(
             case.id, "closed", self._clock.now(), from_statuses=OPEN_STATUSES
         ):
-            raise CaseError(f"#{case_id} ist schon geschlossen.")
+            raise CaseError(
+                self._tr._("Case %(case)s is closed already.") % {"case": f"#{case_id}"}
+            )
         await self.repo.audit(staff_id, "close", case.id, self._clock.now())
         return await self.case_for_staff(case_id)
 
     async def reopen(self, case_id: int, staff_id: int) -> Case:
         case = await self.case_for_staff(case_id)
         if case.resident_id is None:
-            raise CaseError(f"#{case_id}: die Person hat ihre Daten gelöscht.")
+            raise CaseError(
+                self._tr._("Case %(case)s: the resident has deleted their data.")
+                % {"case": f"#{case_id}"}
+            )
         status = "open" if case.assignee_id else "new"
         if not await self.repo.set_status(
             case.id, status, self._clock.now(), from_statuses=("closed",)
         ):
-            raise CaseError(f"#{case_id} ist nicht geschlossen.")
+            raise CaseError(self._tr._("Case %(case)s is not closed.") % {"case": f"#{case_id}"})
         await self.repo.audit(staff_id, "reopen", case.id, self._clock.now())
         return await self.case_for_staff(case_id)
 
@@ -281,9 +291,15 @@ class CaseService:
         """A staff answer for the resident: stored, then relayed by the Relay."""
         case = await self.case_for_staff(case_id)
         if case.status == "closed":
-            raise CaseError(f"#{case_id} ist geschlossen: erst /reopen, dann antworten.")
+            raise CaseError(
+                self._tr._("Case %(case)s is closed: /reopen it, then answer.")
+                % {"case": f"#{case_id}"}
+            )
         if case.resident_id is None:
-            raise CaseError(f"#{case_id}: die Person hat ihre Daten gelöscht.")
+            raise CaseError(
+                self._tr._("Case %(case)s: the resident has deleted their data.")
+                % {"case": f"#{case_id}"}
+            )
         stored = await self.repo.add_message(
             case.id,
             direction="out",

@@ -104,6 +104,24 @@ class ResidentRepository:
                 " (SELECT id FROM cases WHERE resident_id = ?)",
                 (user_id,),
             )
+            # Appointments: the note is their words; open ones are cancelled, seats freed.
+            await tx.execute(
+                "DELETE FROM slot_seats WHERE appointment_id IN (SELECT a.id FROM appointments a"
+                " JOIN cases c ON c.id = a.case_id WHERE c.resident_id = ?)",
+                (user_id,),
+            )
+            await tx.execute(
+                "UPDATE appointments SET note = NULL, updated_at = ?, status = CASE WHEN status"
+                " IN ('requested', 'proposed', 'confirmed') THEN 'cancelled' ELSE status END"
+                " WHERE case_id IN (SELECT id FROM cases WHERE resident_id = ?)",
+                (now.isoformat(), user_id),
+            )
+            # Staff notices quote the appointment and its note.
+            await tx.execute(
+                "DELETE FROM staff_notices WHERE case_id IN"
+                " (SELECT id FROM cases WHERE resident_id = ?)",
+                (user_id,),
+            )
             await tx.execute(
                 "UPDATE cases SET first_name = NULL, closed_at = COALESCE(closed_at, ?),"
                 " status = CASE WHEN status = 'draft' THEN 'draft' ELSE 'closed' END"

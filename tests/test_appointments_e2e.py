@@ -566,3 +566,15 @@ async def test_without_a_staff_group_requests_are_confirmed_from_the_queue(
         assert (await services.appointments.repo.get(appointment.id)).status == "confirmed"
         confirmation = await sandbox.wait_for_message(dana.id, after=seen)
         assert t._("Your appointment is confirmed.") in confirmation.text
+
+
+async def test_deleting_data_erases_the_appointment_note_and_frees_the_slot(services, chat_as):
+    dana = chat_as("de", "Dana")
+    _, _, t = await book(services, dana, note="Meine Schulden bei der Stadtwerke-Mahnung")
+    question = await dana.send("/delete")
+    await dana.press(question, t._("🗑 Yes, delete everything"))
+    rows = await services.db.fetchall("SELECT status, note FROM appointments")
+    assert [(r["status"], r["note"]) for r in rows] == [("cancelled", None)]
+    assert await services.db.fetchall("SELECT * FROM slot_seats") == []
+    assert await services.db.fetchall("SELECT * FROM staff_notices") == []
+    assert await services.db.fetchall("SELECT * FROM appointment_drafts") == []

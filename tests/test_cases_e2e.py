@@ -551,3 +551,22 @@ async def test_a_residents_answer_updates_the_topic_and_a_stale_reply_target_exp
     await sandbox.send_message(staff[0], "Das war für jemand anderen gedacht")
     await sandbox.wait_for_idle()
     assert amal.seen() == seen
+
+
+async def test_answering_a_closed_case_is_refused_plainly(sandbox, services, group, chat_as, staff):
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    await sandbox.send_message(staff[0], "/close", chat=group, message_thread_id=case.thread_id)
+    await sandbox.wait_for_idle()
+    seen = amal.seen()
+    await sandbox.send_message(
+        staff[0], "Noch eine Antwort", chat=group, message_thread_id=case.thread_id
+    )
+    await sandbox.wait_for_idle()
+    assert amal.seen() == seen
+    warning = topic_messages(sandbox, group, case.thread_id)[-1].text
+    assert warning == "⚠️ " + services.i18n.translator("de")._(
+        "Case %(case)s is closed: /reopen it, then answer."
+    ) % {"case": "#1"}
+    assert "abgeschlossen" in warning
