@@ -86,6 +86,20 @@ async def book(services, chat: Chat, location="rieth", day_index=0, time_index=0
     return summary, sent, t
 
 
+async def confirmed_at(services, case_id, location, start):
+    """A confirmed 30-minute appointment, set up directly (for reminder and digest tests)."""
+    return await services.appointments.repo.request(
+        case_id,
+        location,
+        start,
+        start + timedelta(minutes=30),
+        1,
+        None,
+        services.clock.now(),
+        status="confirmed",
+    )
+
+
 async def staff_notice(sandbox, group, prefix):
     await sandbox.wait_for_idle()
     notices = [m for m in sandbox.messages_to(group.id) if data_starting(m, prefix)]
@@ -132,16 +146,7 @@ async def test_arabic_resident_books_staff_confirm_ics_and_reminders_once_across
         future = datetime(2026, 12, 3, 9, 0, tzinfo=BERLIN)
         resident = await services.residents.find(amal.id)
         case = (await services.cases.cases_of(resident))[0]
-        appointment_id = await services.appointments.repo.request(
-            case.id,
-            "rieth",
-            future,
-            future + timedelta(minutes=30),
-            1,
-            None,
-            clock.now(),
-            status="confirmed",
-        )
+        appointment_id = await confirmed_at(services, case.id, "rieth", future)
         before = amal.seen()
         clock.set(future - timedelta(hours=24, minutes=-1))  # 23h59m before
         await services.reminders.run_due()
@@ -294,26 +299,8 @@ async def test_reminder_due_during_downtime_is_sent_within_grace_and_skipped_aft
     repo = services.appointments.repo
     soon = datetime(2026, 12, 4, 9, 0, tzinfo=BERLIN)
     later = datetime(2026, 12, 7, 9, 0, tzinfo=BERLIN)
-    a = await repo.request(
-        case.id,
-        "rieth",
-        soon,
-        soon + timedelta(minutes=30),
-        1,
-        None,
-        clock.now(),
-        status="confirmed",
-    )
-    b = await repo.request(
-        case.id,
-        "rieth",
-        later,
-        later + timedelta(minutes=30),
-        1,
-        None,
-        clock.now(),
-        status="confirmed",
-    )
+    a = await confirmed_at(services, case.id, "rieth", soon)
+    b = await confirmed_at(services, case.id, "rieth", later)
     clock.set(soon - timedelta(hours=24) + timedelta(minutes=90))  # bot was down 90 minutes
     await services.reminders.run_due()
     assert await repo.reminders_of(a) == {"24h": "sent"}
@@ -459,16 +446,7 @@ async def test_morning_digest_for_staff_once(sandbox, services, group, chat_as, 
     resident = await services.residents.find(dana.id)
     case = (await services.cases.cases_of(resident))[0]
     tomorrow = datetime(2026, 12, 2, 9, 30, tzinfo=BERLIN)
-    await services.appointments.repo.request(
-        case.id,
-        "berliner_platz",
-        tomorrow,
-        tomorrow + timedelta(minutes=30),
-        1,
-        None,
-        clock.now(),
-        status="confirmed",
-    )
+    await confirmed_at(services, case.id, "berliner_platz", tomorrow)
     clock.set(datetime(2026, 12, 2, 7, 0, tzinfo=BERLIN))
     await services.reminders.run_due()
     await sandbox.wait_for_idle()
