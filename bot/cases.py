@@ -378,6 +378,15 @@ class CaseRepository:
 
     async def take_reply_target(self, staff_id: int) -> tuple[int, datetime] | None:
         """The case the staff member chose to answer and when; the choice is used up."""
+        # Every resident message passes here: a plain read first, a write transaction only for
+        # the rare staff member who armed a reply.
+        if (
+            await self._db.fetchone(
+                "SELECT 1 FROM staff_reply_targets WHERE staff_id = ?", (staff_id,)
+            )
+            is None
+        ):
+            return None
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT case_id, created_at FROM staff_reply_targets WHERE staff_id = ?",
