@@ -10,7 +10,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from telegram import Bot, ChatMember, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -261,10 +261,38 @@ async def on_startup(application: Application) -> None:
             len(org.placeholders),
             ", ".join(org.placeholders),
         )
+    if settings.staff_chat_id is not None:
+        await check_staff_group(application.bot, settings.staff_chat_id)
     await command_menu.install_command_menus(
         application.bot, i18n, settings.admin_ids, settings.staff_chat_id
     )
     logger.info("bot @%s ready", application.bot.username)
+
+
+async def check_staff_group(bot: Bot, chat_id: int) -> bool:
+    """Say plainly at start-up what is wrong with the staff group, instead of failing later at
+    the first case. The bot keeps running: /queue works without the group."""
+    try:
+        chat = await bot.get_chat(chat_id)
+        me = await bot.get_chat_member(chat_id, bot.id)
+    except TelegramError as error:
+        logger.error(
+            "THINKA_STAFF_CHAT_ID %s cannot be reached (%s): add the bot to the group",
+            chat_id,
+            error.message,
+        )
+        return False
+    problems = []
+    if not chat.is_forum:
+        problems.append("the group has no topics (enable Topics in the group settings)")
+    if me.status != ChatMember.ADMINISTRATOR or not getattr(me, "can_manage_topics", False):
+        problems.append("the bot must be an administrator allowed to manage topics")
+    if problems:
+        logger.error(
+            "staff group %s: %s; cases stay in /queue until then", chat_id, "; ".join(problems)
+        )
+        return False
+    return True
 
 
 async def on_shutdown(application: Application) -> None:

@@ -570,3 +570,37 @@ async def test_answering_a_closed_case_is_refused_plainly(sandbox, services, gro
         "Case %(case)s is closed: /reopen it, then answer."
     ) % {"case": "#1"}
     assert "abgeschlossen" in warning
+
+
+@pytest.mark.parametrize(
+    ("forum", "bot_status", "message"),
+    [
+        (False, "administrator", "the group has no topics"),
+        (True, "member", "must be an administrator allowed to manage topics"),
+    ],
+)
+async def test_a_misconfigured_staff_group_is_reported_at_start_up(
+    sandbox, settings, clock, staff, caplog, forum, bot_status, message
+):
+    import logging
+
+    group = sandbox.add_group(
+        title="Team",
+        kind="supergroup",
+        is_forum=forum,
+        members={STAFF_A: "administrator"},
+        bot_status=bot_status,
+    )
+    with caplog.at_level(logging.ERROR, logger="bot.app"):
+        async with running(make_application(replace(settings, staff_chat_id=group.id), clock)):
+            pass
+    assert any(
+        message in r.getMessage() and str(group.id) in r.getMessage() for r in caplog.records
+    )
+
+
+async def test_a_correct_staff_group_gives_no_error(services, caplog):
+    # The bot started in the fixture: its log lines are the setup phase's.
+    startup = caplog.get_records("setup")
+    assert any("placeholders" in r.getMessage() for r in startup)  # start-up logs are here
+    assert not [r for r in startup if r.name == "bot.app" and r.levelname == "ERROR"]
