@@ -23,6 +23,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import command_menu
 from bot.appointment_notify import AppointmentNotifier
@@ -34,8 +35,11 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext
 from bot.db import Database
+from bot.event_service import EventService
+from bot.events import EventRepository
 from bot.i18n import I18n
 from bot.orgdata import load_organisation
+from bot.outbox import Outbox
 from bot.relay import Relay
 from bot.reminders import Reminders
 from bot.resident_service import ResidentService
@@ -46,6 +50,8 @@ from handlers import (
     appointment_staff,
     appointments,
     errors,
+    event_staff,
+    events,
     fallback,
     gate,
     keyboards,
@@ -139,6 +145,11 @@ def register_handlers(application: Application) -> None:
             _command("delete", privacy.ask_to_delete),
             _command("mycases", requests.my_cases),
             _command("appointments", appointments.my_appointments),
+            _command("events", events.events_command),
+            _command("unsubscribe", events.unsubscribe),
+            _command("newevent", event_staff.new_event),
+            _command("broadcast", event_staff.new_notice),
+            _command("cancel", event_staff.cancel_draft),
             _command("stats", staff.stats),
             _command("queue", queue.show_queue),
             # Buttons
@@ -156,7 +167,9 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.REQUEST_LANGUAGE_PREFIX}", requests.switch_language),
             _button(rf"^{keyboards.MENU_APPOINTMENT}$", appointments.start),
             _button(rf"^{appointments.PREFIX}", appointments.step),
-            _button(rf"^{keyboards.MENU_EVENTS}$", menu.not_ready_yet),
+            _button(rf"^{keyboards.MENU_EVENTS}$", events.show_events),
+            _button(rf"^{events.PREFIX}", events.button),
+            _button(rf"^({event_staff.NEW}|{event_staff.MANAGE})", event_staff.button),
             _button(rf"^{keyboards.DELETE_ASK}$", privacy.ask_to_delete),
             _button(rf"^{keyboards.DELETE_CONFIRM}$", privacy.delete),
             _button(rf"^{keyboards.DELETE_CANCEL}$", privacy.keep),
@@ -213,13 +226,30 @@ async def on_startup(application: Application) -> None:
         on_change=relay.kick,
     )
     notifier = AppointmentNotifier(application.bot, i18n, org)
+    event_repository = EventRepository(db)
+    residents = ResidentService(repository, clock)
+    # Broadcasts go through a Bot of their own, without AIORateLimiter: a 429 during a
+    # broadcast must pause the broadcast only, never a social worker's answer.
+    outbox = Outbox(
+        Bot(
+            settings.require_token(),
+            base_url=settings.api_base_url,
+            base_file_url=settings.api_file_url,
+            request=HTTPXRequest(connection_pool_size=16),
+        ),
+        event_repository,
+        clock,
+        i18n,
+        settings.broadcast_rate,
+        on_blocked=lambda resident_id: residents.mark_blocked(resident_id, True),
+    )
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         clock=clock,
         db=db,
         org=org,
         i18n=i18n,
-        residents=ResidentService(repository, clock),
+        residents=residents,
         staff=StaffDirectory(
             settings.admin_ids,
             settings.staff_chat_id,
@@ -238,6 +268,8 @@ async def on_startup(application: Application) -> None:
             on_notice=relay.kick,
         ),
         notifier=notifier,
+        events=EventService(event_repository, clock, i18n, on_broadcast=outbox.kick),
+        outbox=outbox,
         reminders=Reminders(
             application.bot,
             appointment_repository,
@@ -250,9 +282,14 @@ async def on_startup(application: Application) -> None:
             settings.admin_ids,
         ),
     )
+    services = application.bot_data[SERVICES_KEY]
     # Reminders and the staff digest: a job-queue pass every minute, derived from the database.
     assert application.job_queue is not None
-    application.bot_data[SERVICES_KEY].reminders.schedule(application.job_queue)
+    services.reminders.schedule(application.job_queue)
+    # Scheduled announcements and event reminders, the same way; the outbox resumes what a
+    # previous run left unsent.
+    application.job_queue.run_repeating(_event_job, interval=30, first=1, name="events")
+    await outbox.start()
     # Relays what is pending, including what a previous run could not deliver.
     relay.start()
     if org.placeholders:
@@ -267,6 +304,13 @@ async def on_startup(application: Application) -> None:
         application.bot, i18n, settings.admin_ids, settings.staff_chat_id
     )
     logger.info("bot @%s ready", application.bot.username)
+
+
+async def _event_job(context) -> None:
+    try:
+        await context.bot_data[SERVICES_KEY].events.run_due()
+    except Exception:
+        logger.exception("event pass failed; next pass in 30 s")
 
 
 async def check_staff_group(bot: Bot, chat_id: int) -> bool:
@@ -299,6 +343,7 @@ async def on_shutdown(application: Application) -> None:
     """post_shutdown: close the database (an open aiosqlite thread keeps the process alive)."""
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
+        await services.outbox.stop()
         await services.relay.stop()
         await services.db.close()
 

@@ -19,6 +19,8 @@ RESIDENT_COMMANDS = (
     ("menu", N_("Main menu")),
     ("mycases", N_("My requests")),
     ("appointments", N_("My appointments")),
+    ("events", N_("Events and announcements")),
+    ("unsubscribe", N_("No more announcements")),
     ("help", N_("Help and emergency numbers")),
     ("language", N_("Change the language")),
     ("privacy", N_("Data protection and your data")),
@@ -29,6 +31,9 @@ STAFF_COMMANDS = (
     ("queue", N_("Open cases, oldest first")),
     ("stats", N_("Figures: residents reached")),
     ("closed", N_("Close a day for appointments: /closed YYYY-MM-DD")),
+    ("newevent", N_("Write and publish an event")),
+    ("broadcast", N_("Notice to subscribers")),
+    ("cancel", N_("Discard what is being written")),
 )
 # Inside a case's topic in the staff group.
 STAFF_GROUP_COMMANDS = (

@@ -10,8 +10,10 @@ from bot.case_service import CaseService
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.event_service import EventService
 from bot.i18n import I18n
 from bot.orgdata import Organisation
+from bot.outbox import Outbox
 from bot.relay import Relay
 from bot.reminders import Reminders
 from bot.resident_service import ResidentService
@@ -32,3 +34,5 @@ class Services:
     appointments: AppointmentService
     notifier: AppointmentNotifier
     reminders: Reminders
+    events: EventService
+    outbox: Outbox

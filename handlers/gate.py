@@ -18,7 +18,20 @@ from handlers import keyboards, onboarding
 # Reachable without consent: none of these stores anything beyond id, chat and language.
 # Staff commands check staff status themselves (staff are not residents and give no consent);
 # for anybody else they answer like any unknown command.
-OPEN_COMMANDS = frozenset({"start", "help", "language", "privacy", "delete", "stats"})
+OPEN_COMMANDS = frozenset(
+    {
+        "start",
+        "help",
+        "language",
+        "privacy",
+        "delete",
+        "stats",
+        "events",
+        "newevent",
+        "broadcast",
+        "cancel",
+    }
+)
 OPEN_CALLBACKS = (
     keyboards.LANGUAGE_PREFIX,
     keyboards.CONSENT_AGREE,

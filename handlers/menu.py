@@ -37,13 +37,3 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def language(update: Update, context: BotContext) -> None:
     """/language or the menu button: the language chooser."""
     await onboarding.show_language_chooser(update, context)
-
-
-async def not_ready_yet(update: Update, context: BotContext) -> None:
-    """Ask / appointment / events: not built yet; say so and show how to reach a person."""
-    await respond(
-        update,
-        context,
-        texts.not_ready_yet(context.tr, context.services.org),
-        keyboards.back_to_menu(context.tr),
-    )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import command_menu
 from bot.context import BotContext
 from bot.i18n import LANGUAGES, I18n
+from bot.orgdata import DISTRICTS
 from handlers import keyboards, texts
 from handlers.common import respond
+
+EVENTS_PREFIX = "ev:"  # the opt-in buttons are handled in handlers.events
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -99,6 +102,9 @@ async def agree(update: Update, context: BotContext) -> None:
         await start(update, context)
         return
     context.resident = await context.services.residents.give_consent(user.id)
+    if await context.services.events.needs_opt_in_question(user.id):
+        await ask_for_announcements(update, context)
+        return
     await show_main_menu(update, context)
 
 
@@ -112,3 +118,27 @@ async def ask_for_language_or_consent(update: Update, context: BotContext) -> No
 
 async def show_main_menu(update: Update, context: BotContext) -> None:
     await respond(update, context, texts.main_menu(context.tr), keyboards.main_menu(context.tr))
+
+
+async def ask_for_announcements(update: Update, context: BotContext) -> None:
+    """Asked once, right after consent: opt in per district, or not at all."""
+    tr = context.tr
+    buttons = [
+        [InlineKeyboardButton(f"🔔 {district}", callback_data=f"{EVENTS_PREFIX}optin:{i}")]
+        for i, district in enumerate(DISTRICTS)
+    ]
+    buttons.append(
+        [InlineKeyboardButton(tr._("🔔 Both districts"), callback_data=f"{EVENTS_PREFIX}optin:all")]
+    )
+    buttons.append(
+        [InlineKeyboardButton(tr._("No, thank you"), callback_data=f"{EVENTS_PREFIX}optin:none")]
+    )
+    await respond(
+        update,
+        context,
+        tr._(
+            "Would you like to get announcements of events and district conferences "
+            "(Stadtteilkonferenzen)? You can change this at any time under Events."
+        ),
+        InlineKeyboardMarkup(buttons),
+    )

@@ -18,7 +18,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGES, N_
 from bot.office_hours import expected_answer
 from bot.orgdata import DISTRICTS
-from handlers import appointments, fallback, keyboards, onboarding, queue, texts
+from handlers import appointments, event_staff, fallback, keyboards, onboarding, queue, texts
 from handlers.common import incoming, respond
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ async def choose_district(update: Update, context: BotContext) -> None:
 async def message(update: Update, context: BotContext) -> None:
     """Anything a resident writes or sends: into their case (after a staff reply, if staff)."""
     if await queue.relay_staff_reply(update, context):
+        return
+    if await event_staff.take_input(update, context):
         return
     if await appointments.take_note(update, context):
         return

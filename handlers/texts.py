@@ -145,14 +145,3 @@ def help_text(tr: Translator, org: Organisation) -> str:
         ]
     )
     return f"{emergency_numbers(tr, org)}\n\n{about}"
-
-
-def not_ready_yet(tr: Translator, org: Organisation) -> str:
-    """Menu entries whose function is not built yet say so plainly and show how to reach us."""
-    return "{}\n\n{}".format(
-        tr._(
-            "This part of the bot is not ready yet. Until then, please visit us or call us – "
-            "a social worker will help you:"
-        ),
-        contact(tr, org),
-    )

@@ -52,6 +52,12 @@ def settings(tmp_path: Path, sandbox: BotApiSandbox) -> Settings:
 _SANDBOXES: list[BotApiSandbox] = []
 
 
+async def agree(chat: Chat, notice: SentMessage) -> SentMessage:
+    """Agree to the privacy notice and decline announcements; returns the main menu."""
+    opt_in = await chat.press_data(notice, "consent:agree")
+    return await chat.press_data(opt_in, "ev:optin:none")
+
+
 def make_application(settings: Settings, clock: FrozenClock):
     """The production Application, with one difference: a test does a day's work in a second,
     so it may exceed Telegram's 30 messages a second and 20 a minute per group (the same
@@ -67,6 +73,7 @@ def make_application(settings: Settings, clock: FrozenClock):
         services = application.bot_data.get(SERVICES_KEY)
         if services is not None and application.running:
             await services.relay.settled()
+            await services.outbox.settled()
 
     for sandbox in _SANDBOXES:
         sandbox.idle_checks.append(settled)
@@ -167,7 +174,7 @@ def consented(bot: Services, chat_as):
         t = bot.i18n.translator(language)
         chat = chat_as(language, **kwargs)
         notice = await chat.send("/start")
-        await chat.press(notice, t._("✅ I agree"))
+        await agree(chat, notice)
         return chat, t
 
     return make

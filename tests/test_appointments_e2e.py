@@ -14,7 +14,7 @@ from icalendar import Calendar
 
 from bot.app import SERVICES_KEY, running
 from bot.config import BUNDLED_CONFIG
-from tests.conftest import Chat, make_application
+from tests.conftest import Chat, agree, make_application
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STAFF_A = 700_001
@@ -73,7 +73,7 @@ async def book(services, chat: Chat, location="rieth", day_index=0, time_index=0
     """Menu → appointment → topic → location → day → time → (note) → send."""
     t = services.i18n.translator(chat.user.language_code)
     notice = await chat.send("/start")
-    menu = await chat.press(notice, t._("✅ I agree"))
+    menu = await agree(chat, notice)
     topics = await chat.press(menu, t._("📅 Request an appointment"))
     locations = await chat.press_data(topics, "ap:t:debt")
     days = await chat.press_data(locations, f"ap:l:{location}")
@@ -177,7 +177,7 @@ async def test_a_full_slot_cannot_be_taken_twice(sandbox, services, chat_as):
     t_de = services.i18n.translator("de")
     # Dana gets to the summary of the same slot first, but Olga sends first.
     notice = await second.send("/start")
-    menu = await second.press(notice, t_de._("✅ I agree"))
+    menu = await agree(second, notice)
     topics = await second.press(menu, t_de._("📅 Request an appointment"))
     locations = await second.press_data(topics, "ap:t:housing")
     days = await second.press_data(locations, "ap:l:rieth")
@@ -275,7 +275,7 @@ async def test_residents_cannot_touch_each_others_appointments(sandbox, services
     await book(services, olga)
     appointment = (await services.appointments.upcoming(await services.residents.find(olga.id)))[0]
     notice = await mallory.send("/start")
-    menu = await mallory.press(notice, "✅ Einverstanden")
+    menu = await agree(mallory, notice)
     for data in (
         f"ap:cancelyes:{appointment.id}",
         f"ap:accept:{appointment.id}",
@@ -374,7 +374,7 @@ async def test_days_and_times_in_the_residents_language(sandbox, services, chat_
     chat = chat_as(language, "X")
     t = services.i18n.translator(language)
     notice = await chat.send("/start")
-    menu = await chat.press(notice, t._("✅ I agree"))
+    menu = await agree(chat, notice)
     topics = await chat.press(menu, t._("📅 Request an appointment"))
     locations = await chat.press_data(topics, "ap:t:job")
     days = await chat.press_data(locations, "ap:l:berliner_platz")
@@ -387,7 +387,7 @@ async def at_summary(services, chat, slot_index=0):
     """A consented resident who has chosen the first day and a slot, not sent yet."""
     t = services.i18n.translator(chat.user.language_code)
     notice = await chat.send("/start")
-    menu = await chat.press(notice, t._("✅ I agree"))
+    menu = await agree(chat, notice)
     topics = await chat.press(menu, t._("📅 Request an appointment"))
     locations = await chat.press_data(topics, "ap:t:family")
     days = await chat.press_data(locations, "ap:l:rieth")
@@ -473,7 +473,7 @@ async def test_location_without_office_hours_says_so(sandbox, bot, chat_as):
     dana = chat_as("de", "Dana")
     t = bot.i18n.translator("de")
     notice = await dana.send("/start")
-    menu = await dana.press(notice, t._("✅ I agree"))
+    menu = await agree(dana, notice)
     topics = await dana.press(menu, t._("📅 Request an appointment"))
     locations = await dana.press_data(topics, "ap:t:letter")
     answer = await dana.press_data(locations, "ap:l:rieth")

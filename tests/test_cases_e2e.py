@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import SERVICES_KEY, running
 from bot.sandbox import BotApiSandbox
-from tests.conftest import ADMIN_ID, Chat, eventually, make_application
+from tests.conftest import ADMIN_ID, Chat, agree, eventually, make_application
 
 STAFF_A = 700_001
 STAFF_B = 700_002
@@ -49,7 +49,7 @@ async def request(services, chat: Chat, text: str, topic_label: str, district: s
     """A consented resident asks a question through the menu; returns the confirmation."""
     t = services.i18n.translator(chat.user.language_code)
     notice = await chat.send("/start")
-    menu = await chat.press(notice, t._("✅ I agree"))
+    menu = await agree(chat, notice)
     topics = await chat.press(menu, t._("✍️ Ask a question"))
     label = next(b for b in topics.button_texts if t._(topic_label) in b)
     districts = await chat.press(topics, label)
@@ -152,7 +152,7 @@ async def test_a_message_without_a_case_asks_topic_and_district_then_is_not_rety
     olga = chat_as("ru", "Olga")
     t = services.i18n.translator("ru")
     notice = await olga.send("/start")
-    await olga.press(notice, t._("✅ I agree"))
+    await agree(olga, notice)
     topics = await olga.send("Мне пришло письмо из Jobcenter")
     assert t._("What is your question about?") in topics.text
     districts = await olga.press(
@@ -241,7 +241,7 @@ async def test_residents_and_outsiders_can_never_act_as_staff(
     await request(services, amal, "سؤال خاص", "Debt")
     await case_topic(sandbox, services, 1)
     notice = await mallory.send("/start")
-    menu = await mallory.press(notice, "✅ Einverstanden")
+    menu = await agree(mallory, notice)
     for command in ("/queue", "/take", "/close", "/t bring_letter", "/note x", "/stats"):
         answer = await mallory.send(command)
         assert (

@@ -173,6 +173,7 @@ async def test_demo_runs_from_piped_input_without_a_token(tmp_path):
             [
                 "/start",
                 "1",  # Einverstanden (I agree)
+                "4",  # Nein, danke (no announcements)
                 ":lang fr",  # a new resident whose Telegram is in French -> chooser
                 "/start",
                 "2",  # العربية

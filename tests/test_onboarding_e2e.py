@@ -6,7 +6,7 @@ import pytest
 
 from bot.i18n import FSI, LANGUAGE_NAMES, LANGUAGES
 from handlers.keyboards import MAIN_MENU
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, agree
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -24,7 +24,12 @@ async def test_start_uses_telegrams_language_then_consent_then_menu(bot, chat_as
     assert t._("Data protection") in notice.text
     assert notice.button_texts[0] == t._("✅ I agree")
 
-    menu = await chat.press(notice, t._("✅ I agree"))
+    # Asked once, right after consent: announcements are opt-in, never a default.
+    opt_in = await chat.press(notice, t._("✅ I agree"))
+    assert t._("No, thank you") in opt_in.button_texts
+    assert "🔔 Berliner Platz" in opt_in.button_texts and "🔔 Rieth" in opt_in.button_texts
+    assert await bot.events.subscriptions(chat.id) == set()
+    menu = await chat.press(opt_in, t._("No, thank you"))
     assert t._("How can we help you? Please choose:") in menu.text
     assert menu.button_texts == [t._(label) for _, label in MAIN_MENU]
     resident = await bot.residents.find(chat.id)
@@ -56,9 +61,10 @@ async def test_chooser_stores_only_id_chat_and_language_before_consent(bot, chat
     notice = await chat.press(chooser, "العربية")
     assert tr(bot, "ar")._("Do you agree?") in notice.text
     row = await bot.db.fetchone("SELECT * FROM residents WHERE user_id = ?", (chat.id,))
-    filled = {key for key in row.keys() if row[key] is not None}
-    assert filled == {"user_id", "chat_id", "language", "blocked"}
-    assert row["language"] == "ar" and row["blocked"] == 0
+    # Only schema defaults (0 flags, NULL) beyond the three things we may keep before consent.
+    filled = {key for key in row.keys() if row[key] not in (None, 0)}
+    assert filled == {"user_id", "chat_id", "language"}
+    assert row["language"] == "ar"
 
 
 async def test_anything_before_consent_leads_back_to_the_notice(bot, chat_as):
@@ -91,7 +97,7 @@ async def test_help_works_before_consent_with_every_emergency_number(bot, chat_a
 async def test_language_can_be_changed_at_any_time(bot, chat_as):
     chat = chat_as("de")
     notice = await chat.send("/start")
-    await chat.press(notice, tr(bot, "de")._("✅ I agree"))
+    await agree(chat, notice)
     chooser = await chat.send("/language")
     menu = await chat.press(chooser, "Русский")
     assert tr(bot, "ru")._("How can we help you? Please choose:") in menu.text
@@ -103,7 +109,7 @@ async def test_language_can_be_changed_at_any_time(bot, chat_as):
 async def at_menu(bot, chat_as, language):
     chat = chat_as(language)
     notice = await chat.send("/start")
-    menu = await chat.press(notice, tr(bot, language)._("✅ I agree"))
+    menu = await agree(chat, notice)
     return chat, menu
 
 
@@ -126,20 +132,6 @@ async def test_arabic_keeps_numbers_and_names_in_isolates(bot, chat_as):
     assert f"{FSI}Th.INKA Rieth\u2069" in contact.text
 
 
-@pytest.mark.parametrize("button", ["📣 Events"])
-async def test_parts_not_built_yet_say_so_and_show_how_to_reach_a_person(bot, chat_as, button):
-    chat, menu = await at_menu(bot, chat_as, "ru")
-    answer = await chat.press(menu, tr(bot, "ru")._(button))
-    assert (
-        tr(bot, "ru")._(
-            "This part of the bot is not ready yet. Until then, please visit us or call us – "
-            "a social worker will help you:"
-        )
-        in answer.text
-    )
-    assert "Th.INKA Rieth" in answer.text
-
-
 async def test_command_menus_are_set_per_language_and_scope(bot, sandbox, chat_as):
     private = {"type": "all_private_chats"}
     for language in LANGUAGES:
@@ -148,13 +140,15 @@ async def test_command_menus_are_set_per_language_and_scope(bot, sandbox, chat_a
             "menu",
             "mycases",
             "appointments",
+            "events",
+            "unsubscribe",
             "help",
             "language",
             "privacy",
             "delete",
             "start",
         ]
-        assert commands[3]["description"] == tr(bot, language)._("Help and emergency numbers")
+        assert commands[5]["description"] == tr(bot, language)._("Help and emergency numbers")
     assert sandbox.commands(scope=private)[0]["description"] == tr(bot, "de")._("Main menu")
     # Staff get their own menu in their own chat once Telegram knows that chat.
     admin = chat_as("de", user_id=ADMIN_ID)
