@@ -57,16 +57,19 @@ class Outbox:
         rate: float,
         *,
         on_blocked: Callable[[int], Awaitable[None]],
-        concurrency: int = 8,
+        concurrency: int = 4,
         idle_interval: float = 5.0,
     ) -> None:
         self._bot = bot
         self._repo = repository
         self._clock = clock
         self._i18n = i18n
-        self._interval = 1.0 / rate
+        # 3 % of the rate (at least one message a second) stays free for conversations, which
+        # share Telegram's limit: a 429 costs the broadcast a whole retry_after pause.
+        self._base_interval = self._interval = 1.0 / max(rate - max(1.0, rate * 0.03), rate / 2)
         self._on_blocked = on_blocked
-        self._chunk = max(1, min(concurrency, int(rate // 5) or 1))
+        # Small chunks: two of them are 'sending' at once, the window a kill -9 leaves uncertain.
+        self._chunk = max(1, min(concurrency, int(rate // 20) or 1))
         self._idle_interval = idle_interval
         self._wake = asyncio.Event()
         self._busy = False
@@ -131,32 +134,57 @@ class Outbox:
 
     # -- sending ----------------------------------------------------------------------------
     async def drain(self) -> None:
-        """Send everything due, chunk by chunk; then close finished broadcasts."""
+        """Send everything due, chunk by chunk; then close finished broadcasts.
+
+        The database work overlaps the sending: while one chunk goes out, the next is taken and
+        marked and the previous one's results are written, so the pacing never waits for a disk
+        sync. At most two chunks are marked 'sending' at once (the window a kill -9 leaves
+        uncertain).
+        """
         await self._repo.skip_gone(self._clock.now())
-        while not self._stopping and (batch := await self._repo.due_deliveries(limit=self._chunk)):
+        batch = await self._take_chunk()
+        writing: asyncio.Future | None = None
+        while batch:
+            sending = asyncio.gather(*(self._paced_send(d) for d in batch))
+            upcoming = asyncio.ensure_future(self._take_chunk())
+            results = await sending
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(self._record(batch, results))
+            batch = await upcoming
+        if writing is not None:
+            await writing
+        for broadcast_id in await self._repo.sending_broadcasts():
+            if await self._repo.finish(broadcast_id, self._clock.now()):
+                await self._report(broadcast_id, final=True)
+                self._broadcasts.pop(broadcast_id, None)
+
+    async def _take_chunk(self) -> list[Delivery]:
+        if self._stopping:
+            return []
+        batch = await self._repo.due_deliveries(limit=self._chunk)
+        if batch:
             await self._repo.mark_many(
                 [(d.broadcast_id, d.resident_id, "sending", None, None) for d in batch],
                 self._clock.now(),
                 attempt=False,
             )
-            results = await asyncio.gather(*(self._paced_send(d) for d in batch))
-            await self._repo.mark_many(
-                [
-                    (d.broadcast_id, d.resident_id, status, message_id, error)
-                    for d, (status, message_id, error) in zip(batch, results, strict=True)
-                ],
-                self._clock.now(),
-                attempt=True,
-            )
-            for delivery, (status, _, _) in zip(batch, results, strict=True):
-                if status == "blocked":
-                    await self._on_blocked(delivery.resident_id)
-            for broadcast_id in {d.broadcast_id for d in batch}:
-                await self._report(broadcast_id)
-        for broadcast_id in await self._repo.sending_broadcasts():
-            if await self._repo.finish(broadcast_id, self._clock.now()):
-                await self._report(broadcast_id, final=True)
-                self._broadcasts.pop(broadcast_id, None)
+        return batch
+
+    async def _record(self, batch: list[Delivery], results) -> None:
+        await self._repo.mark_many(
+            [
+                (d.broadcast_id, d.resident_id, status, message_id, error)
+                for d, (status, message_id, error) in zip(batch, results, strict=True)
+            ],
+            self._clock.now(),
+            attempt=True,
+        )
+        for delivery, (status, _, _) in zip(batch, results, strict=True):
+            if status == "blocked":
+                await self._on_blocked(delivery.resident_id)
+        for broadcast_id in {d.broadcast_id for d in batch}:
+            await self._report(broadcast_id)
 
     async def _paced_send(self, delivery: Delivery) -> tuple[str, int | None, str | None]:
         loop = asyncio.get_running_loop()
@@ -172,6 +200,8 @@ class Outbox:
         except RetryAfter as error:
             self.stats.rate_limited += 1
             self._paused_until = max(self._paused_until, loop.time() + _retry_seconds(error))
+            # Other traffic shares Telegram's limit: slow down a little, recover slowly.
+            self._interval = min(self._interval * 1.05, self._base_interval * 2)
             return "pending", None, "429"
         except Forbidden as error:
             self.stats.blocked += 1
@@ -187,6 +217,7 @@ class Outbox:
             self.stats.failed += 1
             return "failed", None, str(error)
         self.stats.sent += 1
+        self._interval = max(self._base_interval, self._interval * 0.999)
         return "sent", message_id, None
 
     async def _send(self, delivery: Delivery) -> int:

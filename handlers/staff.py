@@ -83,6 +83,15 @@ async def stats(update: Update, context: BotContext) -> None:
         lines.append(tr._("No figures yet."))
     for month, language, count in by_month:
         lines.append(f"• {month} · {escape(LANGUAGE_NAMES.get(language, language))}: {count}")
+    figures = await context.services.events.repo.counts()
+    lines.append("")
+    lines.append("<b>{}</b>".format(tr._("Events and announcements")))
+    lines.append(tr._("Events published: %(count)d") % {"count": figures["events"]})
+    lines.append(tr._('"I\'m coming": %(count)d') % {"count": figures["rsvps"]})
+    lines.append(
+        tr._("Residents with announcements: %(count)d") % {"count": figures["subscribers"]}
+    )
+    lines.append(tr._("Announcements delivered: %(count)d") % {"count": figures["delivered"]})
     counts = await context.services.appointments.repo.counts_by_status()
     lines.append("")
     lines.append("<b>{}</b>".format(tr._("Appointments")))

@@ -308,3 +308,24 @@ async def test_a_plain_notice_through_the_dialogue(sandbox, bot, chat_as):
     assert bot.i18n.translator("ar")._("This announcement is only available in German.") in (
         got[0].text
     )
+
+
+async def test_an_event_with_a_photo_arrives_as_a_photo_with_its_text(sandbox, bot, chat_as):
+    amal = chat_as("ar", "Amal")
+    await subscribe(bot, amal, "all")
+    admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+    await staff_says(admin, "/newevent")
+    await staff_says(admin, "Nachbarschaftsfest")
+    await staff_says(admin, "Mit Musik und Essen.")
+    await staff_says(admin, "5.12.2026 15:00")
+    districts = await staff_says(admin, "Hof am Berliner Platz")
+    await admin.press_data(districts, "ne:d:all")
+    before = admin.seen()
+    await sandbox.send_photo(admin.user, caption=None)
+    translations = await sandbox.wait_for_message(admin.id, after=before)
+    preview = await admin.press_data(translations, "ne:pv:de")
+    seen = amal.seen()
+    await admin.press_data(preview, "ne:publish")
+    await delivered(sandbox, bot)
+    got = sandbox.messages_to(amal.id)[seen:]
+    assert len(got) == 1 and got[0].kind == "photo" and "Nachbarschaftsfest" in got[0].text

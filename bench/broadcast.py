@@ -1,0 +1,198 @@
+"""Broadcast benchmark (not a test): `python bench/broadcast.py [--subscribers N] [--rate R]`.
+
+The real bot (`python -m bot run`, its own process) against the sandbox with a flood limit of R
+messages a second and THINKA_BROADCAST_RATE=R. N subscribers get one notice. Printed: achieved
+rate / R (goal >= 0.95), 429 answers (goal <= 1 % of sends), duplicates and lost messages (goal 0),
+a resident's reply latency during the broadcast; then the same with the bot killed (SIGKILL) half
+way and started again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.db import Database  # noqa: E402
+from bot.events import Audience, EventRepository  # noqa: E402
+from bot.sandbox import BotApiSandbox  # noqa: E402
+
+TEXT = "Die Kontaktstelle Rieth ist heute geschlossen."
+
+
+async def seed(db_path: Path, users, probe) -> None:
+    db = await Database.open(db_path)
+    try:
+        await db.migrate()
+        now = datetime.now(UTC).isoformat()
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO residents (user_id, chat_id, language, consent_at, consent_version,"
+                " announcements_asked) VALUES (?, ?, 'de', ?, 1, 1)",
+                [(u.id, u.id, now) for u in [*users, probe]],
+            )
+            await tx.executemany(
+                "INSERT INTO subscriptions (resident_id, district, created_at) VALUES (?, ?, ?)",
+                [(u.id, "Rieth", now) for u in users],
+            )
+        await EventRepository(db).create_broadcast(
+            kind="notice",
+            event_id=None,
+            started_by=None,
+            texts={"de": TEXT},
+            audience=Audience("districts", districts=("Rieth",)),
+            now=datetime.now(UTC),
+        )
+    finally:
+        await db.close()
+
+
+def start_bot(sandbox: BotApiSandbox, db_path: Path, rate: float, workdir: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("THINKA_", "TELEGRAM_"))}
+    env.update(
+        TELEGRAM_BOT_TOKEN=sandbox.token,
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+        TELEGRAM_API_FILE_URL=sandbox.base_file_url,
+        THINKA_DB=str(db_path),
+        THINKA_BROADCAST_RATE=str(rate),
+        THINKA_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=workdir,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+def delivered(sandbox: BotApiSandbox, users) -> list[int]:
+    """Copies of the notice per subscriber, in one pass over everything sent (the sandbox runs
+    in this process: an O(n²) count would slow the server being measured)."""
+    per_chat = Counter(m.chat_id for m in sandbox.sent if m.text == TEXT)
+    return [per_chat[u.id] for u in users]
+
+
+async def probe_latency(sandbox: BotApiSandbox, probe, stop: asyncio.Event) -> list[float]:
+    """A resident asking for the menu every half second, while the broadcast runs."""
+    latencies = []
+    while not stop.is_set():
+        before = len(sandbox.messages_to(probe.id))
+        started = time.monotonic()
+        await sandbox.send_message(probe, "/menu")
+        try:
+            await sandbox.wait_for_message(probe.id, after=before, timeout=10)
+            latencies.append(time.monotonic() - started)
+        except TimeoutError:
+            latencies.append(float("inf"))
+        await asyncio.sleep(0.5)
+    return latencies
+
+
+async def scenario(n: int, rate: float, kill_half_way: bool) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        async with BotApiSandbox(rate_limit=rate) as sandbox:
+            users = [sandbox.add_user(first_name=f"S{i}", language_code="de") for i in range(n)]
+            probe = sandbox.add_user(first_name="Probe", language_code="de")
+            for user in [*users, probe]:
+                user.started = True
+            db_path = workdir / "bench.sqlite3"
+            await seed(db_path, users, probe)
+            process = await start_bot(sandbox, db_path, rate, workdir)
+            stop = asyncio.Event()
+            prober = asyncio.create_task(probe_latency(sandbox, probe, stop))
+            first = last = None
+            killed = False
+            deadline = time.monotonic() + n / rate * 3 + 60
+            previous, still_since = -1, time.monotonic()
+            while time.monotonic() < deadline:
+                count = sum(1 for c in delivered(sandbox, users) if c)
+                if count and first is None:
+                    first = time.monotonic()
+                if count != previous:
+                    previous, still_since, last_change = count, time.monotonic(), time.monotonic()
+                elif killed and time.monotonic() - still_since > 3:
+                    last = last_change  # nothing more comes: the rest was lost in the kill
+                    break
+                if kill_half_way and not killed and count >= n // 2:
+                    process.send_signal(signal.SIGKILL)
+                    await process.wait()
+                    killed = True
+                    process = await start_bot(sandbox, db_path, rate, workdir)
+                if count >= n:
+                    last = time.monotonic()
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(2)  # anything sent twice would show now
+            stop.set()
+            latencies = await prober
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+            counts = delivered(sandbox, users)
+            rate_limited = sum(1 for name, _ in sandbox.calls if name == "sendMessage") - sum(
+                1 for m in sandbox.sent if m.method == "sendMessage"
+            )
+            sends = sum(counts)
+            finite = [x for x in latencies if x != float("inf")]
+            return {
+                "subscribers": n,
+                "rate": rate,
+                "achieved_ratio": (sends / (last - first)) / rate if first and last else 0.0,
+                "seconds": (last - first) if first and last else None,
+                "http_429": rate_limited,
+                "http_429_share": rate_limited / max(1, sends),
+                "duplicates": sum(c - 1 for c in counts if c > 1),
+                "lost": sum(1 for c in counts if c == 0),
+                "probe_p50": statistics.median(finite) if finite else None,
+                "probe_max": max(latencies) if latencies else None,
+                "killed": killed,
+            }
+
+
+def report(title: str, r: dict) -> None:
+    print(f"{title}: {r['subscribers']} subscribers at R = {r['rate']:.0f}/s")
+    seconds = f"{r['seconds']:.1f} s" if r["seconds"] else "did not finish"
+    print(f"  achieved rate / R      {r['achieved_ratio']:.3f}   (goal >= 0.95; {seconds})")
+    print(
+        f"  429 answers            {r['http_429']} = {r['http_429_share']:.2%} of sends"
+        "   (goal <= 1 %)"
+    )
+    print(f"  duplicates             {r['duplicates']}   (goal 0)")
+    print(f"  lost                   {r['lost']}   (goal 0)")
+    if r["probe_p50"] is not None:
+        print(
+            f"  resident reply during broadcast: p50 {r['probe_p50'] * 1000:.0f} ms,"
+            f" max {r['probe_max'] * 1000:.0f} ms"
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=200.0)
+    args = parser.parse_args()
+    report("Broadcast", await scenario(args.subscribers, args.rate, kill_half_way=False))
+    report(
+        "Broadcast, bot killed (SIGKILL) half way and restarted",
+        await scenario(args.subscribers, args.rate, kill_half_way=True),
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
