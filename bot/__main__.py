@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -35,9 +36,49 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="start the bot (polling, or webhook with THINKA_WEBHOOK_URL)")
     commands.add_parser("demo", help="the bot against the local Bot API sandbox, in this terminal")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    commands.add_parser(
+        "rotate-key", help="re-encrypt stored content with the first THINKA_ENCRYPTION_KEY"
+    )
+    report = commands.add_parser("report", help="figures for the funder (no personal data)")
+    report.add_argument("--from", dest="start", required=True, type=_day, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, type=_day, metavar="YYYY-MM-DD")
+    report.add_argument("--format", choices=("text", "csv"), default="text")
     backup = commands.add_parser("backup", help="consistent online copy of the database")
     backup.add_argument("path", type=Path, help="file to write the copy to")
     return parser
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from None
+
+
+async def rotate_key(settings: Settings) -> int:
+    from bot.crypto import Cipher
+    from bot.personal_data import PersonalDataRepository
+
+    if not settings.encryption_keys:
+        raise ConfigError("THINKA_ENCRYPTION_KEY is not set: nothing to encrypt with")
+    db = await Database.open(settings.db_path)
+    try:
+        await db.migrate()
+        return await PersonalDataRepository(db).rotate(Cipher(settings.encryption_keys))
+    finally:
+        await db.close()
+
+
+async def report(settings: Settings, start: date, end: date, fmt: str) -> str:
+    from bot.report import ReportRepository
+
+    db = await Database.open(settings.db_path)
+    try:
+        await db.migrate()
+        result = await ReportRepository(db).report(start, end, settings.timezone)
+    finally:
+        await db.close()
+    return result.as_csv() if fmt == "csv" else result.as_text()
 
 
 def configure_logging(level: str) -> None:
@@ -82,6 +123,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"{len(applied)} migration(s) applied"
                 + (": " + ", ".join(applied) if applied else ", database is up to date")
             )
+            return 0
+        if args.command == "rotate-key":
+            changed = asyncio.run(rotate_key(settings))
+            print(f"{changed} stored values encrypted with the first key")
+            return 0
+        if args.command == "report":
+            if args.start > args.end:
+                raise ConfigError("--from must not be after --to")
+            if not settings.db_path.is_file():
+                raise ConfigError(f"no database at {settings.db_path} (THINKA_DB)")
+            print(asyncio.run(report(settings, args.start, args.end, args.format)), end="")
             return 0
         if args.command == "backup":
             if not settings.db_path.is_file():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -34,21 +35,27 @@ from bot.cases import CaseRepository
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext
+from bot.crisis import CrisisDetector
+from bot.crypto import Cipher
 from bot.db import Database
 from bot.event_service import EventService
 from bot.events import EventRepository
 from bot.i18n import I18n
 from bot.orgdata import load_organisation
 from bot.outbox import Outbox
+from bot.personal_data import PersonalDataRepository
 from bot.relay import Relay
 from bot.reminders import Reminders
+from bot.report import ReportRepository
 from bot.resident_service import ResidentService
 from bot.residents import ResidentRepository
+from bot.retention import Retention
 from bot.services import Services
 from bot.staff import StaffDirectory
 from handlers import (
     appointment_staff,
     appointments,
+    crisis,
     errors,
     event_staff,
     events,
@@ -122,8 +129,10 @@ CASE_CONTENT = (
 
 def register_handlers(application: Application) -> None:
     settings: Settings = application.bot_data[SETTINGS_KEY]
-    # Group -2: who is this, which language, do we serve this chat at all.
-    application.add_handler(TypeHandler(Update, gate.load_resident), group=-2)
+    # Group -3: who is this, which language, do we serve this chat at all.
+    application.add_handler(TypeHandler(Update, gate.load_resident), group=-3)
+    # Group -2: signs of acute danger get the emergency numbers first, consent or not.
+    application.add_handler(TypeHandler(Update, crisis.check), group=-2)
     # Group -1: without consent only onboarding, help, privacy and contact information.
     application.add_handler(TypeHandler(Update, gate.require_consent), group=-1)
 
@@ -143,6 +152,8 @@ def register_handlers(application: Application) -> None:
             _command("language", menu.language),
             _command("privacy", privacy.privacy),
             _command("delete", privacy.ask_to_delete),
+            _command("mydata", privacy.my_data),
+            _command("audit", staff.audit),
             _command("mycases", requests.my_cases),
             _command("appointments", appointments.my_appointments),
             _command("events", events.events_command),
@@ -207,8 +218,9 @@ async def on_startup(application: Application) -> None:
         await db.close()
         raise
     repository = ResidentRepository(db)
-    case_repository = CaseRepository(db)
-    appointment_repository = AppointmentRepository(db)
+    cipher = Cipher(settings.encryption_keys)
+    case_repository = CaseRepository(db, cipher)
+    appointment_repository = AppointmentRepository(db, cipher)
     relay = Relay(
         application.bot,
         case_repository,
@@ -270,6 +282,9 @@ async def on_startup(application: Application) -> None:
         notifier=notifier,
         events=EventService(event_repository, clock, i18n, on_broadcast=outbox.kick),
         outbox=outbox,
+        crisis=CrisisDetector(i18n),
+        personal_data=PersonalDataRepository(db, cipher),
+        reports=ReportRepository(db),
         reminders=Reminders(
             application.bot,
             appointment_repository,
@@ -289,6 +304,12 @@ async def on_startup(application: Application) -> None:
     # Scheduled announcements and event reminders, the same way; the outbox resumes what a
     # previous run left unsent.
     application.job_queue.run_repeating(_event_job, interval=30, first=1, name="events")
+    Retention(services.personal_data, residents, relay, clock, settings.retention_days).schedule(
+        application.job_queue
+    )
+    application.job_queue.run_repeating(
+        _monthly_report_job, interval=3600, first=120, name="monthly report"
+    )
     await outbox.start()
     # Relays what is pending, including what a previous run could not deliver.
     relay.start()
@@ -304,6 +325,24 @@ async def on_startup(application: Application) -> None:
         application.bot, i18n, settings.admin_ids, settings.staff_chat_id
     )
     logger.info("bot @%s ready", application.bot.username)
+
+
+async def _monthly_report_job(context) -> None:
+    """On the first of a month: last month's figures to every admin, once."""
+    services: Services = context.bot_data[SERVICES_KEY]
+    local = services.clock.now().astimezone(services.settings.timezone)
+    if local.day != 1:
+        return
+    end = local.date() - timedelta(days=1)
+    start = end.replace(day=1)
+    if not await services.reports.claim_month(start.strftime("%Y-%m"), services.clock.now()):
+        return
+    report = await services.reports.report(start, end, services.settings.timezone)
+    for admin in sorted(services.settings.admin_ids):
+        try:
+            await context.bot.send_message(admin, report.as_text())
+        except TelegramError as error:
+            logger.warning("monthly report not delivered to admin %s: %s", admin, error)
 
 
 async def _event_job(context) -> None:

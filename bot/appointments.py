@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
+from bot.crypto import Cipher
 from bot.db import Database
 
 HOLDING = ("requested", "proposed", "confirmed")  # statuses that keep a seat
@@ -82,13 +83,18 @@ def _appointment(row) -> Appointment:
 
 
 class AppointmentRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cipher: Cipher | None = None) -> None:
         self._db = db
+        self._cipher = cipher or Cipher()
+
+    def _appointment(self, row) -> Appointment:
+        appointment = _appointment(row)
+        return replace(appointment, note=self._cipher.open(appointment.note))
 
     # -- appointments -----------------------------------------------------------------------
     async def get(self, appointment_id: int) -> Appointment | None:
         row = await self._db.fetchone(f"{SELECT} WHERE a.id = ?", (appointment_id,))
-        return _appointment(row) if row else None
+        return self._appointment(row) if row else None
 
     async def upcoming_for_resident(self, resident_id: int, now: datetime) -> list[Appointment]:
         rows = await self._db.fetchall(
@@ -96,11 +102,11 @@ class AppointmentRepository:
             " 'confirmed') AND a.ends_at > ? ORDER BY a.starts_at",
             (resident_id, _iso(now)),
         )
-        return [_appointment(row) for row in rows]
+        return [self._appointment(row) for row in rows]
 
     async def for_case(self, case_id: int) -> list[Appointment]:
         rows = await self._db.fetchall(f"{SELECT} WHERE a.case_id = ? ORDER BY a.id", (case_id,))
-        return [_appointment(row) for row in rows]
+        return [self._appointment(row) for row in rows]
 
     async def confirmed_between(self, start: datetime, end: datetime) -> list[Appointment]:
         rows = await self._db.fetchall(
@@ -108,7 +114,7 @@ class AppointmentRepository:
             " ORDER BY a.starts_at, a.location",
             (_iso(start), _iso(end)),
         )
-        return [_appointment(row) for row in rows]
+        return [self._appointment(row) for row in rows]
 
     async def taken(self, location: str, start: datetime, end: datetime) -> dict[datetime, int]:
         """Seats held per slot start in [start, end)."""
@@ -142,7 +148,7 @@ class AppointmentRepository:
                         _iso(starts_at),
                         _iso(ends_at),
                         status,
-                        note,
+                        self._cipher.seal(note),
                         _iso(now),
                         _iso(now),
                     ),
@@ -287,7 +293,7 @@ class AppointmentRepository:
             " AND (a.location = ? OR ? = '*') AND a.starts_at >= ? AND a.starts_at < ?",
             (location, location, _iso(day_start), _iso(day_end)),
         )
-        return [_appointment(row) for row in rows]
+        return [self._appointment(row) for row in rows]
 
     # -- drafts -----------------------------------------------------------------------------
     async def draft(self, resident_id: int) -> Draft | None:
@@ -339,7 +345,7 @@ class AppointmentRepository:
     ) -> None:
         await self._db.execute(
             "INSERT INTO staff_notices (case_id, text, buttons, created_at) VALUES (?, ?, ?, ?)",
-            (case_id, text, json.dumps(buttons) if buttons else None, _iso(now)),
+            (case_id, self._cipher.seal(text), json.dumps(buttons) if buttons else None, _iso(now)),
         )
 
     async def pending_notices(self, now: datetime, limit: int = 50) -> list[StaffNotice]:
@@ -352,7 +358,7 @@ class AppointmentRepository:
             StaffNotice(
                 row["id"],
                 row["case_id"],
-                row["text"],
+                self._cipher.open(row["text"]),
                 json.loads(row["buttons"]) if row["buttons"] else None,
                 row["attempts"],
             )

@@ -183,6 +183,11 @@ class CaseService:
         assert fresh is not None
         return fresh
 
+    async def mark_urgent(self, case_id: int) -> None:
+        """Shown first in /queue and with 🆘 in the staff group."""
+        if await self.repo.mark_urgent(case_id):
+            self._on_change(case_id)
+
     async def cases_of(self, resident: Resident) -> list[Case]:
         return await self.repo.for_resident(resident.user_id)
 
@@ -202,9 +207,14 @@ class CaseService:
         """Ask what is missing; submit once topic, district and a message are there."""
         case = await self.repo.get(case_id)
         assert case is not None
+        if case.urgent and case.topic is None:
+            # Somebody in danger is not asked what their question is about first.
+            await self.repo.set_topic(case.id, "other")
+            case = await self.repo.get(case_id)
+            assert case is not None
         if case.topic is None:
             return Result(Step.ASK_TOPIC, case)
-        if case.district is None:
+        if case.district is None and not case.urgent:
             return Result(Step.ASK_DISTRICT, case)
         if not await self.repo.messages(case.id, limit=1):
             return Result(Step.ASK_TEXT, case)

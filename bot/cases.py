@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.crypto import Cipher
 from bot.db import Database
 
 TOPICS = ("debt", "housing", "letter", "job", "family", "other")
@@ -117,8 +118,13 @@ CASE_SELECT = (
 
 
 class CaseRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cipher: Cipher | None = None) -> None:
         self._db = db
+        self._cipher = cipher or Cipher()
+
+    def _message(self, row) -> CaseMessage:
+        message = _message(row)
+        return replace(message, text=self._cipher.open(message.text))
 
     # -- reading ----------------------------------------------------------------------------
     async def get(self, case_id: int) -> Case | None:
@@ -163,11 +169,11 @@ class CaseRepository:
             " LIMIT ?) ORDER BY id",
             (case_id, limit),
         )
-        return [_message(row) for row in rows]
+        return [self._message(row) for row in rows]
 
     async def message(self, message_id: int) -> CaseMessage | None:
         row = await self._db.fetchone("SELECT * FROM case_messages WHERE id = ?", (message_id,))
-        return _message(row) if row else None
+        return self._message(row) if row else None
 
     async def pending_relays(self, now: datetime, limit: int = 50) -> list[CaseMessage]:
         rows = await self._db.fetchall(
@@ -175,11 +181,12 @@ class CaseRepository:
             " AND (relay_after IS NULL OR relay_after <= ?) ORDER BY id LIMIT ?",
             (now.isoformat(), limit),
         )
-        return [_message(row) for row in rows]
+        return [self._message(row) for row in rows]
 
     async def cases_without_topic(self, limit: int = 20) -> list[Case]:
         rows = await self._db.fetchall(
-            f"{CASE_SELECT} WHERE cases.status != 'draft' AND cases.thread_id IS NULL"
+            f"{CASE_SELECT} WHERE cases.status IN ('new', 'open', 'waiting')"
+            " AND cases.thread_id IS NULL"
             " AND cases.resident_id IS NOT NULL ORDER BY cases.id LIMIT ?",
             (limit,),
         )
@@ -247,7 +254,7 @@ class CaseRepository:
                     direction,
                     sender_id,
                     kind,
-                    text,
+                    self._cipher.seal(text),
                     file_id,
                     media_group_id,
                     source_chat_id,
@@ -325,6 +332,14 @@ class CaseRepository:
 
     async def set_topic_title(self, case_id: int, title: str) -> None:
         await self._db.execute("UPDATE cases SET topic_title = ? WHERE id = ?", (title, case_id))
+
+    async def mark_urgent(self, case_id: int) -> bool:
+        return (
+            await self._db.execute(
+                "UPDATE cases SET urgent = 1 WHERE id = ? AND urgent = 0", (case_id,)
+            )
+            > 0
+        )
 
     async def mark_resident_blocked(self, resident_id: int, blocked: bool) -> None:
         await self._db.execute(

@@ -24,12 +24,14 @@ RESIDENT_COMMANDS = (
     ("help", N_("Help and emergency numbers")),
     ("language", N_("Change the language")),
     ("privacy", N_("Data protection and your data")),
+    ("mydata", N_("Everything stored about me")),
     ("delete", N_("Delete my data")),
     ("start", N_("Start again")),
 )
 STAFF_COMMANDS = (
     ("queue", N_("Open cases, oldest first")),
     ("stats", N_("Figures: residents reached")),
+    ("audit", N_("Staff actions (admins)")),
     ("closed", N_("Close a day for appointments: /closed YYYY-MM-DD")),
     ("newevent", N_("Write and publish an event")),
     ("broadcast", N_("Notice to subscribers")),

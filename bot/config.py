@@ -42,6 +42,7 @@ class Settings:
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8443)
     log_level: str = "INFO"
     retention_days: int = 180
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
 
     def require_token(self) -> str:
         if not self.token:
@@ -99,6 +100,7 @@ def load_settings(
         webhook_secret=webhook_secret,
         webhook_listen=_listen(get("THINKA_WEBHOOK_LISTEN") or "0.0.0.0:8443"),
         log_level=_log_level(get("THINKA_LOG_LEVEL") or "INFO"),
+        encryption_keys=_fernet_keys(get("THINKA_ENCRYPTION_KEY")),
         retention_days=_positive_int(
             get("THINKA_RETENTION_DAYS") or "180", "THINKA_RETENTION_DAYS"
         ),
@@ -186,3 +188,21 @@ def _log_level(value: str) -> str:
     if level not in logging.getLevelNamesMapping():
         raise ConfigError(f"THINKA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
     return level
+
+
+def _fernet_keys(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    from cryptography.fernet import Fernet
+
+    keys = tuple(part.strip() for part in value.split(",") if part.strip())
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"THINKA_ENCRYPTION_KEY: key {number} is not a Fernet key (make one with: python"
+                " -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key()"
+                ".decode())')"
+            ) from None
+    return keys

@@ -23,6 +23,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.resident: Resident | None = None
         self.is_staff: bool = False
+        self.crisis: bool = False  # this message showed signs of acute danger
         self._translator: Translator | None = None
 
     @property

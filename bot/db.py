@@ -99,6 +99,9 @@ class Database:
                 # FULL: a committed request must survive a power cut, not only a crash.
                 "PRAGMA synchronous = FULL",
                 "PRAGMA busy_timeout = 5000",
+                # Deleted content is overwritten with zeros, not left in free pages: erased
+                # messages must not be readable from the file afterwards.
+                "PRAGMA secure_delete = ON",
             ):
                 await conn.execute(pragma)
         except Exception:
@@ -168,6 +171,12 @@ class Database:
             logger.info("applied migration %s", migration.name)
             applied.append(migration)
         return applied
+
+    async def checkpoint(self) -> None:
+        """Move the WAL into the database file and empty it: after an erasure the old page
+        images in the WAL still hold the erased text."""
+        async with self._lock:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def backup(self, target: Path) -> None:
         """A consistent copy while the bot keeps running (SQLite's online backup API)."""

@@ -199,6 +199,18 @@ class Relay:
         except TelegramError:
             logger.warning("topic of case %s not updated", case.id, exc_info=True)
 
+    async def delete_topic(self, thread_id: int | None) -> bool:
+        """Delete a case's forum topic with every message in it (the copies of the resident's
+        messages); False where Telegram refuses (no right, already gone)."""
+        if self._staff_chat_id is None or thread_id is None:
+            return False
+        try:
+            await self._bot.delete_forum_topic(self._staff_chat_id, thread_id)
+        except TelegramError as error:
+            logger.warning("topic %s not deleted: %s", thread_id, error)
+            return False
+        return True
+
     async def reopen_topic(self, case_id: int) -> None:
         if self._staff_chat_id is None:
             return

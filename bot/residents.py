@@ -77,6 +77,12 @@ class ResidentRepository:
                     " ON CONFLICT (kind, month, language) DO UPDATE SET count = count + 1",
                     (now.strftime("%Y-%m"), row["language"]),
                 )
+                await tx.execute(
+                    "INSERT INTO daily_counts (kind, day, language, count)"
+                    " VALUES ('resident_reached', ?, ?, 1)"
+                    " ON CONFLICT (kind, day, language) DO UPDATE SET count = count + 1",
+                    (now.strftime("%Y-%m-%d"), row["language"]),
+                )
         return True
 
     async def touch(self, user_id: int, now: datetime) -> None:
@@ -133,6 +139,9 @@ class ResidentRepository:
             )
             # cases.resident_id becomes NULL (ON DELETE SET NULL).
             return await tx.execute("DELETE FROM residents WHERE user_id = ?", (user_id,)) > 0
+
+    async def checkpoint(self) -> None:
+        await self._db.checkpoint()
 
     async def count_by_language(self) -> dict[str, tuple[int, int]]:
         """language -> (residents who consented, residents who blocked the bot)."""

@@ -9,13 +9,16 @@ from bot.appointment_service import AppointmentService
 from bot.case_service import CaseService
 from bot.clock import Clock
 from bot.config import Settings
+from bot.crisis import CrisisDetector
 from bot.db import Database
 from bot.event_service import EventService
 from bot.i18n import I18n
 from bot.orgdata import Organisation
 from bot.outbox import Outbox
+from bot.personal_data import PersonalDataRepository
 from bot.relay import Relay
 from bot.reminders import Reminders
+from bot.report import ReportRepository
 from bot.resident_service import ResidentService
 from bot.staff import StaffDirectory
 
@@ -36,3 +39,6 @@ class Services:
     reminders: Reminders
     events: EventService
     outbox: Outbox
+    crisis: CrisisDetector
+    personal_data: PersonalDataRepository
+    reports: ReportRepository

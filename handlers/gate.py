@@ -30,6 +30,8 @@ OPEN_COMMANDS = frozenset(
         "newevent",
         "broadcast",
         "cancel",
+        "mydata",
+        "audit",
     }
 )
 OPEN_CALLBACKS = (

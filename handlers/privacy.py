@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from telegram import Update
+from telegram import InputFile, Update
 
 from bot.context import BotContext
 from handlers import keyboards, texts
@@ -40,14 +41,13 @@ async def delete(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     services = context.services
-    open_cases = (
-        [c for c in await services.cases.cases_of(context.resident) if c.is_open]
-        if context.resident is not None
-        else []
-    )
+    cases = await services.cases.cases_of(context.resident) if context.resident else []
     erased = await services.residents.erase(user.id)
-    for case in open_cases:
-        await services.relay.refresh_case(case.id)  # card says so, the topic closes
+    for case in cases:
+        # The copies of their messages in the staff group go with the topic; where Telegram
+        # refuses, the card says the data was deleted and the topic is closed.
+        if not await services.relay.delete_topic(case.thread_id):
+            await services.relay.refresh_case(case.id)
     logger.info("resident %s erased their data (found: %s)", user.id, erased)
     context.resident = None
     await respond(
@@ -67,3 +67,39 @@ async def keep(update: Update, context: BotContext) -> None:
         context._("Nothing was deleted.") + "\n\n" + texts.main_menu(context.tr),
         keyboards.main_menu(context.tr),
     )
+
+
+async def my_data(update: Update, context: BotContext) -> None:
+    """/mydata: everything stored about the resident, readable and as a JSON file."""
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and message is not None
+    data = await context.services.personal_data.export(user.id)
+    tr = context.tr
+    if data is None:
+        await message.reply_text(tr._("We have no data about you."))
+        return
+    lines = [texts.stored_data(tr, context.resident)] if context.resident else []
+    lines.append(
+        tr.ngettext("%(count)d request", "%(count)d requests", len(data["cases"]))
+        % {"count": len(data["cases"])}
+    )
+    lines.append(
+        tr.ngettext("%(count)d message", "%(count)d messages", len(data["messages"]))
+        % {"count": len(data["messages"])}
+    )
+    lines.append(
+        tr.ngettext("%(count)d appointment", "%(count)d appointments", len(data["appointments"]))
+        % {"count": len(data["appointments"])}
+    )
+    if data["subscriptions"]:
+        lines.append(
+            tr._("Announcements for: %(districts)s")
+            % {"districts": ", ".join(row["district"] for row in data["subscriptions"])}
+        )
+    lines.append(tr._("The file below contains all of it, including your messages."))
+    await message.reply_text(
+        "\n".join(lines), parse_mode="HTML", reply_markup=keyboards.privacy(tr)
+    )
+    payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    await message.reply_document(InputFile(payload, filename="meine-daten.json"))

@@ -91,6 +91,10 @@ async def message(update: Update, context: BotContext) -> None:
         await fallback.unknown_message(update, context)
         return
     result = await context.services.cases.receive(context.resident, stored, _first_name(update))
+    if context.crisis:
+        await context.services.cases.mark_urgent(result.case.id)
+        if result.case.status == "draft":
+            result = await context.services.cases.resume(context.resident) or result
     # Stored first; then, if they write in another script than their language, ask about that
     # before asking anything in a language they may not read.
     if (

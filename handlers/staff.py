@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from html import escape
 
 from telegram import Update
@@ -97,4 +98,35 @@ async def stats(update: Update, context: BotContext) -> None:
     lines.append("<b>{}</b>".format(tr._("Appointments")))
     for status, label in APPOINTMENT_STATUS_LABELS.items():
         lines.append(f"• {tr._(label)}: {counts.get(status, 0)}")
+    user = update.effective_user
+    if user is not None and context.services.staff.is_admin(user.id):
+        # Admins also get this month's funder report (small groups masked as <3).
+        services = context.services
+        today = services.clock.now().astimezone(services.settings.timezone).date()
+        report = await services.reports.report(
+            today.replace(day=1), today, services.settings.timezone
+        )
+        lines.append("")
+        lines.append(escape(report.as_text()))
     await respond(update, context, "\n".join(lines))
+
+
+async def audit(update: Update, context: BotContext) -> None:
+    """/audit [case]: who did what to which case, when (admins only; never content)."""
+    user, message = update.effective_user, update.effective_message
+    assert message is not None
+    services = context.services
+    if user is None or not services.staff.is_admin(user.id):
+        await fallback.unknown_message(update, context)
+        return
+    case_id = int(context.args[0]) if context.args and context.args[0].isdigit() else None
+    rows = await services.personal_data.audit(case_id)
+    tr = context.tr
+    if not rows:
+        await message.reply_text(tr._("No staff actions recorded yet."))
+        return
+    lines = [tr._("Staff actions, newest first:")]
+    for staff_id, action, case, at in rows:
+        when = tr.datetime(datetime.fromisoformat(at), "short")
+        lines.append(f"{when} · {staff_id} · {action}" + (f" · #{case}" if case else ""))
+    await message.reply_text("\n".join(lines))

@@ -54,6 +54,10 @@ def privacy_notice(tr: Translator, org: Organisation, retention_days: int) -> st
         % {"days": retention_days},
         tr._("You can see and delete your data at any time: /privacy and /delete."),
         tr._(
+            "/mydata sends you everything we store about you. You may also have your data "
+            "corrected, and complain to the data protection authority of Thuringia (TLfDI)."
+        ),
+        tr._(
             "Please note: chats with a Telegram bot are not end-to-end encrypted. If you prefer, "
             "call us or come to the office hours instead – also with letters."
         ),

@@ -145,6 +145,7 @@ async def test_command_menus_are_set_per_language_and_scope(bot, sandbox, chat_a
             "help",
             "language",
             "privacy",
+            "mydata",
             "delete",
             "start",
         ]
