@@ -11,12 +11,18 @@ from html import escape
 
 from bot.clock import Clock
 from bot.events import Audience, Event, EventRepository, EventText
-from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, I18n, Translator
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, I18n
 from bot.orgdata import DISTRICTS
 
 logger = logging.getLogger(__name__)
 
 REMIND_BEFORE = timedelta(hours=24)
+# The line above an announcement that is not the first one, per broadcast kind.
+LEADS = {
+    "update": ("✏️", N_("Changed: please note the new details.")),
+    "cancel": ("❌", N_("Cancelled: this event will not take place.")),
+    "reminder": ("⏰", N_("Reminder: you said you are coming.")),
+}
 
 
 class EventError(Exception):
@@ -90,15 +96,28 @@ class EventService:
         lines += ["", escape(text.body)]
         return "\n".join(lines)
 
-    def _texts(
-        self, event: Event, lead: Callable[[Translator], str] | None = None
-    ) -> dict[str, str]:
-        return {
-            language: self.render(
-                event, language, lead(self._i18n.translator(language)) if lead else None
+    async def _announce(
+        self, event: Event, kind: str, audience: Audience, staff_id: int | None
+    ) -> tuple[int, int]:
+        """The announcement (or its change, cancellation, reminder) in every language into the
+        outbox for `audience`, then wake the outbox; returns (broadcast, recipients)."""
+        lead = LEADS.get(kind)
+        texts = {}
+        for language in LANGUAGES:
+            tr = self._i18n.translator(language)
+            texts[language] = self.render(
+                event, language, f"{lead[0]} <b>{tr._(lead[1])}</b>" if lead else None
             )
-            for language in LANGUAGES
-        }
+        result = await self.repo.create_broadcast(
+            kind=kind,
+            event_id=event.id,
+            started_by=staff_id,
+            texts=texts,
+            audience=audience,
+            now=self._clock.now(),
+        )
+        self._on_broadcast()
+        return result
 
     # -- staff ------------------------------------------------------------------------------
     async def create(
@@ -137,16 +156,10 @@ class EventService:
             event.id, "published", self._clock.now(), from_statuses=("draft", "scheduled")
         ):
             raise EventError("already published or cancelled")
-        result = await self.repo.create_broadcast(
-            kind="event",
-            event_id=event.id,
-            started_by=staff_id,
-            texts=self._texts(event),
-            audience=Audience("districts", districts=event.districts),
-            now=self._clock.now(),
+        result = await self._announce(
+            event, "event", Audience("districts", districts=event.districts), staff_id
         )
         logger.info("event %s published to %d recipients", event.id, result[1])
-        self._on_broadcast()
         return result
 
     async def schedule(self, event_id: int, publish_at: datetime) -> Event:
@@ -181,18 +194,9 @@ class EventService:
         if event.status != "published":
             return None
         changed = await self._event(event_id)
-        result = await self.repo.create_broadcast(
-            kind="update",
-            event_id=event.id,
-            started_by=staff_id,
-            texts=self._texts(
-                changed,
-                lambda tr: "✏️ <b>{}</b>".format(tr._("Changed: please note the new details.")),
-            ),
-            audience=Audience("reached", event_id=event.id),
-            now=self._clock.now(),
+        result = await self._announce(
+            changed, "update", Audience("reached", event_id=event.id), staff_id
         )
-        self._on_broadcast()
         return result
 
     async def cancel(self, event_id: int, staff_id: int) -> tuple[int, int] | None:
@@ -206,20 +210,9 @@ class EventService:
             raise EventError("already cancelled")
         if event.status != "published":
             return None
-        result = await self.repo.create_broadcast(
-            kind="cancel",
-            event_id=event.id,
-            started_by=staff_id,
-            texts=self._texts(
-                event,
-                lambda tr: "❌ <b>{}</b>".format(
-                    tr._("Cancelled: this event will not take place.")
-                ),
-            ),
-            audience=Audience("reached", event_id=event.id),
-            now=self._clock.now(),
+        result = await self._announce(
+            event, "cancel", Audience("reached", event_id=event.id), staff_id
         )
-        self._on_broadcast()
         return result
 
     async def add_translation(self, event_id: int, language: str, text: EventText) -> None:
@@ -267,18 +260,7 @@ class EventService:
             if not await self.repo.claim_reminder(event_id):
                 continue
             event = await self._event(event_id)
-            await self.repo.create_broadcast(
-                kind="reminder",
-                event_id=event.id,
-                started_by=None,
-                texts=self._texts(
-                    event,
-                    lambda tr: "⏰ <b>{}</b>".format(tr._("Reminder: you said you are coming.")),
-                ),
-                audience=Audience("coming", event_id=event.id),
-                now=now,
-            )
-            self._on_broadcast()
+            await self._announce(event, "reminder", Audience("coming", event_id=event.id), None)
 
     async def _event(self, event_id: int) -> Event:
         event = await self.repo.get(event_id)
