@@ -21,10 +21,11 @@ catalogs: $(MO)
 
 # Refresh messages.pot from the code and merge it into every catalog.
 extract: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -k ngettext:1,2 --no-location \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -k ngettext:1,2 --no-location -w 100 \
 		--sort-output --project "Th.INKA bot" --copyright-holder "MitMenschen e.V." \
 		--ignore-dirs sandbox -o locales/messages.pot bot handlers
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching \
+		--ignore-obsolete -w 100
 
 migrate: $(STAMP) catalogs
 	$(PY) -m bot migrate
