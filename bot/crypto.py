@@ -22,10 +22,6 @@ class Cipher:
     def __init__(self, keys: tuple[str, ...] = ()) -> None:
         self._fernet = MultiFernet([Fernet(key.encode()) for key in keys]) if keys else None
 
-    @property
-    def enabled(self) -> bool:
-        return self._fernet is not None
-
     def seal(self, text: str | None) -> str | None:
         if text is None or self._fernet is None:
             return text

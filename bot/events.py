@@ -259,11 +259,6 @@ class EventRepository:
         )
         return bool(row and row[0])
 
-    async def mark_asked(self, resident_id: int) -> None:
-        await self._db.execute(
-            "UPDATE residents SET announcements_asked = 1 WHERE user_id = ?", (resident_id,)
-        )
-
     async def rsvp(self, event_id: int, resident_id: int, now: datetime) -> bool:
         return (
             await self._db.execute(
@@ -372,24 +367,6 @@ class EventRepository:
             " WHERE status = 'pending' AND resident_id NOT IN"
             " (SELECT user_id FROM residents WHERE blocked = 0)",
             (_iso(now),),
-        )
-
-    async def mark(
-        self,
-        broadcast_id: int,
-        resident_id: int,
-        status: str,
-        now: datetime,
-        *,
-        message_id: int | None = None,
-        error: str | None = None,
-        attempt: bool = False,
-    ) -> None:
-        await self._db.execute(
-            "UPDATE deliveries SET status = ?, message_id = COALESCE(?, message_id),"
-            " error = ?, updated_at = ?, attempts = attempts + ? WHERE broadcast_id = ?"
-            " AND resident_id = ?",
-            (status, message_id, error, _iso(now), int(attempt), broadcast_id, resident_id),
         )
 
     async def mark_many(

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -39,7 +39,6 @@ class OutboxStats:
     rate_limited: int = 0  # 429 answers
     blocked: int = 0
     failed: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def _retry_seconds(error: RetryAfter) -> float:

@@ -56,6 +56,3 @@ class StaffDirectory:
         is_member = status in MEMBER_STATUSES
         self._cache[user_id] = (is_member, now)
         return is_member
-
-    def forget(self, user_id: int) -> None:
-        self._cache.pop(user_id, None)
