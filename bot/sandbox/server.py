@@ -522,16 +522,22 @@ class BotApiSandbox:
         return self.users[uid]
 
     # ------------------------------------------------------------------ injection
-    def _inject(self, kind: str, payload: dict[str, Any]) -> None:
+    def inject(self, kind: str, payload: dict[str, Any]) -> int | None:
+        """Queue a raw update of any kind and shape, exactly as given (fuzzing, odd clients);
+        returns its update_id, or None when the bot's allowed_updates filter it out."""
+        return self._inject(kind, payload)
+
+    def _inject(self, kind: str, payload: dict[str, Any]) -> int | None:
         self._sent_at_last_injection = len(self.sent)
         if kind not in self._allowed_updates:
-            return
+            return None
         upd = {"update_id": self._next_update_id, kind: copy.deepcopy(payload)}
         self._next_update_id += 1
         self._updates.append(upd)
         self._notify_updates()
         if self._webhook and (self._webhook_task is None or self._webhook_task.done()):
             self._webhook_task = asyncio.get_running_loop().create_task(self._webhook_loop())
+        return upd["update_id"]
 
     def _notify_updates(self) -> None:
         ev, self._update_event = self._update_event, asyncio.Event()
