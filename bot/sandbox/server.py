@@ -2372,6 +2372,14 @@ class BotApiSandbox:
         bot must not act on it twice."""
         self._inject("message", copy.deepcopy(message))
 
+    def update_ids(self) -> list[int]:
+        """Every update_id handed out so far, oldest first."""
+        return list(self._history)
+
+    def update(self, update_id: int) -> dict[str, Any]:
+        """The update as it was queued for the bot."""
+        return copy.deepcopy(self._history[update_id])
+
     def resend_update(self, update_id: int) -> None:
         """Deliver an update again with its own update_id, as Telegram does when it did not
         see the confirmation (the process died before its next getUpdates)."""
