@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from telegram import Bot, Update
@@ -48,31 +48,29 @@ class InboxRepository:
         self._cipher = cipher or Cipher()
 
     async def store(self, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
-        """Store (update_id, raw JSON) pairs in one transaction; returns the ids not seen before."""
+        """Store (update_id, raw JSON) pairs; returns the ids not seen before.
+
+        One statement (a statement is its own transaction in autocommit mode): this runs for
+        every batch Telegram delivers, so it is kept to a single round trip to SQLite."""
         if not updates:
             return set()
-        ids = [update_id for update_id, _ in updates]
-        async with self._db.transaction() as tx:
-            marks = ",".join("?" * len(ids))
-            seen = {
-                row[0]
-                for row in await tx.fetchall(
-                    f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", ids
-                )
-            }
-            fresh = [(i, raw) for i, raw in updates if i not in seen]
-            await tx.executemany(
-                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-                [(i, self._cipher.seal(raw), _iso(now)) for i, raw in fresh],
-            )
-        return {i for i, _ in fresh}
+        values = ",".join("(?, ?, ?)" for _ in updates)
+        params: list[object] = []
+        for update_id, raw in updates:
+            params += [update_id, self._cipher.seal(raw), _iso(now)]
+        rows = await self._db.fetchall(
+            f"INSERT INTO inbox (update_id, payload, received_at) VALUES {values}"
+            " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            params,
+        )
+        return {row[0] for row in rows}
 
-    async def mark_done(self, update_ids: Iterable[int], now: datetime) -> None:
-        rows = [(_iso(now), i) for i in update_ids]
-        async with self._db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE inbox SET done_at = ?, payload = NULL WHERE update_id = ?", rows
-            )
+    async def mark_done(self, update_ids: Sequence[int], now: datetime) -> None:
+        marks = ",".join("?" * len(update_ids))
+        await self._db.execute(
+            f"UPDATE inbox SET done_at = ?, payload = NULL WHERE update_id IN ({marks})",
+            [_iso(now), *update_ids],
+        )
 
     async def pending(self) -> list[tuple[int, str]]:
         rows = await self._db.fetchall(

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 # Enough that a burst of residents answering an announcement is handled side by side while one
 # waits for Telegram; SQLite writes are serialised by the database lock anyway.
-MAX_CONCURRENT_UPDATES = 256
+MAX_CONCURRENT_UPDATES = 32
 
 
 def _chat_key(update: object) -> int | None:
