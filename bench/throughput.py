@@ -191,6 +191,7 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
             ]
             latencies: list[float] = []
             calls_before = len(sandbox.calls)
+            cpu_before = cpu_seconds(process.pid)
             started = time.perf_counter()
             await asyncio.gather(
                 *(
@@ -199,6 +200,7 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
                 )
             )
             elapsed = time.perf_counter() - started
+            cpu = cpu_seconds(process.pid) - cpu_before
             calls = Counter(
                 name for name, _ in sandbox.calls[calls_before:] if name != "getUpdates"
             )
@@ -225,7 +227,14 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
         "p99": percentile(latencies, 99) * 1000,
         "cases": cases,
         "calls": calls,
+        "cpu_ms": cpu / len(latencies) * 1000,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine() -> str:
@@ -251,6 +260,7 @@ async def main(n: int) -> None:
             print(
                 f"  {variant:16} {result['rate']:7.1f} updates/s   latency p50 {result['p50']:6.1f}"
                 f"  p95 {result['p95']:6.1f}  p99 {result['p99']:6.1f} ms"
+                f"   bot CPU {result['cpu_ms']:.2f} ms/update"
                 f"   ({result['updates']} updates in {result['seconds']:.1f} s{extra})"
             )
     ours = results["ours"]
