@@ -12,8 +12,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.config import ConfigError, Settings, load_settings
-from bot.db import Database, MigrationError
+from bot.db import Database, DatabaseUnavailable, MigrationError, check_database_file
 from bot.i18n import CatalogError, I18n
 from bot.orgdata import load_organisation
 
@@ -117,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         settings = load_settings()
         configure_logging(settings.log_level)
+        if args.command != "demo":
+            check_database_file(settings.db_path)
         if args.command == "migrate":
             applied = asyncio.run(migrate(settings))
             print(
@@ -155,9 +159,20 @@ def main(argv: list[str] | None = None) -> int:
 
         run(build_application(settings), settings)
         return 0
-    except (UsageError, ConfigError, CatalogError) as exc:
+    except (UsageError, ConfigError, CatalogError, DatabaseUnavailable) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except InvalidToken as exc:
+        print(
+            f"{PROG}: error: Telegram refuses TELEGRAM_BOT_TOKEN ({exc.message})", file=sys.stderr
+        )
+        return 2
+    except NetworkError as exc:
+        # Telegram unreachable at start-up: say so in one line; a supervisor restarts the bot.
+        print(
+            f"{PROG}: error: the Telegram Bot API cannot be reached: {exc.message}", file=sys.stderr
+        )
+        return 1
     except MigrationError as exc:
         print(f"{PROG}: error: {exc}; the database was left unchanged", file=sys.stderr)
         return 1

@@ -3,7 +3,9 @@ and owns start-up and shutdown (database, services, command menus)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -41,9 +43,11 @@ from bot.db import Database
 from bot.event_service import EventService
 from bot.events import EventRepository
 from bot.i18n import I18n
+from bot.inbox import Inbox, InboxRepository
 from bot.orgdata import load_organisation
 from bot.outbox import Outbox
 from bot.personal_data import PersonalDataRepository
+from bot.polling import Poller
 from bot.relay import Relay
 from bot.reminders import Reminders
 from bot.report import ReportRepository
@@ -52,6 +56,8 @@ from bot.residents import ResidentRepository
 from bot.retention import Retention
 from bot.services import Services
 from bot.staff import StaffDirectory
+from bot.update_processor import ChatOrderedProcessor
+from bot.webhook import WebhookReceiver
 from handlers import (
     appointment_staff,
     appointments,
@@ -76,6 +82,7 @@ logger = logging.getLogger(__name__)
 
 SETTINGS_KEY = "settings"
 CLOCK_KEY = "clock"
+RECEIVER_KEY = "receiver"
 
 
 def build_application(
@@ -88,10 +95,16 @@ def build_application(
 
     The default rate limiter keeps to Telegram's flood limits (30 messages a second, 20 a minute
     per group) and retries a 429 up to three times after the wait Telegram names.
+
+    There is no python-telegram-bot Updater: it confirms updates to Telegram before they are
+    handled. Updates arrive through bot/polling.py or bot/webhook.py, which store them in the
+    durable inbox first, and are handled by chat, in order (bot/update_processor.py).
     """
     application = (
         ApplicationBuilder()
         .token(settings.require_token())
+        .updater(None)
+        .concurrent_updates(ChatOrderedProcessor())
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
         .context_types(ContextTypes(context=BotContext))
@@ -285,6 +298,7 @@ async def on_startup(application: Application) -> None:
         crisis=CrisisDetector(i18n),
         personal_data=PersonalDataRepository(db, cipher),
         reports=ReportRepository(db),
+        inbox=Inbox(InboxRepository(db, cipher), application.bot, clock),
         reminders=Reminders(
             application.bot,
             appointment_repository,
@@ -298,6 +312,9 @@ async def on_startup(application: Application) -> None:
         ),
     )
     services = application.bot_data[SERVICES_KEY]
+    processor = application.update_processor
+    assert isinstance(processor, ChatOrderedProcessor)
+    processor.inbox = services.inbox
     # Reminders and the staff digest: a job-queue pass every minute, derived from the database.
     assert application.job_queue is not None
     services.reminders.schedule(application.job_queue)
@@ -310,6 +327,7 @@ async def on_startup(application: Application) -> None:
     application.job_queue.run_repeating(
         _monthly_report_job, interval=3600, first=120, name="monthly report"
     )
+    application.job_queue.run_repeating(_inbox_job, interval=3600, first=3600, name="inbox")
     await outbox.start()
     # Relays what is pending, including what a previous run could not deliver.
     relay.start()
@@ -343,6 +361,10 @@ async def _monthly_report_job(context) -> None:
             await context.bot.send_message(admin, report.as_text())
         except TelegramError as error:
             logger.warning("monthly report not delivered to admin %s: %s", admin, error)
+
+
+async def _inbox_job(context) -> None:
+    await context.bot_data[SERVICES_KEY].inbox.prune()
 
 
 async def _event_job(context) -> None:
@@ -384,6 +406,7 @@ async def on_shutdown(application: Application) -> None:
     if services is not None:
         await services.outbox.stop()
         await services.relay.stop()
+        await services.inbox.flush()
         await services.db.close()
 
 
@@ -400,38 +423,65 @@ async def _member_status(bot: Bot, chat_id: int, user_id: int) -> str | None:
 
 
 @asynccontextmanager
-async def running(application: Application, *, poll_timeout: int = 1) -> AsyncIterator[Application]:
-    """Run the bot inside the current event loop (tests, demo, benchmarks): the same start-up and
-    shutdown as `run`, polling with a short long-poll timeout."""
+async def running(
+    application: Application, *, poll_timeout: int = 1, webhook: bool = False
+) -> AsyncIterator[Application]:
+    """Run the bot inside the current event loop: start-up, what the previous run left in the
+    inbox, then the receiver (long polling, or the webhook with `webhook=True`); on leaving,
+    the reverse: stop receiving, finish the updates under way, flush, close the database."""
+    settings: Settings = application.bot_data[SETTINGS_KEY]
+    receiver: Poller | WebhookReceiver | None = None
     await application.initialize()
     try:
         await on_startup(application)
         await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
-        )
+        inbox: Inbox = application.bot_data[SERVICES_KEY].inbox
+        for update in await inbox.open():
+            await application.update_queue.put(update)
+        receiver = _receiver(application, settings, inbox, poll_timeout, webhook)
+        application.bot_data[RECEIVER_KEY] = receiver
+        await receiver.start()
         yield application
     finally:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        if receiver is not None:
+            await receiver.stop()
+            application.bot_data.pop(RECEIVER_KEY, None)
         if application.running:
             await application.stop()
         await on_shutdown(application)
         await application.shutdown()
 
 
+def _receiver(
+    application: Application, settings: Settings, inbox: Inbox, poll_timeout: int, webhook: bool
+) -> Poller | WebhookReceiver:
+    if not webhook:
+        return Poller(application.bot, inbox, application.update_queue, timeout=poll_timeout)
+    if not settings.webhook_url or not settings.webhook_secret:
+        raise ValueError("webhook mode needs THINKA_WEBHOOK_URL and THINKA_WEBHOOK_SECRET")
+    return WebhookReceiver(
+        application.bot,
+        inbox,
+        application.update_queue,
+        url=settings.webhook_url,
+        path=urlsplit(settings.webhook_url).path,
+        secret=settings.webhook_secret,
+        listen=settings.webhook_listen,
+    )
+
+
 def run(application: Application, settings: Settings) -> None:
     """Block until SIGINT/SIGTERM: webhook when THINKA_WEBHOOK_URL is set, else long polling."""
-    if settings.webhook_url:
-        host, port = settings.webhook_listen
-        application.run_webhook(
-            listen=host,
-            port=port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(serve(application, settings))
+
+
+async def serve(application: Application, settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(application, poll_timeout=50, webhook=bool(settings.webhook_url)):
+        logger.info("running; SIGTERM or Ctrl-C stops")
+        await stop.wait()
+        logger.info("stopping: finishing the updates under way")
+    logger.info("stopped")

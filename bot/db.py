@@ -31,6 +31,35 @@ class MigrationError(Exception):
     """A migration failed; the database is left as it was before that migration."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database file is not a database, is damaged, or another process holds it locked."""
+
+
+def check_database_file(path: Path, timeout: float = 2.0) -> None:
+    """Fail before start-up, with one clear line, on a file the bot cannot use, and leave the
+    file as it is: read its header and schema, and try (and roll back) a write lock. Deeper
+    damage inside a table is only found when that page is read."""
+    if str(path) == ":memory:" or not path.exists():
+        return
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=timeout)
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"database {path} cannot be opened: {exc}") from exc
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        reason = (
+            "another process holds it locked (is the bot running already?)"
+            if "locked" in str(exc) or "busy" in str(exc)
+            else f"it is damaged or not a database ({exc})"
+        )
+        raise DatabaseUnavailable(f"database {path} cannot be used: {reason}") from exc
+    finally:
+        conn.close()
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int

@@ -249,7 +249,8 @@ def _scan(tokens: list[str]) -> _Scan:
                 raise _Invalid
             continue
 
-        if tok.isdigit() and len(tok) <= 2 and (after_marker or nxt(i + 1) in _UHR):
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if tok.isdecimal() and len(tok) <= 2 and (after_marker or nxt(i + 1) in _UHR):
             hour = int(tok)
             minute = 0
             i += 1

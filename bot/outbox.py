@@ -26,6 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.clock import Clock
 from bot.events import Broadcast, Delivery, EventRepository
 from bot.i18n import DEFAULT_LANGUAGE, I18n
+from bot.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,6 @@ class OutboxStats:
     rate_limited: int = 0  # 429 answers
     blocked: int = 0
     failed: int = 0
-
-
-def _retry_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
 class Outbox:
@@ -198,7 +194,7 @@ class Outbox:
             message_id = await self._send(delivery)
         except RetryAfter as error:
             self.stats.rate_limited += 1
-            self._paused_until = max(self._paused_until, loop.time() + _retry_seconds(error))
+            self._paused_until = max(self._paused_until, loop.time() + retry_after_seconds(error))
             # Other traffic shares Telegram's limit: slow down a little, recover slowly.
             self._interval = min(self._interval * 1.05, self._base_interval * 2)
             return "pending", None, "429"

@@ -24,6 +24,7 @@ from bot.appointments import AppointmentRepository, StaffNotice
 from bot.cases import Case, CaseMessage, CaseRepository
 from bot.clock import Clock
 from bot.i18n import DEFAULT_LANGUAGE, I18n
+from bot.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,6 @@ TOPIC_PAUSE = timedelta(seconds=30)
 
 class _Pause(Exception):
     """Telegram asked us to wait (429): stop this pass."""
-
-
-def _retry_after_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Relay:
@@ -381,7 +377,7 @@ class Relay:
         """429 and network trouble: keep the row pending and try again later."""
         now = self._clock.now()
         if isinstance(error, RetryAfter):
-            wait = timedelta(seconds=_retry_after_seconds(error))
+            wait = timedelta(seconds=retry_after_seconds(error))
             await self._cases.mark_retry(message.id, "429", now + wait)
             logger.warning("relay paused for %ss (flood control)", wait.total_seconds())
             raise _Pause from error

@@ -13,6 +13,7 @@ from bot.crisis import CrisisDetector
 from bot.db import Database
 from bot.event_service import EventService
 from bot.i18n import I18n
+from bot.inbox import Inbox
 from bot.orgdata import Organisation
 from bot.outbox import Outbox
 from bot.personal_data import PersonalDataRepository
@@ -42,3 +43,4 @@ class Services:
     crisis: CrisisDetector
     personal_data: PersonalDataRepository
     reports: ReportRepository
+    inbox: Inbox

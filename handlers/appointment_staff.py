@@ -7,7 +7,7 @@ Callback data: "sa:<action>:<appointment id>[:<value>]".
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from bot.appointment_service import AppointmentError, SlotFull
 from bot.context import BotContext
 from handlers.staff import staff_only
+from handlers.user_input import inside_calendar, parse_id, parse_moment
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +42,11 @@ async def button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     parts = query.data.removeprefix(PREFIX).split(":")
-    if len(parts) < 2 or not parts[1].isdigit():
+    appointment_id = parse_id(parts[1]) if len(parts) >= 2 else None
+    if appointment_id is None:
         await query.answer()
         return
-    action, appointment_id = parts[0], int(parts[1])
+    action = parts[0]
     staff_id = update.effective_user.id
     services = context.services
     service = services.appointments
@@ -70,8 +72,8 @@ async def button(update: Update, context: BotContext) -> None:
             await _append(update, "✖️ " + tr._("Declined."))
             await _tell_resident(services.notifier.declined(appointment), update, tr)
         elif action == "propose":
-            await query.answer()
             days = await service.staff_days(appointment_id)
+            await query.answer()  # only now: an unknown appointment is answered by the alert
             buttons = [
                 InlineKeyboardButton(
                     tr.day_label(day), callback_data=f"{PREFIX}pd:{appointment_id}:{day:%Y%m%d}"
@@ -86,9 +88,12 @@ async def button(update: Update, context: BotContext) -> None:
                 InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)]),
             )
         elif action == "pd" and len(parts) == 3:
+            day = parse_moment(parts[2], "%Y%m%d")
+            if day is None:
+                await query.answer()
+                return
+            times = await service.staff_free_times(appointment_id, day.date())
             await query.answer()
-            day = datetime.strptime(parts[2], "%Y%m%d").date()
-            times = await service.staff_free_times(appointment_id, day)
             buttons = [
                 InlineKeyboardButton(
                     tr.time(t), callback_data=f"{PREFIX}ps:{appointment_id}:{t:%Y%m%d%H%M}"
@@ -101,9 +106,11 @@ async def button(update: Update, context: BotContext) -> None:
                 InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)]),
             )
         elif action == "ps" and len(parts) == 3:
-            starts_at = datetime.strptime(parts[2], "%Y%m%d%H%M").replace(
-                tzinfo=services.settings.timezone
-            )
+            moment = parse_moment(parts[2], "%Y%m%d%H%M")
+            if moment is None:
+                await query.answer()
+                return
+            starts_at = moment.replace(tzinfo=services.settings.timezone)
             appointment = await service.propose(appointment_id, staff_id, starts_at)
             await query.answer("🔁")
             await _append(
@@ -160,7 +167,7 @@ async def closed_day(update: Update, context: BotContext) -> None:
         day = date.fromisoformat(args[0]) if args else None
     except ValueError:
         day = None
-    if day is None or len(args) > 2:
+    if day is None or not inside_calendar(day) or len(args) > 2:
         await message.reply_text(
             tr._("Usage: /closed YYYY-MM-DD [location]; locations: %(keys)s (none: all)")
             % {"keys": keys}

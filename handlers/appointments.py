@@ -8,7 +8,6 @@ Callback data: "ap:<step>[:<value>]"; every appointment id is checked against th
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -20,6 +19,7 @@ from bot.context import BotContext
 from bot.i18n import N_
 from handlers import keyboards, texts
 from handlers.common import respond
+from handlers.user_input import parse_id, parse_moment
 
 logger = logging.getLogger(__name__)
 
@@ -179,9 +179,10 @@ async def step(update: Update, context: BotContext) -> None:
             await services.appointments.update(resident, location=value, day=None, starts_at=None)
             await _show_days(update, context)
         elif action == "d":
-            await services.appointments.update(
-                resident, day=datetime.strptime(value, "%Y%m%d").date(), starts_at=None
-            )
+            day = parse_moment(value, "%Y%m%d")
+            if day is None:
+                raise AppointmentError("not a day")
+            await services.appointments.update(resident, day=day.date(), starts_at=None)
             await _show_times(update, context)
         elif action == "s":
             await _choose_time(update, context, value)
@@ -200,7 +201,10 @@ async def step(update: Update, context: BotContext) -> None:
         elif action == "list":
             await my_appointments(update, context)
         elif action in ("cancel", "cancelyes", "move", "accept", "other"):
-            await _own_appointment(update, context, action, int(value))
+            appointment_id = parse_id(value)
+            if appointment_id is None:
+                raise AppointmentError("not an appointment id")
+            await _own_appointment(update, context, action, appointment_id)
         else:
             await respond(
                 update,
@@ -209,7 +213,7 @@ async def step(update: Update, context: BotContext) -> None:
                 keyboards.main_menu(context.tr),
                 new_message=True,
             )
-    except (AppointmentError, ValueError):
+    except AppointmentError:
         # Forged or stale data: nothing happens beyond a fresh start.
         logger.info("appointment step %r refused for resident %s", action, resident.user_id)
         await respond(
@@ -224,7 +228,10 @@ async def step(update: Update, context: BotContext) -> None:
 async def _choose_time(update: Update, context: BotContext, value: str) -> None:
     services = context.services
     tz = services.settings.timezone
-    start_at = datetime.strptime(value, "%Y%m%d%H%M").replace(tzinfo=tz)
+    moment = parse_moment(value, "%Y%m%d%H%M")
+    if moment is None:
+        raise AppointmentError("not a time")
+    start_at = moment.replace(tzinfo=tz)
     draft = await services.appointments.draft(context.resident)
     location = services.appointments.location(draft.location if draft else None)
     if draft is None or location is None:

@@ -23,6 +23,7 @@ from bot.german_dates import Parsed, Unclear, format_german, parse_german_dateti
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
 from bot.orgdata import DISTRICTS
 from handlers.staff import staff_only
+from handlers.user_input import parse_id, parse_index
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +145,13 @@ async def _step(
         data.setdefault("tr", {}).setdefault(language, {})["body"] = text[:2000]
         if "event_id" in data:  # a translation for an event that exists already
             entry = data["tr"][language]
-            await services.events.add_translation(
-                data["event_id"], language, EventText(entry.get("title", ""), entry["body"])
-            )
+            try:
+                await services.events.add_translation(
+                    data["event_id"], language, EventText(entry.get("title", ""), entry["body"])
+                )
+            except EventError as error:  # the event is gone (or the button was forged)
+                await message.reply_text(f"⚠️ {error}")
+                return
             await services.events.repo.drop_draft(staff_id)
             await message.reply_text(tr._("Translation saved."))
             return
@@ -259,6 +264,67 @@ async def _ask_translations(message: Message, context: BotContext, data: dict[st
     )
 
 
+# What a draft needs before it can be previewed or published, in the order the dialogue asks.
+REQUIRED = {
+    "event": ("title", "body", "when", "place", "districts"),
+    "notice": ("texts", "districts"),
+}
+
+
+def _missing(kind: str, data: dict[str, Any]) -> list[str]:
+    """The fields the draft still lacks; a draft that edits a published event lacks them all."""
+    return [key for key in REQUIRED.get(kind, ()) if not data.get(key)]
+
+
+async def _ask_again(
+    message: Message, context: BotContext, kind: str, step: str, data: dict[str, Any]
+) -> None:
+    """A button that does not fit the draft (from an older message, or forged) changes nothing:
+    the question the draft waits for is asked again, so staff see what is still missing."""
+    tr = context.tr
+    language = LANGUAGE_NAMES.get(step.partition(":")[2], "")
+    if data.get("date_only"):
+        text = tr._("At what time on %(day)s?") % {"day": data["date_only"]}
+    elif step == "title":
+        text = tr._("New event. What is the title (in German)? /cancel stops.")
+    elif step == "body":
+        text = tr._("A short text about the event (in German):")
+    elif step == "when":
+        text = tr._("When? For example 03.12.2026 17:00 or 3.12. 17 Uhr")
+    elif step == "place" and data.get("when"):
+        when = format_german(datetime.fromisoformat(data["when"]))
+        text = tr._("%(when)s. Where does it take place?") % {"when": when}
+    elif step == "text":
+        text = tr._("Notice to subscribers. Please write the text (in German). /cancel stops.")
+    elif step == "districts":
+        await message.reply_text(tr._("For which district?"), reply_markup=_district_buttons(tr))
+        return
+    elif step == "photo":
+        await message.reply_text(
+            tr._("Send a photo for the announcement, or:"),
+            reply_markup=_buttons([[(tr._("Without photo"), f"{NEW}nophoto")]]),
+        )
+        return
+    elif step in ("translations", "preview") and not _missing(kind, data):
+        await _ask_translations(message, context, data)
+        return
+    elif step.startswith("tr_title:"):
+        text = tr._("Title in %(language)s:") % {"language": language}
+    elif step.startswith("tr_body:"):
+        text = tr._("And the text in %(language)s:") % {"language": language}
+    elif step.startswith("notice_tr:"):
+        text = tr._("Text in %(language)s:") % {"language": language}
+    elif step == "edit_when":
+        text = tr._("New date and time?")
+    elif step == "edit_place":
+        text = tr._("New place?")
+    elif step == "publish_at":
+        text = tr._("When should it be published? (e.g. 01.12.2026 09:00)")
+    else:
+        text = tr._("Please use the buttons above, or /cancel.")
+    await message.reply_text(text)
+
+
 def _draft_event(data: dict[str, Any]) -> Event:
     texts = {"de": EventText(data["title"], data["body"])}
     for language, entry in data.get("tr", {}).items():
@@ -298,10 +364,16 @@ async def button(update: Update, context: BotContext) -> None:
             staff_id, tr._("Nothing is being written. /newevent or /broadcast starts.")
         )
         return
-    kind, _, data = draft
+    kind, step, data = draft
     action, _, value = query.data.removeprefix(NEW).partition(":")
-    if action == "d":
-        data["districts"] = list(DISTRICTS) if value == "all" else [DISTRICTS[int(value)]]
+    missing = _missing(kind, data)
+    index = parse_index(value, len(DISTRICTS)) if action == "d" else None
+    if action == "discard":
+        await services.events.repo.drop_draft(staff_id)
+        await message.reply_text(tr._("Discarded."))
+    # Districts once what comes before them is written; pressed again later, they change.
+    elif action == "d" and set(missing) <= {"districts"} and (value == "all" or index is not None):
+        data["districts"] = list(DISTRICTS) if index is None else [DISTRICTS[index]]
         if kind == "event":
             await _save(context, staff_id, kind, "photo", data)
             await message.reply_text(
@@ -311,6 +383,9 @@ async def button(update: Update, context: BotContext) -> None:
         else:
             await _save(context, staff_id, kind, "translations", data)
             await _ask_translations(message, context, data)
+    # Everything else (photo, translations, preview, publishing) needs a complete draft.
+    elif missing:
+        await _ask_again(message, context, kind, step, data)
     elif action == "nophoto":
         await _save(context, staff_id, kind, "translations", data)
         await _ask_translations(message, context, data)
@@ -331,9 +406,8 @@ async def button(update: Update, context: BotContext) -> None:
         if event is not None:
             await _save(context, staff_id, kind, "publish_at", {"event_id": event.id})
             await message.reply_text(tr._("When should it be published? (e.g. 01.12.2026 09:00)"))
-    elif action == "discard":
-        await services.events.repo.drop_draft(staff_id)
-        await message.reply_text(tr._("Discarded."))
+    else:
+        await _ask_again(message, context, kind, step, data)
 
 
 async def _preview(
@@ -466,9 +540,10 @@ async def _manage(update: Update, context: BotContext, data: str) -> None:
     staff_id = update.effective_user.id  # type: ignore[union-attr]
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     parts = data.split(":")
-    if len(parts) < 2 or not parts[1].isdigit():
+    event_id = parse_id(parts[1]) if len(parts) >= 2 else None
+    if event_id is None:
         return
-    action, event_id = parts[0], int(parts[1])
+    action = parts[0]
     if action == "time":
         await _save(context, staff_id, "event", "edit_when", {"event_id": event_id})
         await context.bot.send_message(chat_id, tr._("New date and time?"))

@@ -13,6 +13,7 @@ from bot.event_service import EventError
 from bot.orgdata import DISTRICTS
 from handlers import event_staff, keyboards, onboarding
 from handlers.common import respond
+from handlers.user_input import parse_id, parse_index
 
 PREFIX = onboarding.EVENTS_PREFIX
 
@@ -72,24 +73,25 @@ async def button(update: Update, context: BotContext) -> None:
     resident_id = context.resident.user_id
     tr = context.tr
     if action == "optin":
+        index = parse_index(value, len(DISTRICTS))
         chosen = (
             set(DISTRICTS)
             if value == "all"
             else set()
             if value == "none"
-            else {DISTRICTS[int(value)]}
-            if value.isdigit() and int(value) < len(DISTRICTS)
+            else {DISTRICTS[index]}
+            if index is not None
             else None
         )
         if chosen is not None:
             await services.events.subscribe(resident_id, chosen)
         await onboarding.show_main_menu(update, context)
-    elif action == "toggle" and value.isdigit() and int(value) < len(DISTRICTS):
-        await services.events.toggle(resident_id, DISTRICTS[int(value)])
+    elif action == "toggle" and (index := parse_index(value, len(DISTRICTS))) is not None:
+        await services.events.toggle(resident_id, DISTRICTS[index])
         await show_events(update, context)
-    elif action == "rsvp" and value.isdigit():
+    elif action == "rsvp" and (event_id := parse_id(value)) is not None:
         try:
-            new = await services.events.rsvp(int(value), resident_id)
+            new = await services.events.rsvp(event_id, resident_id)
         except EventError:
             await query.answer(tr._("This event is no longer open."), show_alert=True)
             return

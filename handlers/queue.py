@@ -16,11 +16,12 @@ from telegram.error import TelegramError
 
 from bot import case_cards
 from bot.case_service import CaseError
-from bot.cases import Case
+from bot.cases import Case, CaseMessage
 from bot.context import BotContext
 from handlers.common import incoming, respond
 from handlers.staff import APPOINTMENT_STATUS_LABELS, staff_only
 from handlers.staff_group import close_case
+from handlers.user_input import parse_id
 
 logger = logging.getLogger(__name__)
 
@@ -120,18 +121,23 @@ async def queue_button(update: Update, context: BotContext) -> None:
     if action == "list":
         await show_queue(update, context)
         return
-    if len(parts) != 3 or not parts[2].isdigit():
+    case_id = parse_id(parts[2]) if len(parts) == 3 else None
+    if case_id is None:
         await query.answer()
         return
-    case_id, staff_id = int(parts[2]), update.effective_user.id
+    staff_id = update.effective_user.id
     services = context.services
     tr = context.tr
+    notice = None
+    # Telegram takes one answer per press: a refusal (CaseError) is the answer, so nothing may
+    # answer before the action has gone through.
     try:
         if action == "open":
             case = await services.cases.case_for_staff(case_id)
         elif action == "read":
+            case, messages = await services.cases.read(case_id, staff_id)
             await query.answer()
-            await _send_messages(update, context, case_id)
+            await _send_messages(update, context, case, messages)
             return
         elif action == "reply":
             case = await services.cases.choose_reply_target(staff_id, case_id)
@@ -157,9 +163,10 @@ async def queue_button(update: Update, context: BotContext) -> None:
         elif action == "take":
             case = await services.cases.take(case_id, staff_id)
         elif action == "close":
-            await query.answer("✅")
-            await close_case(update, context, case_id)
+            if not await close_case(update, context, case_id):
+                return  # refused, and the press answered with the reason
             case = await services.cases.case_for_staff(case_id)
+            notice = "✅"
         elif action == "reopen":
             case = await services.cases.reopen(case_id, staff_id)
             await services.relay.reopen_topic(case_id)
@@ -171,7 +178,7 @@ async def queue_button(update: Update, context: BotContext) -> None:
         return
     await services.relay.refresh_case(case.id)
     text, markup = await case_view(context, case)
-    await respond(update, context, text, markup)
+    await respond(update, context, text, markup, notice=notice)
 
 
 async def case_view(context: BotContext, case: Case) -> tuple[str, InlineKeyboardMarkup]:
@@ -201,13 +208,13 @@ async def case_view(context: BotContext, case: Case) -> tuple[str, InlineKeyboar
     )
 
 
-async def _send_messages(update: Update, context: BotContext, case_id: int) -> None:
+async def _send_messages(
+    update: Update, context: BotContext, case: Case, messages: list[CaseMessage]
+) -> None:
     """The case's messages into this private chat: originals copied, notes as text."""
-    services = context.services
-    assert update.effective_user is not None and update.effective_chat is not None
+    assert update.effective_chat is not None
     chat_id = update.effective_chat.id
     tr = context.tr
-    case, messages = await services.cases.read(case_id, update.effective_user.id)
     await context.bot.send_message(chat_id, case_cards.card_text(tr, case), parse_mode="HTML")
     if not messages:
         await context.bot.send_message(chat_id, tr._("No messages yet."))

@@ -20,6 +20,7 @@ from bot.office_hours import expected_answer
 from bot.orgdata import DISTRICTS
 from handlers import appointments, event_staff, fallback, keyboards, onboarding, queue, texts
 from handlers.common import incoming, respond
+from handlers.user_input import parse_index
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +64,12 @@ async def choose_district(update: Update, context: BotContext) -> None:
     """req:district:<index> pressed; the district is remembered for the next request."""
     query = update.callback_query
     assert query is not None and query.data is not None and context.resident is not None
-    index = query.data.removeprefix(keyboards.REQUEST_DISTRICT_PREFIX)
-    if not index.isdigit() or int(index) >= len(DISTRICTS):
+    index = parse_index(query.data.removeprefix(keyboards.REQUEST_DISTRICT_PREFIX), len(DISTRICTS))
+    if index is None:
         await ask(update, context)
         return
     result = await context.services.cases.choose_district(
-        context.resident, DISTRICTS[int(index)], _first_name(update)
+        context.resident, DISTRICTS[index], _first_name(update)
     )
     await show_step(update, context, result)
 

@@ -18,6 +18,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_
 from handlers import fallback
 from handlers.common import respond
+from handlers.user_input import parse_id
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +120,15 @@ async def audit(update: Update, context: BotContext) -> None:
     if user is None or not services.staff.is_admin(user.id):
         await fallback.unknown_message(update, context)
         return
-    case_id = int(context.args[0]) if context.args and context.args[0].isdigit() else None
-    rows = await services.personal_data.audit(case_id)
     tr = context.tr
+    case_id = parse_id(context.args[0]) if context.args else None
+    if context.args and case_id is None:
+        # Not a case number: say so rather than list everything, which would look like an answer.
+        await message.reply_text(
+            tr._("Case %(case)s does not exist.") % {"case": "#" + context.args[0][:20]}
+        )
+        return
+    rows = await services.personal_data.audit(case_id)
     if not rows:
         await message.reply_text(tr._("No staff actions recorded yet."))
         return

@@ -21,6 +21,7 @@ from bot.cases import Case
 from bot.context import BotContext
 from handlers.common import incoming
 from handlers.staff import staff_only
+from handlers.user_input import parse_id
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +179,9 @@ async def template(update: Update, context: BotContext) -> None:
     await send_template(update, context, case, context.args[0])
 
 
-async def send_template(update: Update, context: BotContext, case: Case, key: str) -> None:
-    """Send a canned reply; the topic shows what went out, in German."""
+async def send_template(update: Update, context: BotContext, case: Case, key: str) -> bool:
+    """Send a canned reply; the topic shows what went out, in German. False if refused (and a
+    press answered so)."""
     services = context.services
     tr = _staff_tr(context)
     found = services.org.template(key)
@@ -188,7 +190,7 @@ async def send_template(update: Update, context: BotContext, case: Case, key: st
     if found is None:
         keys = ", ".join(t.key for t in services.org.templates) or "–"
         await message.reply_text(tr._("Unknown canned reply. Known: %(keys)s") % {"keys": keys})
-        return
+        return True
     summary = (
         "📤 "
         + tr._("Canned reply “%(title)s” sent in %(language)s. In German:")
@@ -216,6 +218,7 @@ async def send_template(update: Update, context: BotContext, case: Case, key: st
     )
     if done is not None and update.callback_query is None:
         await message.reply_text(summary, parse_mode=ParseMode.HTML)
+    return done is not None
 
 
 async def _show_templates(update: Update, context: BotContext, case: Case) -> None:
@@ -241,43 +244,47 @@ async def card_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     parts = query.data.split(":")
-    if len(parts) < 3 or not parts[2].isdigit():
+    case_id = parse_id(parts[2]) if len(parts) >= 3 else None
+    if case_id is None:
         await query.answer()
         return
-    action, case_id = parts[1], int(parts[2])
+    action = parts[1]
     cases = context.services.cases
     try:
         case = await cases.case_for_staff(case_id)
     except CaseError as error:
         await query.answer(str(error), show_alert=True)
         return
+    # Telegram takes one answer per press, and a refusal is answered by _act with its reason:
+    # the toast comes only once the action has gone through.
+    done, toast = True, None
     if action == "take":
-        await query.answer("✋")
-        await _act(update, context, lambda: cases.take(case_id, update.effective_user.id))
+        done = await _act(update, context, lambda: cases.take(case_id, update.effective_user.id))
+        toast = "✋"
     elif action == "close":
-        await query.answer("✅")
-        await close_case(update, context, case_id)
+        done, toast = await close_case(update, context, case_id), "✅"
     elif action == "reopen":
-        await query.answer("↩️")
-        await reopen_case(update, context, case_id)
+        done, toast = await reopen_case(update, context, case_id), "↩️"
     elif action == "templates":
-        await query.answer()
         await _show_templates(update, context, case)
     elif action == "send" and len(parts) == 4:
-        await query.answer("📤")
-        await send_template(update, context, case, parts[3])
-    else:
-        await query.answer()
+        done = await send_template(update, context, case, parts[3])
+        toast = "📤" if context.services.org.template(parts[3]) else None
+    if done:
+        await query.answer(toast)
 
 
-async def close_case(update: Update, context: BotContext, case_id: int) -> None:
+async def close_case(update: Update, context: BotContext, case_id: int) -> bool:
+    """Close the case and tell the resident; False if refused (and a press answered so)."""
     services = context.services
     assert update.effective_user is not None
     closed = await _act(
         update, context, lambda: services.cases.close(case_id, update.effective_user.id), done="✅"
     )
-    if closed is None or closed.resident_chat_id is None:
-        return
+    if closed is None:
+        return False
+    if closed.resident_chat_id is None:
+        return True
     tr = services.i18n.translator(closed.language)
     try:
         await context.bot.send_message(
@@ -290,15 +297,19 @@ async def close_case(update: Update, context: BotContext, case_id: int) -> None:
         )
     except TelegramError:
         logger.info("resident of case %s not told about closing", case_id)
+    return True
 
 
-async def reopen_case(update: Update, context: BotContext, case_id: int) -> None:
+async def reopen_case(update: Update, context: BotContext, case_id: int) -> bool:
+    """Reopen the case and its topic; False if refused (and a press answered so)."""
     assert update.effective_user is not None
     reopened = await _act(
         update, context, lambda: context.services.cases.reopen(case_id, update.effective_user.id)
     )
-    if reopened is not None:
-        await context.services.relay.reopen_topic(case_id)
+    if reopened is None:
+        return False
+    await context.services.relay.reopen_topic(case_id)
+    return True
 
 
 async def _act(update: Update, context: BotContext, action, done: str | None = None):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.app import SERVICES_KEY, build_application, running
+from bot.app import RECEIVER_KEY, SERVICES_KEY, build_application, running
 from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
@@ -68,7 +68,10 @@ def make_application(settings: Settings, clock: FrozenClock):
     application = build_application(settings, clock=clock, rate_limiter=limiter)
 
     async def settled() -> None:
-        # Every fetched update handled, and the relay has nothing under way.
+        # Every fetched update stored and handled, and the relay has nothing under way.
+        receiver = application.bot_data.get(RECEIVER_KEY)
+        if receiver is not None:
+            await receiver.settled()
         await application.update_queue.join()
         services = application.bot_data.get(SERVICES_KEY)
         if services is not None and application.running:

@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import math
+import random
 import re
 import secrets
 import time
@@ -290,6 +291,41 @@ def _now() -> int:
     return int(time.time())
 
 
+_LOST_RESPONSE = -1  # pseudo status of a "timeout" fault
+
+
+class _Chaos:
+    def __init__(
+        self, rng: random.Random, rate: float, kinds: tuple[str, ...], retry_after: int
+    ) -> None:
+        self.rng, self.rate, self.kinds, self.retry_after = rng, rate, kinds, retry_after
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def fault(self, method: str, chat_id: Any) -> ApiError | None:
+        if self.rng.random() >= self.rate:
+            return None
+        kinds = self.kinds
+        if method == "getUpdates":
+            kinds = tuple(k for k in kinds if k in ("500", "timeout"))
+        elif not (isinstance(chat_id, int | str) and str(chat_id).isdigit()):
+            kinds = tuple(k for k in kinds if k != "403")  # 403 "blocked" is for private chats
+        if not kinds:
+            return None
+        kind = self.rng.choice(kinds)
+        self.counts[kind] += 1
+        if kind == "500":
+            return ApiError(500, "Internal Server Error")
+        if kind == "429":
+            return ApiError(
+                429,
+                f"Too Many Requests: retry after {self.retry_after}",
+                {"retry_after": self.retry_after},
+            )
+        if kind == "403":
+            return ApiError(403, "Forbidden: bot was blocked by the user")
+        return ApiError(_LOST_RESPONSE, "lost response")
+
+
 class BotApiSandbox:
     """A local, faithful emulator of the Telegram Bot API. See module docstring."""
 
@@ -312,6 +348,10 @@ class BotApiSandbox:
         self.bot_first_name = bot_first_name
         self.rate_limit = rate_limit
         self._faults: dict[str, collections.deque[ApiError]] = {}
+        self._chaos: _Chaos | None = None
+        # update_ids Telegram would now forget: confirmed by a later getUpdates offset or
+        # answered 2xx by the webhook. What a bot must not lose once it is in here.
+        self.confirmed_update_ids: set[int] = set()
         # Awaitables that return once the bot under test has nothing left to do (its update
         # queue is drained, its background work is done); wait_for_idle awaits them.
         self.idle_checks: list[Callable[[], Awaitable[None]]] = []
@@ -342,6 +382,7 @@ class BotApiSandbox:
 
         # updates
         self._updates: list[dict[str, Any]] = []
+        self._history: dict[int, dict[str, Any]] = {}
         self._next_update_id = 100000001
         self._max_fetched_update_id = 0
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
@@ -522,16 +563,23 @@ class BotApiSandbox:
         return self.users[uid]
 
     # ------------------------------------------------------------------ injection
-    def _inject(self, kind: str, payload: dict[str, Any]) -> None:
+    def inject(self, kind: str, payload: dict[str, Any]) -> int | None:
+        """Queue a raw update of any kind and shape, exactly as given (fuzzing, odd clients);
+        returns its update_id, or None when the bot's allowed_updates filter it out."""
+        return self._inject(kind, payload)
+
+    def _inject(self, kind: str, payload: dict[str, Any]) -> int | None:
         self._sent_at_last_injection = len(self.sent)
         if kind not in self._allowed_updates:
-            return
+            return None
         upd = {"update_id": self._next_update_id, kind: copy.deepcopy(payload)}
         self._next_update_id += 1
+        self._history[upd["update_id"]] = upd
         self._updates.append(upd)
         self._notify_updates()
         if self._webhook and (self._webhook_task is None or self._webhook_task.done()):
             self._webhook_task = asyncio.get_running_loop().create_task(self._webhook_loop())
+        return upd["update_id"]
 
     def _notify_updates(self) -> None:
         ev, self._update_event = self._update_event, asyncio.Event()
@@ -1200,6 +1248,17 @@ class BotApiSandbox:
             params = _Params(raw, files)
             self.calls.append((name, params.normalized()))
             fault = self._take_fault(name)
+            if fault is None and self._chaos is not None:
+                fault = self._chaos.fault(name, params.raw.get("chat_id"))
+            if fault is not None and fault.code == _LOST_RESPONSE:
+                # The request is carried out, but the answer never reaches the bot: it cannot
+                # tell "done" from "not done", exactly as after a timeout on the real API.
+                fetched = self._max_fetched_update_id
+                await fn(params)
+                self._max_fetched_update_id = fetched  # what the bot never received
+                if request.transport is not None:
+                    request.transport.abort()
+                raise ApiError(504, "Gateway Timeout")
             if fault is not None:
                 raise fault
             if name.lower() in RATE_LIMITED:
@@ -1238,6 +1297,25 @@ class BotApiSandbox:
         queue = self._faults.setdefault(method.lower(), collections.deque())
         for _ in range(times):
             queue.append(ApiError(status, description, parameters))
+
+    def chaos(
+        self,
+        seed: int,
+        rate: float,
+        *,
+        kinds: tuple[str, ...] = ("500", "429", "403", "timeout"),
+        retry_after: int = 1,
+    ) -> None:
+        """From now on a seeded random `rate` of API calls fail, each with one of `kinds`:
+        "500" Internal Server Error; "429" a flood wait of `retry_after` s; "403" the user
+        blocked the bot (calls to private chats only); "timeout" the call is carried out but
+        the connection drops before the answer. getUpdates only ever gets "500" or "timeout".
+        `rate=0` ends it."""
+        self._chaos = _Chaos(random.Random(seed), rate, kinds, retry_after) if rate else None
+
+    @property
+    def chaos_counts(self) -> dict[str, int]:
+        return dict(self._chaos.counts) if self._chaos else {}
 
     def _take_fault(self, method: str) -> ApiError | None:
         queue = self._faults.get(method.lower())
@@ -1453,6 +1531,9 @@ class BotApiSandbox:
         gen = self._poll_generation
         self._notify_updates()  # wakes an older long poll, which then sees the conflict
         if offset > 0:
+            self.confirmed_update_ids.update(
+                u["update_id"] for u in self._updates if u["update_id"] < offset
+            )
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:
             self._updates = self._updates[offset:]
@@ -1547,6 +1628,7 @@ class BotApiSandbox:
                 self._max_fetched_update_id = max(self._max_fetched_update_id, upd["update_id"])
                 self._last_activity = asyncio.get_running_loop().time()
                 if ok:
+                    self.confirmed_update_ids.add(upd["update_id"])
                     if self._updates and self._updates[0] is upd:
                         self._updates.pop(0)
                 else:
@@ -2286,9 +2368,27 @@ class BotApiSandbox:
         return [r.get("emoji", "") for r in rec.reactions]
 
     async def redeliver(self, message: dict[str, Any]) -> None:
-        """Deliver a user's message again in a new update, as after a lost getUpdates
-        confirmation: the bot must not act on it twice."""
+        """Deliver a user's message again in a new update (a client that sends twice): the
+        bot must not act on it twice."""
         self._inject("message", copy.deepcopy(message))
+
+    def update_ids(self) -> list[int]:
+        """Every update_id handed out so far, oldest first."""
+        return list(self._history)
+
+    def update(self, update_id: int) -> dict[str, Any]:
+        """The update as it was queued for the bot."""
+        return copy.deepcopy(self._history[update_id])
+
+    def resend_update(self, update_id: int) -> None:
+        """Deliver an update again with its own update_id, as Telegram does when it did not
+        see the confirmation (the process died before its next getUpdates)."""
+        upd = copy.deepcopy(self._history[update_id])
+        self.confirmed_update_ids.discard(update_id)
+        self._updates.append(upd)
+        self._updates.sort(key=lambda u: u["update_id"])
+        self._max_fetched_update_id = min(self._max_fetched_update_id, update_id - 1)
+        self._notify_updates()
 
     def topics(self, chat_id: int | SandboxChat) -> dict[int, dict[str, Any]]:
         """Forum topics of a chat: message_thread_id -> {name, icon_color, closed, deleted}."""
