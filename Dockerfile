@@ -12,6 +12,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY locales ./locales
 COPY migrations ./migrations
+COPY content ./content
 # Editable, so that the catalogs and migrations next to the code are found where they are.
 RUN pip install -e . \
     && pybabel compile -d locales -D messages \

@@ -15,6 +15,7 @@ from pathlib import Path
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.content import ContentError, load_content
 from bot.db import Database, DatabaseUnavailable, MigrationError, check_database_file
 from bot.i18n import CatalogError, I18n
 from bot.orgdata import load_organisation
@@ -112,6 +113,7 @@ def check_installation(settings: Settings) -> None:
     """Fail at once on what would otherwise fail at the first resident."""
     load_organisation(settings.config_path)
     I18n(settings.timezone)
+    load_content(settings.content_path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
         run(build_application(settings), settings)
         return 0
-    except (UsageError, ConfigError, CatalogError, DatabaseUnavailable) as exc:
+    except (UsageError, ConfigError, CatalogError, ContentError, DatabaseUnavailable) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except InvalidToken as exc:

@@ -36,6 +36,7 @@ from bot.case_service import CaseService
 from bot.cases import CaseRepository
 from bot.clock import Clock
 from bot.config import Settings
+from bot.content import placeholders as content_placeholders
 from bot.context import SERVICES_KEY, BotContext
 from bot.crisis import CrisisDetector
 from bot.crypto import Cipher
@@ -54,6 +55,7 @@ from bot.report import ReportRepository
 from bot.resident_service import ResidentService
 from bot.residents import ResidentRepository
 from bot.retention import Retention
+from bot.selfhelp import ContentStore, SelfHelpRepository
 from bot.services import Services
 from bot.staff import StaffDirectory
 from bot.update_processor import ChatOrderedProcessor
@@ -74,6 +76,7 @@ from handlers import (
     privacy,
     queue,
     requests,
+    selfhelp,
     staff,
     staff_group,
 )
@@ -176,6 +179,7 @@ def register_handlers(application: Application) -> None:
             _command("cancel", event_staff.cancel_draft),
             _command("stats", staff.stats),
             _command("queue", queue.show_queue),
+            _command("reload", selfhelp.reload),
             # Buttons
             _button(rf"^{keyboards.LANGUAGE_PREFIX}", onboarding.choose_language),
             _button(rf"^{keyboards.CONSENT_AGREE}$", onboarding.agree),
@@ -185,6 +189,8 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.MENU_LANGUAGE}$", menu.language),
             _button(rf"^{keyboards.MENU_PRIVACY}$", privacy.privacy),
             _button(rf"^({keyboards.MENU_ASK}|{keyboards.REQUEST_NEW})$", requests.ask),
+            _button(rf"^{keyboards.MENU_INFO}$", selfhelp.info),
+            _button(rf"^{selfhelp.PREFIX}", selfhelp.button),
             _button(rf"^{keyboards.REQUEST_TOPIC_PREFIX}", requests.choose_topic),
             _button(rf"^{keyboards.REQUEST_DISTRICT_PREFIX}", requests.choose_district),
             _button(rf"^{keyboards.MY_CASES}$", requests.my_cases),
@@ -232,6 +238,7 @@ async def on_startup(application: Application) -> None:
         raise
     repository = ResidentRepository(db)
     cipher = Cipher(settings.encryption_keys)
+    content = ContentStore(settings.content_path)
     case_repository = CaseRepository(db, cipher)
     appointment_repository = AppointmentRepository(db, cipher)
     relay = Relay(
@@ -249,6 +256,9 @@ async def on_startup(application: Application) -> None:
         staff_chat_enabled=settings.staff_chat_id is not None,
         staff_tr=i18n.translator("de"),
         on_change=relay.kick,
+        suggest=lambda case, text: [
+            answer.id for answer in content.current.match(text, case.language, case.topic)
+        ],
     )
     notifier = AppointmentNotifier(application.bot, i18n, org)
     event_repository = EventRepository(db)
@@ -299,6 +309,8 @@ async def on_startup(application: Application) -> None:
         personal_data=PersonalDataRepository(db, cipher),
         reports=ReportRepository(db),
         inbox=Inbox(InboxRepository(db, cipher), application.bot, clock),
+        content=content,
+        selfhelp=SelfHelpRepository(db),
         reminders=Reminders(
             application.bot,
             appointment_repository,
@@ -336,6 +348,13 @@ async def on_startup(application: Application) -> None:
             "organisation data still has %d placeholders to fill in: %s",
             len(org.placeholders),
             ", ".join(org.placeholders),
+        )
+    unfilled = list(content_placeholders(content.current))
+    if unfilled:
+        logger.warning(
+            "the Wegweiser (content/wegweiser.toml) has %d details to fill in, e.g. %s",
+            len(unfilled),
+            ", ".join(unfilled[:5]),
         )
     if settings.staff_chat_id is not None:
         await check_staff_group(application.bot, settings.staff_chat_id)

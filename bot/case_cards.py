@@ -62,6 +62,12 @@ def card_text(tr: Translator, case: Case) -> str:
             tr._("Taken by: %(staff)s")
             % {"staff": f'<a href="tg://user?id={case.assignee_id}">{case.assignee_id}</a>'}
         )
+    if case.suggested:
+        lines.append(
+            "💡 "
+            + tr._("Quick answers offered before asking (not enough): %(answers)s")
+            % {"answers": escape(", ".join(case.suggested))}
+        )
     if case.resident_blocked:
         lines.append("⚠️ " + tr._("The resident has blocked the bot: replies cannot be delivered."))
     if case.resident_id is None:

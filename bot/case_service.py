@@ -39,6 +39,7 @@ class Step(enum.Enum):
     SUBMITTED = "submitted"  # confirm once, with the case number
     ADDED = "added"  # a further message to a case staff already see
     QUIET = "quiet"  # e.g. the 2nd photo of an album while we wait for the topic
+    SUGGEST = "suggest"  # self-help answers match what they wrote: offer those first
     DUPLICATE = "duplicate"
 
 
@@ -61,8 +62,12 @@ class CaseService:
         staff_chat_enabled: bool,
         staff_tr: Translator,
         on_change: Callable[[int], None] = lambda case_id: None,
+        suggest: Callable[[Case, str], list[str]] | None = None,
     ) -> None:
         self.repo = repository
+        # (draft, what the resident wrote) -> ids of self-help answers to offer before the
+        # request goes to staff; [] sends it at once.
+        self._suggest = suggest
         self._clock = clock
         self._relay_to_staff_chat = staff_chat_enabled
         self._on_change = on_change
@@ -161,6 +166,13 @@ class CaseService:
             return None
         return await self._advance(case.id, resident)
 
+    async def submit_draft(self, resident: Resident) -> Result | None:
+        """ "I still want to ask": the waiting draft goes on without offering answers again."""
+        case = await self.repo.current_for(resident.user_id)
+        if case is None or case.status != "draft":
+            return None
+        return await self._advance(case.id, resident, suggest=False)
+
     async def current_open_case(self, resident: Resident) -> Case | None:
         case = await self.repo.current_for(resident.user_id)
         return case if case is not None and case.is_open else None
@@ -203,8 +215,9 @@ class CaseService:
             )
         return case
 
-    async def _advance(self, case_id: int, resident: Resident) -> Result:
-        """Ask what is missing; submit once topic, district and a message are there."""
+    async def _advance(self, case_id: int, resident: Resident, *, suggest: bool = True) -> Result:
+        """Ask what is missing; offer self-help answers once; submit once topic, district and a
+        message are there."""
         case = await self.repo.get(case_id)
         assert case is not None
         if case.urgent and case.topic is None:
@@ -220,6 +233,17 @@ class CaseService:
             return Result(Step.ASK_TEXT, case)
         if case.status != "draft":
             return Result(Step.ADDED, case)
+        if suggest and self._suggest is not None and not case.urgent and not case.suggested:
+            # Somebody in danger goes straight to staff; everybody else is offered matching
+            # answers once (a second message while they are offered sends the request).
+            messages = await self.repo.messages(case.id)
+            words = " ".join(m.text for m in messages if m.text)
+            answer_ids = self._suggest(case, words) if words else []
+            if answer_ids:
+                await self.repo.set_suggested(case.id, answer_ids)
+                case = await self.repo.get(case_id)
+                assert case is not None
+                return Result(Step.SUGGEST, case)
         submitted = await self.repo.submit(
             case.id, self._clock.now(), relay=self._relay_to_staff_chat
         )

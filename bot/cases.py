@@ -31,6 +31,8 @@ class Case:
     submitted_at: datetime | None
     closed_at: datetime | None
     resident_chat_id: int | None = None
+    # Self-help answers offered before this draft was submitted (ids, in the order shown).
+    suggested: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -87,6 +89,9 @@ def _case(row) -> Case:
         submitted_at=_time(row["submitted_at"]),
         closed_at=_time(row["closed_at"]),
         resident_chat_id=row["resident_chat_id"] if "resident_chat_id" in keys else None,
+        suggested=tuple(filter(None, (row["suggested"] or "").split(",")))
+        if "suggested" in keys
+        else (),
     )
 
 
@@ -268,6 +273,23 @@ class CaseRepository:
                 return None
             row = await tx.fetchone("SELECT last_insert_rowid()")
             return row[0]
+
+    async def set_suggested(self, case_id: int, answer_ids: list[str]) -> None:
+        await self._db.execute(
+            "UPDATE cases SET suggested = ? WHERE id = ? AND status = 'draft'",
+            (",".join(answer_ids), case_id),
+        )
+
+    async def discard_draft(self, case_id: int) -> bool:
+        """A draft the resident no longer needs (a self-help answer helped): gone, with what
+        they wrote; staff never saw it. Submitted cases are never discarded."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT status FROM cases WHERE id = ?", (case_id,))
+            if row is None or row[0] != "draft":
+                return False
+            await tx.execute("DELETE FROM case_messages WHERE case_id = ?", (case_id,))
+            await tx.execute("DELETE FROM cases WHERE id = ?", (case_id,))
+        return True
 
     async def submit(self, case_id: int, now: datetime, relay: bool) -> bool:
         """draft -> new; its stored messages become due for relay. False if it was not a draft."""

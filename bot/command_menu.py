@@ -36,6 +36,7 @@ STAFF_COMMANDS = (
     ("newevent", N_("Write and publish an event")),
     ("broadcast", N_("Notice to subscribers")),
     ("cancel", N_("Discard what is being written")),
+    ("reload", N_("Reload the quick answers and the Wegweiser")),
 )
 # Inside a case's topic in the staff group.
 STAFF_GROUP_COMMANDS = (

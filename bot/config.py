@@ -19,6 +19,8 @@ from dotenv import dotenv_values
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
 BUNDLED_CONFIG = Path(__file__).parent / "data" / "thinka-erfurt.toml"
+# Self-help answers and the Wegweiser (content/README.md): edited by staff, reloaded with /reload.
+BUNDLED_CONTENT = Path(__file__).resolve().parent.parent / "content"
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 
 
@@ -33,6 +35,7 @@ class Settings:
     api_file_url: str = DEFAULT_API_FILE_URL
     db_path: Path = Path("data/thinka.sqlite3")
     config_path: Path = BUNDLED_CONFIG
+    content_path: Path = BUNDLED_CONTENT
     staff_chat_id: int | None = None
     admin_ids: frozenset[int] = frozenset()
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
@@ -90,6 +93,7 @@ def load_settings(
         ),
         db_path=Path(get("THINKA_DB") or "data/thinka.sqlite3"),
         config_path=_config_path(get("THINKA_CONFIG")),
+        content_path=_content_path(get("THINKA_CONTENT")),
         staff_chat_id=_int(get("THINKA_STAFF_CHAT_ID"), "THINKA_STAFF_CHAT_ID"),
         admin_ids=_id_set(get("THINKA_ADMIN_IDS")),
         timezone=_timezone(get("THINKA_TIMEZONE") or "Europe/Berlin"),
@@ -121,6 +125,15 @@ def _config_path(value: str | None) -> Path:
     path = Path(value)
     if not path.is_file():
         raise ConfigError(f"THINKA_CONFIG points to {value!r}, which is not a readable file")
+    return path
+
+
+def _content_path(value: str | None) -> Path:
+    if value is None:
+        return BUNDLED_CONTENT
+    path = Path(value)
+    if not (path / "faq").is_dir():
+        raise ConfigError(f"THINKA_CONTENT points to {value!r}, which has no faq/ folder")
     return path
 
 

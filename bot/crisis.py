@@ -11,33 +11,15 @@ False positives are acceptable: the answer is the list of emergency numbers.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from bot.i18n import LANGUAGES, N_, I18n
+from bot.textnorm import normalise
 
 CATEGORIES = {
     "suicide": N_("crisis phrases: suicide and self-harm"),
     "violence": N_("crisis phrases: violence and threats"),
     "child": N_("crisis phrases: a child in danger"),
 }
-
-_ARABIC_VARIANTS = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي"}
-)
-_TATWEEL_AND_MARKS = re.compile(r"[\u0640\u064B-\u065F\u0670]")
-
-
-def normalise(text: str) -> str:
-    """Lower case, no diacritics, Arabic letter variants folded, ё → е, single spaces."""
-    text = text.casefold().replace("ё", "е").translate(_ARABIC_VARIANTS)
-    text = _TATWEEL_AND_MARKS.sub("", text)
-    text = "".join(
-        c
-        for c in unicodedata.normalize("NFKD", text)
-        if not unicodedata.combining(c) or "\u0600" <= c <= "\u06ff"
-    )
-    return " ".join(re.findall(r"\w+", text))
-
 
 # Arabic writes و (and), ف, ب (with), ل (for) and ال (the) onto the word: "وضربني", "بالسكين".
 _ARABIC_PREFIX = "(?:وال|بال|فال|لل|ال|و|ف|ب|ل)?"

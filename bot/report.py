@@ -129,6 +129,20 @@ class ReportRepository:
                 params,
             ),
         }
+        # Self-help answers: how often offered before a request, read, helpful, not enough.
+        days = (start.isoformat(), end.isoformat())
+        for event in ("suggested", "opened", "helped", "asked"):
+            report.figures[f"selfhelp_{event}"] = await one(
+                "SELECT COUNT(*) FROM selfhelp_events WHERE event = ? AND day >= ? AND day <= ?",
+                (event, *days),
+            )
+        for event in ("opened", "helped"):
+            rows = await self._db.fetchall(
+                "SELECT answer_id, COUNT(*) FROM selfhelp_events WHERE event = ?"
+                " AND day >= ? AND day <= ? GROUP BY answer_id",
+                (event, *days),
+            )
+            report.breakdowns[f"selfhelp_{event}_by_answer"] = {row[0]: row[1] for row in rows}
         for column in ("topic", "language", "district"):
             rows = await self._db.fetchall(
                 f"SELECT COALESCE({column}, '–'), COUNT(*) FROM cases WHERE submitted_at >= ?"

@@ -21,6 +21,7 @@ from bot.relay import Relay
 from bot.reminders import Reminders
 from bot.report import ReportRepository
 from bot.resident_service import ResidentService
+from bot.selfhelp import ContentStore, SelfHelpRepository
 from bot.staff import StaffDirectory
 
 
@@ -44,3 +45,5 @@ class Services:
     personal_data: PersonalDataRepository
     reports: ReportRepository
     inbox: Inbox
+    content: ContentStore
+    selfhelp: SelfHelpRepository

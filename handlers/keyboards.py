@@ -14,6 +14,7 @@ LANGUAGE_PREFIX = "lang:"
 CONSENT_AGREE = "consent:agree"
 MENU = "menu"
 MENU_ASK = "menu:ask"
+MENU_INFO = "menu:info"
 MENU_APPOINTMENT = "menu:appointment"
 MENU_EVENTS = "menu:events"
 MENU_CONTACT = "menu:contact"
@@ -32,6 +33,7 @@ DELETE_CANCEL = "privacy:delete:no"
 # One button a row: big targets on a phone, and the order is the order of importance.
 MAIN_MENU = (
     (MENU_ASK, N_("✍️ Ask a question")),
+    (MENU_INFO, N_("💡 Quick answers")),
     (MENU_APPOINTMENT, N_("📅 Request an appointment")),
     (MENU_EVENTS, N_("📣 Events")),
     (MENU_CONTACT, N_("📍 Contact and opening hours")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import ReactionTypeEmoji, Update
+from telegram import InlineKeyboardMarkup, ReactionTypeEmoji, Update
 from telegram.error import TelegramError
 
 from bot.case_cards import TOPIC_LABELS
@@ -18,7 +18,16 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGES, N_
 from bot.office_hours import expected_answer
 from bot.orgdata import DISTRICTS
-from handlers import appointments, event_staff, fallback, keyboards, onboarding, queue, texts
+from handlers import (
+    appointments,
+    event_staff,
+    fallback,
+    keyboards,
+    onboarding,
+    queue,
+    selfhelp,
+    texts,
+)
 from handlers.common import incoming, respond
 from handlers.user_input import parse_index
 
@@ -163,16 +172,31 @@ async def show_step(update: Update, context: BotContext, result: Result) -> None
             update, context, tr._("Which district do you live in?"), keyboards.districts(tr)
         )
     elif step is Step.ASK_TEXT:
+        prompt = tr._(
+            "Please write your question now. You can also send a photo of a letter, a "
+            "document (PDF) or a voice message."
+        )
+        shortcuts = selfhelp.topic_shortcuts(context, result.case.topic)
+        if shortcuts:
+            prompt += "\n\n" + tr._("Or read a short answer to a frequent question first:")
         await respond(
             update,
             context,
-            tr._(
-                "Please write your question now. You can also send a photo of a letter, a "
-                "document (PDF) or a voice message."
-            ),
-            keyboards.back_to_menu(tr),
+            prompt,
+            InlineKeyboardMarkup([*shortcuts, [keyboards.back_button(tr)]]),
         )
+    elif step is Step.SUGGEST:
+        await selfhelp.suggest(update, context, result.case)
     elif step is Step.SUBMITTED:
+        if result.case.suggested:
+            # Offered answers were not enough: counted for the content writers.
+            await context.services.selfhelp.record(
+                result.case.suggested,
+                "asked",
+                tr.language,
+                context.services.clock.now(),
+                result.case.id,
+            )
         await respond(
             update,
             context,

@@ -165,6 +165,18 @@ class Chat:
         assert current.edits > edits or current.text == message.text
         return current
 
+    async def ask(self, text: str) -> SentMessage:
+        """Write a request's text; when quick answers are offered first, say "I still want to
+        ask". Returns the confirmation (or whatever came instead)."""
+        return await self.past_suggestions(await self.send(text))
+
+    async def past_suggestions(self, reply: SentMessage) -> SentMessage:
+        """When `reply` offers quick answers, press "I still want to ask"; the next message."""
+        data = [b.get("callback_data") for row in reply.buttons for b in row]
+        if "sh:a" in data:
+            return await self.press_data(reply, "sh:a")
+        return reply
+
     def last(self) -> SentMessage:
         return self.sandbox.messages_to(self.user.id)[-1]
 

@@ -27,7 +27,7 @@ async def resident_with_case(bot, chat_as, language="de", text=SECRET):
     await agree(chat, await chat.send("/start"))
     topics = await chat.send(text)
     districts = await chat.press_data(topics, "req:topic:housing")
-    await chat.press_data(districts, "req:district:1")
+    await chat.past_suggestions(await chat.press_data(districts, "req:district:1"))
     return chat
 
 
