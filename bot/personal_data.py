@@ -115,6 +115,15 @@ class PersonalDataRepository:
             )
         return erased
 
+    async def discard_drafts_before(self, moment: datetime) -> int:
+        """Requests never sent (the resident stopped at a question or at the quick answers) and
+        untouched since `moment`: gone with what was written in them; staff never saw them."""
+        return await self._db.execute(
+            "DELETE FROM cases WHERE status = 'draft' AND created_at < ? AND NOT EXISTS"
+            " (SELECT 1 FROM case_messages m WHERE m.case_id = cases.id AND m.created_at >= ?)",
+            (_iso(moment), _iso(moment)),
+        )
+
     async def inactive_since(self, moment: datetime) -> list[int]:
         rows = await self._db.fetchall(
             # Before consent a row holds no time at all (data minimisation): only residents who

@@ -1,6 +1,6 @@
 """Retention, daily: message content of cases closed longer than THINKA_RETENTION_DAYS is erased
-(with their topics in the staff group), and residents inactive for two years are deleted.
-Only counts are logged, never who or what."""
+(with their topics in the staff group), requests never sent are discarded after 30 days, and
+residents inactive for two years are deleted. Only counts are logged, never who or what."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from bot.resident_service import ResidentService
 logger = logging.getLogger(__name__)
 
 INACTIVE_AFTER = timedelta(days=730)
+# A draft nobody sent (stopped at the topic question or at the quick answers) is not a request:
+# what was written in it is not kept longer than a month.
+ABANDONED_DRAFT_AFTER = timedelta(days=30)
 
 
 class Retention:
@@ -52,14 +55,17 @@ class Retention:
         for case_id, thread_id in cases:
             await self._relay.delete_topic(thread_id)
             await self._repo.erase_case_content(case_id)
+        drafts = await self._repo.discard_drafts_before(now - ABANDONED_DRAFT_AFTER)
         residents = await self._repo.inactive_since(now - INACTIVE_AFTER)
         for user_id in residents:
             await self._residents.erase(user_id)
-        if cases or residents:
+        if cases or residents or drafts:
             await self._residents.checkpoint()
         logger.info(
-            "retention: content of %d closed cases erased, %d inactive residents deleted",
+            "retention: content of %d closed cases erased, %d unsent drafts discarded,"
+            " %d inactive residents deleted",
             len(cases),
+            drafts,
             len(residents),
         )
         return len(cases), len(residents)

@@ -186,3 +186,23 @@ async def test_the_report_counts_quick_answers(sandbox, bot, chat_as):
     assert report.figures["selfhelp_asked"] == report.figures["selfhelp_suggested"]
     assert report.figures["selfhelp_helped"] == 0
     assert "selfhelp_asked" in report.as_text()
+
+
+async def test_a_request_left_at_the_quick_answers_is_discarded_after_a_month(
+    sandbox, bot, chat_as, clock
+):
+    from datetime import timedelta
+
+    from bot.retention import Retention
+
+    olga = chat_as("ru", "Olga")
+    reply, _ = await _write_request(olga, "debt", "пришло напоминание об оплате, Mahnung")
+    assert "sh:a" in _data(reply)  # she never answers the offer
+    retention = Retention(bot.personal_data, bot.residents, bot.relay, clock, 180)
+    clock.advance(timedelta(days=29))
+    await retention.run()
+    assert (await bot.cases.repo.current_for(olga.id)).status == "draft"
+    clock.advance(timedelta(days=2))
+    await retention.run()
+    assert await bot.cases.repo.current_for(olga.id) is None
+    assert (await bot.db.fetchone("SELECT COUNT(*) FROM case_messages"))[0] == 0
