@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import statistics
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import start_bot  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.events import Audience, EventRepository  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
@@ -56,29 +56,6 @@ async def seed(db_path: Path, users, probe) -> None:
         )
     finally:
         await db.close()
-
-
-def start_bot(sandbox: BotApiSandbox, db_path: Path, rate: float, workdir: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("THINKA_", "TELEGRAM_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=sandbox.token,
-        TELEGRAM_API_BASE_URL=sandbox.base_url,
-        TELEGRAM_API_FILE_URL=sandbox.base_file_url,
-        THINKA_DB=str(db_path),
-        THINKA_BROADCAST_RATE=str(rate),
-        THINKA_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    return asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=workdir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
 
 
 def delivered(sandbox: BotApiSandbox, users) -> list[int]:
@@ -114,7 +91,7 @@ async def scenario(n: int, rate: float, kill_half_way: bool) -> dict:
                 user.started = True
             db_path = workdir / "bench.sqlite3"
             await seed(db_path, users, probe)
-            process = await start_bot(sandbox, db_path, rate, workdir)
+            process = await start_bot(sandbox, db_path, workdir, THINKA_BROADCAST_RATE=str(rate))
             stop = asyncio.Event()
             prober = asyncio.create_task(probe_latency(sandbox, probe, stop))
             first = last = None
@@ -134,7 +111,9 @@ async def scenario(n: int, rate: float, kill_half_way: bool) -> dict:
                     process.send_signal(signal.SIGKILL)
                     await process.wait()
                     killed = True
-                    process = await start_bot(sandbox, db_path, rate, workdir)
+                    process = await start_bot(
+                        sandbox, db_path, workdir, THINKA_BROADCAST_RATE=str(rate)
+                    )
                 if count >= n:
                     last = time.monotonic()
                     break

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,34 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import machine, start_bot  # noqa: E402
 from bot.sandbox import BotApiSandbox, SandboxEvent  # noqa: E402
 
 GOAL_SECONDS = 2.0
 TIMEOUT = 30.0
-
-
-def start_bot(sandbox: BotApiSandbox, db_path: Path, workdir: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("THINKA_", "TELEGRAM_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=sandbox.token,
-        TELEGRAM_API_BASE_URL=sandbox.base_url,
-        TELEGRAM_API_FILE_URL=sandbox.base_file_url,
-        THINKA_DB=str(db_path),
-        THINKA_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    return asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=workdir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        # Read only when the bot dies; at WARNING it writes a line or two, far below what
-        # would fill the pipe and stall it.
-        stderr=asyncio.subprocess.PIPE,
-    )
 
 
 async def one_start(workdir: Path) -> dict[str, float]:
@@ -70,7 +44,9 @@ async def one_start(workdir: Path) -> dict[str, float]:
 
         sandbox.subscribe(on_event)
         started = time.monotonic()
-        process = await start_bot(sandbox, db_path, workdir)
+        # Read only when the bot dies; at WARNING it writes a line or two, far below what would
+        # fill the pipe and stall it.
+        process = await start_bot(sandbox, db_path, workdir, stderr=asyncio.subprocess.PIPE)
         first_request = first_poll = None
         try:
             while not replied.done():
@@ -96,18 +72,6 @@ async def one_start(workdir: Path) -> dict[str, float]:
         "first_poll": (first_poll or answered) - started,
         "answer": answered - started,
     }
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" SQLite {sqlite3.sqlite_version}"
-    )
 
 
 async def main() -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
 import signal
 import sqlite3
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from telegram import Bot  # noqa: E402
 
+from bench._common import machine, start_bot  # noqa: E402
 from bot.cases import CaseRepository  # noqa: E402
 from bot.clock import FrozenClock  # noqa: E402
 from bot.db import Database  # noqa: E402
@@ -583,29 +583,6 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
 # -- the bot process and its memory ---------------------------------------------------------
 
 
-def start_bot(sandbox: BotApiSandbox, db_path: Path, workdir: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("THINKA_", "TELEGRAM_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=sandbox.token,
-        TELEGRAM_API_BASE_URL=sandbox.base_url,
-        TELEGRAM_API_FILE_URL=sandbox.base_file_url,
-        THINKA_DB=str(db_path),
-        THINKA_ADMIN_IDS=str(ADMIN_ID),
-        THINKA_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    return asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=workdir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-
 def memory_of(pid: int) -> dict[str, int]:
     """VmHWM (peak resident set) and VmRSS in kB, from /proc."""
     values = {}
@@ -641,7 +618,7 @@ async def memory_phase(db_path: Path, seeded: Seeded, workdir: Path) -> dict:
             for n, (user_id, lang) in enumerate(writers)
         ]
         newcomers = [sandbox.add_user(first_name=f"N{n}", language_code="ar") for n in range(20)]
-        process = await start_bot(sandbox, db_path, workdir)
+        process = await start_bot(sandbox, db_path, workdir, THINKA_ADMIN_IDS=str(ADMIN_ID))
         try:
             await sandbox.send_message(admin, "/queue")
             queue = await sandbox.wait_for_message(admin.id, timeout=60)
@@ -677,18 +654,6 @@ async def memory_phase(db_path: Path, seeded: Seeded, workdir: Path) -> dict:
 
 
 # -- printing -------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def verdict(value: float, goal: float | None) -> str:
