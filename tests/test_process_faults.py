@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import random
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -282,3 +283,19 @@ async def test_backup_while_the_bot_runs_restores_to_a_working_bot(tmp_path):
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 15)
+
+
+async def test_telegram_unreachable_at_start_is_one_line_not_a_traceback(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _, err = await cli(
+        tmp_path,
+        "run",
+        TELEGRAM_BOT_TOKEN="123456:abcdefghijk",
+        TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{port}/bot",
+    )
+    assert code == 1
+    lines = [line for line in err.splitlines() if "error" in line]
+    assert lines == [lines[0]] and "cannot be reached" in lines[0]
+    assert "Traceback" not in err
