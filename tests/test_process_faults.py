@@ -299,3 +299,21 @@ async def test_telegram_unreachable_at_start_is_one_line_not_a_traceback(tmp_pat
     lines = [line for line in err.splitlines() if "error" in line]
     assert lines == [lines[0]] and "cannot be reached" in lines[0]
     assert "Traceback" not in err
+
+
+async def test_a_token_revoked_while_running_stops_the_bot_with_one_line(tmp_path):
+    async with BotApiSandbox() as sandbox:
+        user = sandbox.add_user(language_code="de")
+        process = await start_bot(tmp_path, sandbox)
+        try:
+            await sandbox.send_message(user, "/start")
+            await sandbox.wait_for_message(user.id, timeout=30)
+            sandbox.token = "123456789:REVOKED-token-abcdefghijklmnop"  # @BotFather /revoke
+            await sandbox.send_message(user, "/help")  # wakes the long poll
+            code = await asyncio.wait_for(process.wait(), 20)
+        finally:
+            await _stop(process)
+    err = (await process.stderr.read()).decode()
+    assert code == 2
+    # The last word is one line for the operator (the /help that failed is in the log above).
+    assert err.strip().splitlines()[-1].startswith("thinka: error: Telegram refuses")
