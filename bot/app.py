@@ -500,7 +500,13 @@ async def serve(application: Application, settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running(application, poll_timeout=50, webhook=bool(settings.webhook_url)):
+        receiver: Poller | WebhookReceiver = application.bot_data[RECEIVER_KEY]
         logger.info("running; SIGTERM or Ctrl-C stops")
-        await stop.wait()
+        waiting = [asyncio.create_task(stop.wait()), asyncio.create_task(receiver.failed.wait())]
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        for task in waiting:
+            task.cancel()
         logger.info("stopping: finishing the updates under way")
     logger.info("stopped")
+    if receiver.fatal is not None:
+        raise receiver.fatal  # the CLI turns a refused token into one line and exit status 2

@@ -69,9 +69,19 @@ class Content:
     answers: tuple[Answer, ...]
     services: dict[str, Service]
     _by_id: dict[str, Answer] = field(default_factory=dict, repr=False)
+    # Per resident language, each answer with the keywords that count for it (its own and the
+    # German ones): worked out once here, not for every message.
+    _words: dict[str, list[tuple[Answer, tuple[str, ...]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._by_id.update({answer.id: answer for answer in self.answers})
+        for language in LANGUAGES:
+            self._words[language] = [
+                (a, tuple(dict.fromkeys(a.keywords[language] + a.keywords["de"])))
+                for a in self.answers
+            ]
 
     def answer(self, answer_id: str) -> Answer | None:
         return self._by_id.get(answer_id)
@@ -95,8 +105,8 @@ class Content:
         if not message.strip():
             return []
         scored = []
-        for position, answer in enumerate(self.answers):
-            words = set(answer.keywords.get(language, ())) | set(answer.keywords["de"])
+        candidates = self._words.get(language, self._words["de"])
+        for position, (answer, words) in enumerate(candidates):
             score = sum(len(word) for word in words if word in message)
             if not score:
                 continue

@@ -86,10 +86,6 @@ class InboxRepository:
             (_iso(now - KEEP_DONE),),
         )
 
-    async def count_pending(self) -> int:
-        row = await self._db.fetchone("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL")
-        return row[0]
-
 
 def replay_safe(update: Update) -> bool:
     """True when handling `update` twice is harmless (see the module docstring)."""

@@ -43,7 +43,10 @@ class Poller:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._fetch: asyncio.Task[tuple[Update, ...]] | None = None
-        self.fatal: BaseException | None = None  # why polling gave up (a revoked token)
+        # Why polling gave up (a revoked token); `failed` is set then, so the bot stops instead
+        # of running on without updates.
+        self.fatal: BaseException | None = None
+        self.failed = asyncio.Event()
         self._idle = asyncio.Event()  # no fetched batch on its way into the inbox and queue
         self._idle.set()
 
@@ -83,8 +86,9 @@ class Poller:
                     return
                 raise
             except InvalidToken as error:
-                logger.error("Telegram refuses the bot token (%s): polling stops", error.message)
+                logger.error("Telegram refuses the bot token (%s): the bot stops", error.message)
                 self.fatal = error
+                self.failed.set()
                 return
             except RetryAfter as error:
                 await asyncio.sleep(retry_after_seconds(error))

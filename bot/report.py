@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.db import Database
+from bot.selfhelp import EVENTS, SelfHelpRepository
 
 SMALL = 3
 
@@ -129,20 +130,14 @@ class ReportRepository:
                 params,
             ),
         }
-        # Self-help answers: how often offered before a request, read, helpful, not enough.
-        days = (start.isoformat(), end.isoformat())
-        for event in ("suggested", "opened", "helped", "asked"):
-            report.figures[f"selfhelp_{event}"] = await one(
-                "SELECT COUNT(*) FROM selfhelp_events WHERE event = ? AND day >= ? AND day <= ?",
-                (event, *days),
-            )
+        # Quick answers: how often offered before a request, read, helpful, not enough.
+        answers = await SelfHelpRepository(self._db).figures(start, end)
+        for event in EVENTS:
+            report.figures[f"selfhelp_{event}"] = sum(getattr(f, event) for f in answers)
         for event in ("opened", "helped"):
-            rows = await self._db.fetchall(
-                "SELECT answer_id, COUNT(*) FROM selfhelp_events WHERE event = ?"
-                " AND day >= ? AND day <= ? GROUP BY answer_id",
-                (event, *days),
-            )
-            report.breakdowns[f"selfhelp_{event}_by_answer"] = {row[0]: row[1] for row in rows}
+            report.breakdowns[f"selfhelp_{event}_by_answer"] = {
+                f.answer_id: getattr(f, event) for f in answers if getattr(f, event)
+            }
         for column in ("topic", "language", "district"):
             rows = await self._db.fetchall(
                 f"SELECT COALESCE({column}, '–'), COUNT(*) FROM cases WHERE submitted_at >= ?"

@@ -54,6 +54,9 @@ class WebhookReceiver:
         self._listen = listen
         self._allowed = list(allowed_updates)
         self._runner: web.AppRunner | None = None
+        # Like the poller's: nothing here gives up on its own, Telegram simply stops calling.
+        self.fatal: BaseException | None = None
+        self.failed = asyncio.Event()
         self._receiving = 0
         self._idle = asyncio.Event()
         self._idle.set()

@@ -18,7 +18,7 @@ from bot.cases import TOPICS
 from bot.context import BotContext
 from bot.i18n import N_
 from handlers import keyboards, texts
-from handlers.common import respond
+from handlers.common import first_name, respond
 from handlers.user_input import parse_id, parse_moment
 
 logger = logging.getLogger(__name__)
@@ -247,9 +247,7 @@ async def _send(update: Update, context: BotContext) -> None:
     tr = context.tr
     services = context.services
     try:
-        appointment = await services.appointments.submit(
-            context.resident, update.effective_user.first_name if update.effective_user else None
-        )
+        appointment = await services.appointments.submit(context.resident, first_name(update))
     except SlotFull:
         await _show_times(
             update, context, tr._("Sorry, this time was just taken. Please choose another one.")

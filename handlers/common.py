@@ -57,6 +57,11 @@ async def respond(
     )
 
 
+def first_name(update: Update) -> str | None:
+    """The sender's first name as Telegram gives it (shown to staff on the case card)."""
+    return update.effective_user.first_name if update.effective_user else None
+
+
 def incoming(message: Message) -> Incoming | None:
     """What we store of a message; None for kinds a case does not take (stickers, polls …)."""
     if message.text is not None:

@@ -28,7 +28,7 @@ from handlers import (
     selfhelp,
     texts,
 )
-from handlers.common import incoming, respond
+from handlers.common import first_name, incoming, respond
 from handlers.user_input import parse_index
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ RESIDENT_STATUS = {
 async def ask(update: Update, context: BotContext) -> None:
     """Menu "ask a question" or "new question": start a draft and ask for the topic."""
     assert context.resident is not None
-    await context.services.cases.start_request(context.resident, _first_name(update))
+    await context.services.cases.start_request(context.resident, first_name(update))
     await respond(
         update,
         context,
@@ -61,7 +61,7 @@ async def choose_topic(update: Update, context: BotContext) -> None:
     topic = query.data.removeprefix(keyboards.REQUEST_TOPIC_PREFIX)
     try:
         result = await context.services.cases.choose_topic(
-            context.resident, topic, _first_name(update)
+            context.resident, topic, first_name(update)
         )
     except ValueError:
         await ask(update, context)
@@ -78,7 +78,7 @@ async def choose_district(update: Update, context: BotContext) -> None:
         await ask(update, context)
         return
     result = await context.services.cases.choose_district(
-        context.resident, DISTRICTS[index], _first_name(update)
+        context.resident, DISTRICTS[index], first_name(update)
     )
     await show_step(update, context, result)
 
@@ -100,7 +100,7 @@ async def message(update: Update, context: BotContext) -> None:
     if stored is None:
         await fallback.unknown_message(update, context)
         return
-    result = await context.services.cases.receive(context.resident, stored, _first_name(update))
+    result = await context.services.cases.receive(context.resident, stored, first_name(update))
     if context.crisis:
         await context.services.cases.mark_urgent(result.case.id)
         if result.case.status == "draft":
@@ -261,7 +261,3 @@ async def acknowledge(update: Update, context: BotContext) -> None:
         await msg.set_reaction(ReactionTypeEmoji("👍"))
     except TelegramError:
         logger.info("could not acknowledge message %s", msg.message_id)
-
-
-def _first_name(update: Update) -> str | None:
-    return update.effective_user.first_name if update.effective_user else None

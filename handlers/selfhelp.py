@@ -7,7 +7,8 @@ want to ask" sends the request exactly as written, so nothing is typed twice. A 
 matches nothing goes straight to staff.
 
 Callback data: "sh:t:<topic>" topic list, "sh:o:<answer>" open, "sh:h:<answer>" helped,
-"sh:a[:<answer>]" ask a person, "sh:b:<answer>" back from an answer, "sh:s" the suggestions.
+"sh:a[:<answer>]" ask a person, "sh:b:<answer>" back from an answer (to the suggestions, the
+question prompt or the topic, whichever it came from).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.case_cards import TOPIC_LABELS
 from bot.cases import TOPICS, Case
-from bot.content import Answer, Content
+from bot.content import Answer, Content, ContentError
 from bot.context import BotContext
 from bot.i18n import Translator
 from handlers import keyboards
-from handlers.common import respond
+from handlers.common import first_name, respond
 from handlers.staff import staff_only
 
 PREFIX = "sh:"
@@ -31,11 +32,6 @@ OPEN = "sh:o:"
 HELPED = "sh:h:"
 ASK = "sh:a"
 BACK = "sh:b:"
-SUGGESTIONS = "sh:s"
-
-
-def _first_name(update: Update) -> str | None:
-    return update.effective_user.first_name if update.effective_user else None
 
 
 def _content(context: BotContext) -> Content:
@@ -236,11 +232,11 @@ async def ask(update: Update, context: BotContext, answer: Answer | None = None)
         if result is not None:
             await requests.show_step(update, context, result)
             return
-    await cases.start_request(context.resident, _first_name(update))
+    await cases.start_request(context.resident, first_name(update))
     if answer is None:
         await requests.ask(update, context)
         return
-    result = await cases.choose_topic(context.resident, answer.topic, _first_name(update))
+    result = await cases.choose_topic(context.resident, answer.topic, first_name(update))
     await requests.show_step(update, context, result)
 
 
@@ -268,7 +264,7 @@ async def button(update: Update, context: BotContext) -> None:
     if data.startswith(TOPIC):
         await _topic(update, context, data.removeprefix(TOPIC))
         return
-    if data == SUGGESTIONS or data == ASK:
+    if data == ASK:
         await ask(update, context)
         return
     for prefix, action in ((OPEN, _open), (HELPED, _helped), (f"{ASK}:", ask), (BACK, _back)):
@@ -294,8 +290,6 @@ async def button(update: Update, context: BotContext) -> None:
 @staff_only
 async def reload(update: Update, context: BotContext) -> None:
     """/reload: read content/ again; a broken file leaves the current content in place."""
-    from bot.content import ContentError
-
     tr = context.tr
     try:
         content = context.services.content.reload()

@@ -45,23 +45,29 @@ async def cli(
     return process.returncode, out.decode(), err.decode()
 
 
-async def start_bot(tmp_path: Path, sandbox: BotApiSandbox, **env: str):
-    """`python -m bot run` as its own process, pointed at the sandbox."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=clean_env(
-            tmp_path,
-            TELEGRAM_BOT_TOKEN=sandbox.token,
-            TELEGRAM_API_BASE_URL=sandbox.base_url,
-            **env,
-        ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+async def start_bot(tmp_path: Path, sandbox: BotApiSandbox, *, log: Path | None = None, **env: str):
+    """`python -m bot run` as its own process, pointed at the sandbox. Its stderr is a pipe, or
+    appended to `log` for long runs (a pipe nobody reads fills up and stalls the bot)."""
+    sink = log.open("ab") if log is not None else None
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=clean_env(
+                tmp_path,
+                TELEGRAM_BOT_TOKEN=sandbox.token,
+                TELEGRAM_API_BASE_URL=sandbox.base_url,
+                **env,
+            ),
+            stdout=asyncio.subprocess.PIPE if sink is None else asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE if sink is None else sink,
+        )
+    finally:
+        if sink is not None:
+            sink.close()  # the child has its own copy of the descriptor
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ import pytest
 from bot.sandbox import BotApiSandbox, SandboxUser
 from handlers import keyboards
 from tests.conftest import Chat
-from tests.test_cli import ROOT, clean_env, cli, start_bot
+from tests.test_cli import ROOT, cli, start_bot
 
 
 @pytest.fixture(autouse=True)
@@ -70,26 +70,6 @@ async def _until(check, within: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _start_logged(tmp_path: Path, sandbox: BotApiSandbox, log: Path):
-    """`python -m bot run` with its log appended to a file (a pipe nobody reads would fill up
-    and stall the bot over many rounds)."""
-    with log.open("ab") as sink:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=clean_env(
-                tmp_path,
-                TELEGRAM_BOT_TOKEN=sandbox.token,
-                TELEGRAM_API_BASE_URL=sandbox.base_url,
-            ),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=sink,
-        )
-
-
 async def _kill_rounds(tmp_path: Path, rounds: int, seed: int) -> int:
     """Returns how many restarts found updates in the inbox that the killed run had stored
     but not finished."""
@@ -100,7 +80,7 @@ async def _kill_rounds(tmp_path: Path, rounds: int, seed: int) -> int:
         users = [
             sandbox.add_user(first_name=f"R{i}", language_code=LANGUAGES[i % 5]) for i in range(8)
         ]
-        process = await _start_logged(tmp_path, sandbox, log)
+        process = await start_bot(tmp_path, sandbox, log=log)
         try:
             for user in users:
                 await _open_case(sandbox, user)
@@ -131,7 +111,7 @@ async def _kill_rounds(tmp_path: Path, rounds: int, seed: int) -> int:
                     await asyncio.sleep(max(0.0, kill_at - time.monotonic()))
                     process.kill()
                     await process.wait()
-                process = await _start_logged(tmp_path, sandbox, log)
+                process = await start_bot(tmp_path, sandbox, log=log)
 
             # Let the last run catch up: Telegram has nothing left and the inbox is empty.
             await _until(lambda: not sandbox.pending_updates)
@@ -299,3 +279,21 @@ async def test_telegram_unreachable_at_start_is_one_line_not_a_traceback(tmp_pat
     lines = [line for line in err.splitlines() if "error" in line]
     assert lines == [lines[0]] and "cannot be reached" in lines[0]
     assert "Traceback" not in err
+
+
+async def test_a_token_revoked_while_running_stops_the_bot_with_one_line(tmp_path):
+    async with BotApiSandbox() as sandbox:
+        user = sandbox.add_user(language_code="de")
+        process = await start_bot(tmp_path, sandbox)
+        try:
+            await sandbox.send_message(user, "/start")
+            await sandbox.wait_for_message(user.id, timeout=30)
+            sandbox.token = "123456789:REVOKED-token-abcdefghijklmnop"  # @BotFather /revoke
+            await sandbox.send_message(user, "/help")  # wakes the long poll
+            code = await asyncio.wait_for(process.wait(), 20)
+        finally:
+            await _stop(process)
+    err = (await process.stderr.read()).decode()
+    assert code == 2
+    # The last word is one line for the operator (the /help that failed is in the log above).
+    assert err.strip().splitlines()[-1].startswith("thinka: error: Telegram refuses")

@@ -923,8 +923,8 @@ async def test_many_random_private_updates(fuzzed, sandbox, caplog):
     await random_private_updates(*fuzzed, sandbox, caplog, factor=10)
 
 
-async def random_staff_group_updates(application, recorder, sandbox, staff_group, caplog, factor):
-    services = application.bot_data[SERVICES_KEY]
+async def resident_with_case_topic(sandbox, services) -> tuple[Chat, int]:
+    """Olga asks about a Jobcenter letter; returns her chat and her case's forum topic."""
     resident = Chat(sandbox, sandbox.add_user(first_name="Olga", language_code="ru"))
     menu = await agree(resident, await resident.send("/start"))
     topics = await resident.press_data(menu, keyboards.MENU_ASK)
@@ -936,7 +936,12 @@ async def random_staff_group_updates(application, recorder, sandbox, staff_group
         case = await services.cases.repo.get(1)
         return case.thread_id if case else None
 
-    thread = await eventually(case_thread)
+    return resident, await eventually(case_thread)
+
+
+async def random_staff_group_updates(application, recorder, sandbox, staff_group, caplog, factor):
+    services = application.bot_data[SERVICES_KEY]
+    resident, thread = await resident_with_case_topic(sandbox, services)
     for staff_id in (ADMIN_ID, STAFF_ID):  # staff open their private chat: /start
         await sandbox.send_message(staff_id, "/start")
     other = await sandbox.create_forum_topic(ADMIN_ID, staff_group, "Dienstplan")
@@ -1088,18 +1093,7 @@ async def test_refused_case_actions_answer_a_press_once(
     the topic and from /queue, each press gets one answer (a refusal as an alert)."""
     application, recorder = fuzzed_with_staff_group
     services = application.bot_data[SERVICES_KEY]
-    resident = Chat(sandbox, sandbox.add_user(first_name="Olga", language_code="ru"))
-    menu = await agree(resident, await resident.send("/start"))
-    topics = await resident.press_data(menu, keyboards.MENU_ASK)
-    districts = await resident.press_data(topics, keyboards.REQUEST_TOPIC_PREFIX + "debt")
-    await resident.press_data(districts, keyboards.REQUEST_DISTRICT_PREFIX + "1")
-    await resident.ask("Мне пришло письмо от Jobcenter")  # past the quick answers
-
-    async def case_thread():
-        case = await services.cases.repo.get(1)
-        return case.thread_id if case else None
-
-    await eventually(case_thread)
+    await resident_with_case_topic(sandbox, services)
     admin = Chat(sandbox, sandbox.users[ADMIN_ID])
     await admin.send("/start")
     await sandbox.wait_for_idle()
