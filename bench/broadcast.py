@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._common import start_bot  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.events import Audience, EventRepository  # noqa: E402
+from bot.core.db import Database  # noqa: E402
+from bot.events.repository import Audience, EventRepository  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
 
 TEXT = "Die Kontaktstelle Rieth ist heute geschlossen."

@@ -39,16 +39,16 @@ sys.path.insert(0, str(ROOT))
 from telegram import Bot  # noqa: E402
 
 from bench._common import machine, start_bot  # noqa: E402
-from bot.cases import CaseRepository  # noqa: E402
-from bot.clock import FrozenClock  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.i18n import I18n  # noqa: E402
-from bot.personal_data import PersonalDataRepository  # noqa: E402
-from bot.relay import Relay  # noqa: E402
-from bot.report import ReportRepository  # noqa: E402
-from bot.resident_service import ResidentService  # noqa: E402
-from bot.residents import ResidentRepository  # noqa: E402
-from bot.retention import Retention  # noqa: E402
+from bot.cases.relay import Relay  # noqa: E402
+from bot.cases.repository import CaseRepository  # noqa: E402
+from bot.core.clock import FrozenClock  # noqa: E402
+from bot.core.db import Database  # noqa: E402
+from bot.core.i18n import I18n  # noqa: E402
+from bot.privacy.repository import PersonalDataRepository  # noqa: E402
+from bot.privacy.retention import Retention  # noqa: E402
+from bot.reporting.report import ReportRepository  # noqa: E402
+from bot.residents.repository import ResidentRepository  # noqa: E402
+from bot.residents.service import ResidentService  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
 
 # Goals of issue 7 ("measured performance").
@@ -61,8 +61,8 @@ DAY = 86400.0
 HOUR = 3600.0
 TZ = ZoneInfo("Europe/Berlin")
 RETENTION_DAYS = 180
-RETENTION_INTERVAL = 6 * HOUR  # how often the retention job runs (bot/retention.py)
-INACTIVE_DAYS = 730  # bot.retention.INACTIVE_AFTER
+RETENTION_INTERVAL = 6 * HOUR  # how often the retention job runs (bot/privacy/retention.py)
+INACTIVE_DAYS = 730  # bot.privacy.retention.INACTIVE_AFTER
 
 ADMIN_ID = 9_000_001
 STAFF_IDS = tuple(range(ADMIN_ID, ADMIN_ID + 6))

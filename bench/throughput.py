@@ -94,8 +94,8 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
     from telegram.ext import AIORateLimiter
 
     from bot import app
-    from bot.config import load_settings
-    from bot.inbox import Inbox
+    from bot.core.config import load_settings
+    from bot.transport.inbox import Inbox
 
     settings = load_settings(
         environ={

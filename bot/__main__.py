@@ -14,11 +14,11 @@ from pathlib import Path
 
 from telegram.error import InvalidToken, NetworkError
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.content import ContentError, load_content
-from bot.db import Database, DatabaseUnavailable, MigrationError, check_database_file
-from bot.i18n import CatalogError, I18n
-from bot.orgdata import load_organisation
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.db import Database, DatabaseUnavailable, MigrationError, check_database_file
+from bot.core.i18n import CatalogError, I18n
+from bot.org.orgdata import load_organisation
+from bot.selfhelp.content import ContentError, load_content
 
 PROG = "thinka"
 
@@ -59,8 +59,8 @@ def _day(value: str) -> date:
 
 
 async def rotate_key(settings: Settings) -> int:
-    from bot.crypto import Cipher
-    from bot.personal_data import PersonalDataRepository
+    from bot.core.crypto import Cipher
+    from bot.privacy.repository import PersonalDataRepository
 
     if not settings.encryption_keys:
         raise ConfigError("THINKA_ENCRYPTION_KEY is not set: nothing to encrypt with")
@@ -73,7 +73,7 @@ async def rotate_key(settings: Settings) -> int:
 
 
 async def report(settings: Settings, start: date, end: date, fmt: str) -> str:
-    from bot.report import ReportRepository
+    from bot.reporting.report import ReportRepository
 
     db = await Database.open(settings.db_path)
     try:

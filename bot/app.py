@@ -28,58 +28,46 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import command_menu
-from bot.appointment_notify import AppointmentNotifier
-from bot.appointment_service import AppointmentService
-from bot.appointments import AppointmentRepository
-from bot.case_service import CaseService
-from bot.cases import CaseRepository
-from bot.clock import Clock
-from bot.config import Settings
-from bot.content import placeholders as content_placeholders
-from bot.context import SERVICES_KEY, BotContext
-from bot.crisis import CrisisDetector
-from bot.crypto import Cipher
-from bot.db import Database
-from bot.event_service import EventService
-from bot.events import EventRepository
-from bot.i18n import I18n
-from bot.inbox import Inbox, InboxRepository
-from bot.orgdata import load_organisation
-from bot.outbox import Outbox
-from bot.personal_data import PersonalDataRepository
-from bot.polling import Poller
-from bot.relay import Relay
-from bot.reminders import Reminders
-from bot.report import ReportRepository
-from bot.resident_service import ResidentService
-from bot.residents import ResidentRepository
-from bot.retention import Retention
-from bot.selfhelp import ContentStore, SelfHelpRepository
+from bot.appointments.notices import AppointmentNotifier
+from bot.appointments.reminders import Reminders
+from bot.appointments.repository import AppointmentRepository
+from bot.appointments.service import AppointmentService
+from bot.cases.relay import Relay
+from bot.cases.repository import CaseRepository
+from bot.cases.service import CaseService
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.crypto import Cipher
+from bot.core.db import Database
+from bot.core.i18n import I18n
+from bot.events.outbox import Outbox
+from bot.events.repository import EventRepository
+from bot.events.service import EventService
+from bot.org.orgdata import load_organisation
+from bot.privacy.repository import PersonalDataRepository
+from bot.privacy.retention import Retention
+from bot.reporting.report import ReportRepository
+from bot.residents.repository import ResidentRepository
+from bot.residents.service import ResidentService
+from bot.selfhelp.content import placeholders as content_placeholders
+from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.services import Services
-from bot.staff import StaffDirectory
-from bot.update_processor import ChatOrderedProcessor
-from bot.webhook import WebhookReceiver
-from handlers import (
-    appointment_staff,
-    appointments,
-    crisis,
-    errors,
-    event_staff,
-    events,
-    fallback,
-    gate,
-    keyboards,
-    membership,
-    menu,
-    onboarding,
-    privacy,
-    queue,
-    requests,
-    selfhelp,
-    staff,
-    staff_group,
-)
+from bot.staff.directory import StaffDirectory
+from bot.text.crisis import CrisisDetector
+from bot.transport import command_menu
+from bot.transport.inbox import Inbox, InboxRepository
+from bot.transport.polling import Poller
+from bot.transport.update_processor import ChatOrderedProcessor
+from bot.transport.webhook import WebhookReceiver
+from handlers.gates import crisis, errors, gate, membership
+from handlers.resident import appointments, events, menu, onboarding, privacy, requests, selfhelp
+from handlers.shared import fallback, keyboards
+from handlers.shared.context import SERVICES_KEY, BotContext
+from handlers.staff import appointments as appointment_staff
+from handlers.staff import commands as staff
+from handlers.staff import events as event_staff
+from handlers.staff import group as staff_group
+from handlers.staff import queue
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +88,9 @@ def build_application(
     per group) and retries a 429 up to three times after the wait Telegram names.
 
     There is no python-telegram-bot Updater: it confirms updates to Telegram before they are
-    handled. Updates arrive through bot/polling.py or bot/webhook.py, which store them in the
-    durable inbox first, and are handled by chat, in order (bot/update_processor.py).
+    handled. Updates arrive through bot/transport/polling.py or bot/transport/webhook.py, which
+    store them in the
+    durable inbox first, and are handled by chat, in order (bot/transport/update_processor.py).
     """
     application = (
         ApplicationBuilder()

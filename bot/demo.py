@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_application, running
-from bot.config import Settings
-from bot.i18n import LANGUAGES
+from bot.core.config import Settings
+from bot.core.i18n import LANGUAGES
+from bot.core.paths import DATA_DIR
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
 
 DEMO_STAFF_ID = 500_000_001
-DEMO_CONFIG = Path(__file__).parent / "data" / "demo.toml"
+DEMO_CONFIG = DATA_DIR / "demo.toml"
 HELP = (
     "Type as a resident. Buttons are numbered: type the number to press one.\n"
     "  :lang CODE   a new resident whose Telegram is set to CODE (de, ar, ru, uk, en, fr …)\n"

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.appointment_notify import AppointmentNotifier
-from bot.appointment_service import AppointmentService
-from bot.case_service import CaseService
-from bot.clock import Clock
-from bot.config import Settings
-from bot.crisis import CrisisDetector
-from bot.db import Database
-from bot.event_service import EventService
-from bot.i18n import I18n
-from bot.inbox import Inbox
-from bot.orgdata import Organisation
-from bot.outbox import Outbox
-from bot.personal_data import PersonalDataRepository
-from bot.relay import Relay
-from bot.reminders import Reminders
-from bot.report import ReportRepository
-from bot.resident_service import ResidentService
-from bot.selfhelp import ContentStore, SelfHelpRepository
-from bot.staff import StaffDirectory
+from bot.appointments.notices import AppointmentNotifier
+from bot.appointments.reminders import Reminders
+from bot.appointments.service import AppointmentService
+from bot.cases.relay import Relay
+from bot.cases.service import CaseService
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.db import Database
+from bot.core.i18n import I18n
+from bot.events.outbox import Outbox
+from bot.events.service import EventService
+from bot.org.orgdata import Organisation
+from bot.privacy.repository import PersonalDataRepository
+from bot.reporting.report import ReportRepository
+from bot.residents.service import ResidentService
+from bot.selfhelp.repository import ContentStore, SelfHelpRepository
+from bot.staff.directory import StaffDirectory
+from bot.text.crisis import CrisisDetector
+from bot.transport.inbox import Inbox
 
 
 @dataclass

@@ -13,8 +13,8 @@ import pytest
 from telegram.ext import AIORateLimiter
 
 from bot.app import RECEIVER_KEY, SERVICES_KEY, build_application, running
-from bot.clock import FrozenClock
-from bot.config import Settings, load_settings
+from bot.core.clock import FrozenClock
+from bot.core.config import Settings, load_settings
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
 from bot.services import Services
 

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 
 from bot.app import SERVICES_KEY, running
-from bot.config import BUNDLED_CONFIG
+from bot.core.config import BUNDLED_CONFIG
 from tests.conftest import Chat, agree, make_application
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -310,7 +310,7 @@ async def test_reminder_due_during_downtime_is_sent_within_grace_and_skipped_aft
 
 
 async def test_daylight_saving_week_keeps_local_times(sandbox, app_settings, chat_as):
-    from bot.clock import FrozenClock
+    from bot.core.clock import FrozenClock
 
     # Friday 27 March 2026, 18:00 in Erfurt; clocks go forward on Sunday 29 March.
     clock = FrozenClock(datetime(2026, 3, 27, 18, 0, tzinfo=BERLIN))

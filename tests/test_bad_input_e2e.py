@@ -8,7 +8,7 @@ import logging
 import pytest
 from telegram.error import BadRequest
 
-from handlers.keyboards import MAIN_MENU
+from handlers.shared.keyboards import MAIN_MENU
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -133,7 +133,7 @@ async def test_an_error_is_logged_and_the_user_told_in_their_language(
         return await original(user_id)
 
     monkeypatch.setattr(bot.residents, "find", failing_once)
-    with caplog.at_level(logging.ERROR, logger="handlers.errors"):
+    with caplog.at_level(logging.ERROR, logger="handlers.gates.errors"):
         answer = await chat.send("/menu")
     assert (
         t._("Sorry, something went wrong on our side. Please try again, or open the /menu.")
@@ -153,7 +153,7 @@ async def test_a_bad_request_is_logged_with_its_traceback(bot, consented, caplog
         raise BadRequest("Bad Request: chat not found")
 
     monkeypatch.setattr(bot.residents, "find", bad_request)
-    with caplog.at_level(logging.WARNING, logger="handlers.errors"):
+    with caplog.at_level(logging.WARNING, logger="handlers.gates.errors"):
         await chat.send("/menu")
-    records = [r for r in caplog.records if r.name == "handlers.errors"]
+    records = [r for r in caplog.records if r.name == "handlers.gates.errors"]
     assert records and records[0].levelno == logging.ERROR and records[0].exc_info

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar, Event, Timezone
 
-from bot.calendar_file import PRODID, appointment_ics
+from bot.appointments.calendar_file import PRODID, appointment_ics
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAMASCUS = ZoneInfo("Asia/Damascus")

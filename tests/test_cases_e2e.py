@@ -430,7 +430,7 @@ async def test_confirmation_says_when_to_expect_an_answer(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from bot.config import BUNDLED_CONFIG
+    from bot.core.config import BUNDLED_CONFIG
 
     weekdays = ", ".join(
         f'{{ weekday = "{day}", opens = "09:00", closes = "12:00" }}'

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.db import load_migrations
+from bot.core.db import load_migrations
 from bot.sandbox import BotApiSandbox
 
 ROOT = Path(__file__).resolve().parent.parent

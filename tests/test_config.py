@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import BUNDLED_CONFIG, ConfigError, load_settings
+from bot.core.config import BUNDLED_CONFIG, ConfigError, load_settings
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 

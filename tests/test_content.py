@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cases import TOPICS
-from bot.content import CONTENT_DIR, ContentError, load_content
-from bot.i18n import LANGUAGES
-from bot.selfhelp import ContentStore
+from bot.cases.repository import TOPICS
+from bot.core.i18n import LANGUAGES
+from bot.selfhelp.content import CONTENT_DIR, ContentError, load_content
+from bot.selfhelp.repository import ContentStore
 
 PHRASINGS = Path(__file__).parent / "data" / "faq_phrasings.toml"
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.crisis import CATEGORIES, CrisisDetector, normalise
-from bot.i18n import LANGUAGES, I18n
+from bot.core.i18n import LANGUAGES, I18n
+from bot.text.crisis import CATEGORIES, CrisisDetector, normalise
 
 SUICIDE = [
     # German

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 from cryptography.fernet import Fernet
 
-from bot import resident_service
 from bot.app import SERVICES_KEY, running
-from bot.crypto import ContentLocked
-from bot.retention import Retention
+from bot.core.crypto import ContentLocked
+from bot.privacy.retention import Retention
+from bot.residents import service as resident_service
 from tests.conftest import ADMIN_ID, agree, make_application
 from tests.test_cli import ROOT, cli
 
@@ -90,9 +90,9 @@ async def test_retention_erases_old_closed_cases_and_inactive_residents(
         "INSERT INTO residents (user_id, chat_id, language) VALUES (43, 43, 'ar')"
     )
     retention = Retention(bot.personal_data, bot.residents, bot.relay, clock, 180)
-    with caplog.at_level(logging.INFO, logger="bot.retention"):
+    with caplog.at_level(logging.INFO, logger="bot.privacy.retention"):
         assert await retention.run() == (1, 1)
-    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "bot.retention")
+    logged = " ".join(r.getMessage() for r in caplog.records if r.name == "bot.privacy.retention")
     assert "1 closed cases" in logged and "42" not in logged and str(rana.id) not in logged
     texts = [r[0] for r in await bot.db.fetchall("SELECT text FROM case_messages ORDER BY id")]
     assert texts == [None, "Neuer Fall, bleibt"]

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.db import Database, Migration, MigrationError, load_migrations
+from bot.core.db import Database, Migration, MigrationError, load_migrations
 
 
 async def test_connection_uses_wal_and_foreign_keys(tmp_path):

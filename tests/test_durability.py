@@ -16,9 +16,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.app import SERVICES_KEY, running
-from bot.crypto import Cipher
-from bot.db import Database
-from bot.inbox import InboxRepository
+from bot.core.crypto import Cipher
+from bot.core.db import Database
+from bot.transport.inbox import InboxRepository
 from tests.conftest import agree, eventually, make_application
 from tests.test_cases_e2e import (  # the staff group fixtures, shared
     case_topic,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import SERVICES_KEY, running
-from bot.events import EventText
+from bot.events.repository import EventText
 from tests.conftest import ADMIN_ID, Chat, eventually, make_application
 
 

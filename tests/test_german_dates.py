@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.german_dates import (
+from bot.text.german_dates import (
     REASON_AMBIGUOUS_YEAR,
     REASON_INVALID,
     REASON_NO_DATE,

@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from bot.i18n import FSI, LANGUAGES, LOCALES_DIR, PDI, CatalogError, I18n
+from bot.core.i18n import FSI, LANGUAGES, LOCALES_DIR, PDI, CatalogError, I18n
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_0-9]*\}")

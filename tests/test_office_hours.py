@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.office_hours import expected_answer
-from bot.orgdata import Location, OpeningPeriod
+from bot.org.office_hours import expected_answer
+from bot.org.orgdata import Location, OpeningPeriod
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import FSI, LANGUAGE_NAMES, LANGUAGES
-from handlers.keyboards import MAIN_MENU
+from bot.core.i18n import FSI, LANGUAGE_NAMES, LANGUAGES
+from handlers.shared.keyboards import MAIN_MENU
 from tests.conftest import ADMIN_ID, agree
 
 pytestmark = pytest.mark.usefixtures("bot")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import BUNDLED_CONFIG, ConfigError
-from bot.emergency import EMERGENCY_LABELS
-from bot.orgdata import load_organisation
+from bot.core.config import BUNDLED_CONFIG, ConfigError
+from bot.org.emergency import EMERGENCY_LABELS
+from bot.org.orgdata import load_organisation
 
 GLOSSARY_NUMBERS = {
     "police": "110",

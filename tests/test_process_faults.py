@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import BotApiSandbox, SandboxUser
-from handlers import keyboards
+from handlers.shared import keyboards
 from tests.conftest import Chat
 from tests.test_cli import ROOT, cli, start_bot
 

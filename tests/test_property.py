@@ -32,18 +32,14 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, TypeHandler
 
 from bot.app import SERVICES_KEY, running
-from bot.case_cards import CASE_PREFIX
-from bot.german_dates import parse_german_datetime
+from bot.cases.cards import CASE_PREFIX
 from bot.sandbox import BotApiSandbox, SandboxEvent, SandboxUser
-from handlers import (
-    appointment_staff,
-    appointments,
-    event_staff,
-    events,
-    keyboards,
-    queue,
-    user_input,
-)
+from bot.text.german_dates import parse_german_datetime
+from handlers.resident import appointments, events
+from handlers.shared import keyboards, user_input
+from handlers.staff import appointments as appointment_staff
+from handlers.staff import events as event_staff
+from handlers.staff import queue
 from tests.conftest import ADMIN_ID, Chat, agree, eventually, make_application
 
 STAFF_ID = 700_101  # a member of the staff group, not an admin
@@ -537,7 +533,8 @@ STAFF_GROUP_MIX = {
 @dataclass
 class Recorder:
     """What the bot did for which update. Updates of one chat are handled one after another
-    (bot/update_processor.py), so what the sandbox sees for a chat while update N of that chat
+    (bot/transport/update_processor.py), so what the sandbox sees for a chat while update N of that
+    chat
     is handled belongs to N."""
 
     current: dict[int | None, int] = field(default_factory=dict)  # chat id -> update id
@@ -820,11 +817,11 @@ def problems(
             f"unhandled {type(error).__name__}: {error} at {_where(error)} "
             f"in update {_short(update)}"
         )
-    # handlers.errors logs what the recorder has seen (reported above, with the update).
+    # handlers.gates.errors logs what the recorder has seen (reported above, with the update).
     found += [
         f"logged {record.levelname} by {record.name}: {record.getMessage()}"
         for record in caplog.records
-        if record.levelno >= logging.ERROR and record.name != "handlers.errors"
+        if record.levelno >= logging.ERROR and record.name != "handlers.gates.errors"
     ]
     found += [
         f"traceback-like text sent: {_short(text)}"
@@ -981,38 +978,43 @@ async def test_much_random_staff_work(fuzzed_with_staff_group, sandbox, staff_gr
 # and where it used to crash. Each now gets the normal answer; test_found_crashes_stay_fixed
 # replays them.
 FOUND_CRASHES = [
-    ("resident", "press", "req:district:²", "handlers/requests.py choose_district"),
-    ("resident", "press", "ev:optin:²", "handlers/events.py button"),
-    ("resident", "press", "ev:toggle:²", "handlers/events.py button"),
-    ("resident", "press", "ev:rsvp:²", "handlers/events.py button"),
-    ("resident", "press", "ev:rsvp:9223372036854775808", "handlers/events.py button"),
-    ("resident", "press", "ap:cancel:9223372036854775808", "handlers/appointments.py step"),
-    ("resident", "press", "ap:cancel:²", "handlers/appointments.py step"),
-    ("resident", "press", "ap:d:99991231", "bot/appointment_service.py free_times"),
-    ("admin", "text", "/audit ²", "handlers/staff.py audit"),
-    ("admin", "text", "/audit 9223372036854775808", "handlers/staff.py audit"),
-    ("admin", "text", "/closed 9999-12-31", "bot/appointment_service.py close_day"),
-    ("admin", "text", "/closed 0001-01-01", "bot/appointment_service.py close_day"),
-    ("admin", "press", "sa:confirm:²", "handlers/appointment_staff.py button"),
-    ("admin", "press", "sa:confirm:9223372036854775808", "handlers/appointment_staff.py"),
-    ("admin", "press", "case:take:²", "handlers/staff_group.py card_button"),
-    ("admin", "press", "case:take:9223372036854775808", "handlers/staff_group.py card_button"),
-    ("admin", "press", "q:open:²", "handlers/queue.py queue_button"),
-    ("admin", "press", "q:open:9223372036854775808", "handlers/queue.py queue_button"),
-    ("admin", "press", "q:read:1", "handlers/queue.py queue_button: answered twice"),
-    ("admin", "press", "se:time:²", "handlers/event_staff.py _manage"),
-    ("admin", "press", "se:time:9223372036854775808", "handlers/event_staff.py _manage"),
-    ("admin", "press", "se:cancelyes:²", "handlers/event_staff.py _manage"),
-    ("admin", "press", "se:cancelyes:9223372036854775808", "handlers/event_staff.py _manage"),
-    ("admin", "press", "ne:d:x", "handlers/event_staff.py button (after /newevent)"),
-    ("admin", "press", "sa:pd:1:10", "handlers/appointment_staff.py button: strptime"),
-    ("admin", "press", "sa:ps:1:2026", "handlers/appointment_staff.py button: strptime"),
-    ("admin", "press", "sa:pd:1:99991231", "handlers/appointment_staff.py button: overflow"),
-    ("admin", "press", "sa:propose:1", "handlers/appointment_staff.py button: answered twice"),
-    ("admin", "press", "q:close:1", "handlers/queue.py queue_button: answered twice"),
-    ("admin", "press", "ne:d:6", "handlers/event_staff.py button: DISTRICTS[6]"),
-    ("admin", "press", "ne:publish", "handlers/event_staff.py _draft_event: no title yet"),
-    ("admin", "press", "ne:pv:ar", "handlers/event_staff.py _draft_event: no title yet"),
+    ("resident", "press", "req:district:²", "handlers/resident/requests.py choose_district"),
+    ("resident", "press", "ev:optin:²", "handlers/resident/events.py button"),
+    ("resident", "press", "ev:toggle:²", "handlers/resident/events.py button"),
+    ("resident", "press", "ev:rsvp:²", "handlers/resident/events.py button"),
+    ("resident", "press", "ev:rsvp:9223372036854775808", "handlers/resident/events.py button"),
+    (
+        "resident",
+        "press",
+        "ap:cancel:9223372036854775808",
+        "handlers/resident/appointments.py step",
+    ),
+    ("resident", "press", "ap:cancel:²", "handlers/resident/appointments.py step"),
+    ("resident", "press", "ap:d:99991231", "bot/appointments/service.py free_times"),
+    ("admin", "text", "/audit ²", "handlers/staff/commands.py audit"),
+    ("admin", "text", "/audit 9223372036854775808", "handlers/staff/commands.py audit"),
+    ("admin", "text", "/closed 9999-12-31", "bot/appointments/service.py close_day"),
+    ("admin", "text", "/closed 0001-01-01", "bot/appointments/service.py close_day"),
+    ("admin", "press", "sa:confirm:²", "handlers/staff/appointments.py button"),
+    ("admin", "press", "sa:confirm:9223372036854775808", "handlers/staff/appointments.py"),
+    ("admin", "press", "case:take:²", "handlers/staff/group.py card_button"),
+    ("admin", "press", "case:take:9223372036854775808", "handlers/staff/group.py card_button"),
+    ("admin", "press", "q:open:²", "handlers/staff/queue.py queue_button"),
+    ("admin", "press", "q:open:9223372036854775808", "handlers/staff/queue.py queue_button"),
+    ("admin", "press", "q:read:1", "handlers/staff/queue.py queue_button: answered twice"),
+    ("admin", "press", "se:time:²", "handlers/staff/events.py _manage"),
+    ("admin", "press", "se:time:9223372036854775808", "handlers/staff/events.py _manage"),
+    ("admin", "press", "se:cancelyes:²", "handlers/staff/events.py _manage"),
+    ("admin", "press", "se:cancelyes:9223372036854775808", "handlers/staff/events.py _manage"),
+    ("admin", "press", "ne:d:x", "handlers/staff/events.py button (after /newevent)"),
+    ("admin", "press", "sa:pd:1:10", "handlers/staff/appointments.py button: strptime"),
+    ("admin", "press", "sa:ps:1:2026", "handlers/staff/appointments.py button: strptime"),
+    ("admin", "press", "sa:pd:1:99991231", "handlers/staff/appointments.py button: overflow"),
+    ("admin", "press", "sa:propose:1", "handlers/staff/appointments.py button: answered twice"),
+    ("admin", "press", "q:close:1", "handlers/staff/queue.py queue_button: answered twice"),
+    ("admin", "press", "ne:d:6", "handlers/staff/events.py button: DISTRICTS[6]"),
+    ("admin", "press", "ne:publish", "handlers/staff/events.py _draft_event: no title yet"),
+    ("admin", "press", "ne:pv:ar", "handlers/staff/events.py _draft_event: no title yet"),
 ]
 
 

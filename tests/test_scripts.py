@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.scripts import dominant_script, suggested_languages
+from bot.text.scripts import dominant_script, suggested_languages
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from dataclasses import replace
 from datetime import date
 
 from bot.app import SERVICES_KEY, running
-from bot.case_cards import card_text
-from bot.content import CONTENT_DIR
-from handlers import keyboards
+from bot.cases.cards import card_text
+from bot.selfhelp.content import CONTENT_DIR
+from handlers.shared import keyboards
 from tests.conftest import ADMIN_ID, agree, make_application
 
 
@@ -193,7 +193,7 @@ async def test_a_request_left_at_the_quick_answers_is_discarded_after_a_month(
 ):
     from datetime import timedelta
 
-    from bot.retention import Retention
+    from bot.privacy.retention import Retention
 
     olga = chat_as("ru", "Olga")
     reply, _ = await _write_request(olga, "debt", "пришло напоминание об оплате, Mahnung")

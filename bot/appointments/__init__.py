@@ -1,0 +1,2 @@
+"""Appointments: slots from office hours, requests, confirmations, notices, calendar files and
+reminders."""

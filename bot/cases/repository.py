@@ -1,0 +1,441 @@
+"""Data access for cases, their messages (the relay outbox), reply targets and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.core.crypto import Cipher
+from bot.core.db import Database
+
+TOPICS = ("debt", "housing", "letter", "job", "family", "other")
+OPEN_STATUSES = ("new", "open", "waiting")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    resident_id: int | None
+    status: str
+    topic: str | None
+    district: str | None
+    language: str
+    first_name: str | None
+    assignee_id: int | None
+    urgent: bool
+    thread_id: int | None
+    card_message_id: int | None
+    topic_title: str | None
+    resident_blocked: bool
+    created_at: datetime
+    submitted_at: datetime | None
+    closed_at: datetime | None
+    resident_chat_id: int | None = None
+    # Self-help answers offered before this draft was submitted (ids, in the order shown).
+    suggested: tuple[str, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class CaseMessage:
+    id: int
+    case_id: int
+    direction: str
+    sender_id: int
+    kind: str
+    text: str | None
+    file_id: str | None
+    media_group_id: str | None
+    source_chat_id: int
+    source_message_id: int
+    relay_status: str
+    relay_attempts: int
+    relay_error: str | None
+    relayed_message_id: int | None
+    template_key: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    case: Case
+    messages: int
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _case(row) -> Case:
+    keys = row.keys()
+    return Case(
+        id=row["id"],
+        resident_id=row["resident_id"],
+        status=row["status"],
+        topic=row["topic"],
+        district=row["district"],
+        language=row["language"],
+        first_name=row["first_name"],
+        assignee_id=row["assignee_id"],
+        urgent=bool(row["urgent"]),
+        thread_id=row["thread_id"],
+        card_message_id=row["card_message_id"],
+        topic_title=row["topic_title"],
+        resident_blocked=bool(row["resident_blocked"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
+        submitted_at=_time(row["submitted_at"]),
+        closed_at=_time(row["closed_at"]),
+        resident_chat_id=row["resident_chat_id"] if "resident_chat_id" in keys else None,
+        suggested=tuple(filter(None, (row["suggested"] or "").split(",")))
+        if "suggested" in keys
+        else (),
+    )
+
+
+def _message(row) -> CaseMessage:
+    return CaseMessage(
+        id=row["id"],
+        case_id=row["case_id"],
+        direction=row["direction"],
+        sender_id=row["sender_id"],
+        kind=row["kind"],
+        text=row["text"],
+        file_id=row["file_id"],
+        media_group_id=row["media_group_id"],
+        source_chat_id=row["source_chat_id"],
+        source_message_id=row["source_message_id"],
+        relay_status=row["relay_status"],
+        relay_attempts=row["relay_attempts"],
+        relay_error=row["relay_error"],
+        relayed_message_id=row["relayed_message_id"],
+        template_key=row["template_key"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+    )
+
+
+CASE_SELECT = (
+    "SELECT cases.*, residents.chat_id AS resident_chat_id FROM cases"
+    " LEFT JOIN residents ON residents.user_id = cases.resident_id"
+)
+
+
+class CaseRepository:
+    def __init__(self, db: Database, cipher: Cipher | None = None) -> None:
+        self._db = db
+        self._cipher = cipher or Cipher()
+
+    def _message(self, row) -> CaseMessage:
+        message = _message(row)
+        return replace(message, text=self._cipher.open(message.text))
+
+    # -- reading ----------------------------------------------------------------------------
+    async def get(self, case_id: int) -> Case | None:
+        row = await self._db.fetchone(f"{CASE_SELECT} WHERE cases.id = ?", (case_id,))
+        return _case(row) if row else None
+
+    async def by_thread(self, thread_id: int) -> Case | None:
+        row = await self._db.fetchone(f"{CASE_SELECT} WHERE cases.thread_id = ?", (thread_id,))
+        return _case(row) if row else None
+
+    async def current_for(self, resident_id: int) -> Case | None:
+        """The resident's latest case that is not closed (a draft included)."""
+        row = await self._db.fetchone(
+            f"{CASE_SELECT} WHERE cases.resident_id = ? AND cases.status != 'closed'"
+            " ORDER BY cases.id DESC LIMIT 1",
+            (resident_id,),
+        )
+        return _case(row) if row else None
+
+    async def for_resident(self, resident_id: int, limit: int = 20) -> list[Case]:
+        rows = await self._db.fetchall(
+            f"{CASE_SELECT} WHERE cases.resident_id = ? AND cases.status != 'draft'"
+            " ORDER BY cases.id DESC LIMIT ?",
+            (resident_id, limit),
+        )
+        return [_case(row) for row in rows]
+
+    async def queue(self, limit: int = 30) -> list[QueueEntry]:
+        """Open cases: urgent first, then oldest first (uses the cases_queue index)."""
+        rows = await self._db.fetchall(
+            f"SELECT q.*, (SELECT COUNT(*) FROM case_messages m WHERE m.case_id = q.id"
+            f" AND m.direction = 'in') AS n FROM ({CASE_SELECT}"
+            " WHERE cases.status IN ('new', 'open', 'waiting')) AS q"
+            " ORDER BY q.urgent DESC, q.submitted_at ASC, q.id ASC LIMIT ?",
+            (limit,),
+        )
+        return [QueueEntry(_case(row), row["n"]) for row in rows]
+
+    async def messages(self, case_id: int, limit: int = 50) -> list[CaseMessage]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM (SELECT * FROM case_messages WHERE case_id = ? ORDER BY id DESC"
+            " LIMIT ?) ORDER BY id",
+            (case_id, limit),
+        )
+        return [self._message(row) for row in rows]
+
+    async def message(self, message_id: int) -> CaseMessage | None:
+        row = await self._db.fetchone("SELECT * FROM case_messages WHERE id = ?", (message_id,))
+        return self._message(row) if row else None
+
+    async def pending_relays(self, now: datetime, limit: int = 50) -> list[CaseMessage]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM case_messages WHERE relay_status = 'pending'"
+            " AND (relay_after IS NULL OR relay_after <= ?) ORDER BY id LIMIT ?",
+            (now.isoformat(), limit),
+        )
+        return [self._message(row) for row in rows]
+
+    async def cases_without_topic(self, limit: int = 20) -> list[Case]:
+        rows = await self._db.fetchall(
+            f"{CASE_SELECT} WHERE cases.status IN ('new', 'open', 'waiting')"
+            " AND cases.thread_id IS NULL"
+            " AND cases.resident_id IS NOT NULL ORDER BY cases.id LIMIT ?",
+            (limit,),
+        )
+        return [_case(row) for row in rows]
+
+    # -- writing ----------------------------------------------------------------------------
+    async def create_draft(
+        self,
+        resident_id: int,
+        language: str,
+        first_name: str | None,
+        now: datetime,
+        topic: str | None = None,
+        district: str | None = None,
+    ) -> Case:
+        async with self._db.transaction() as tx:
+            case_id = await tx.insert(
+                "INSERT INTO cases (resident_id, language, first_name, topic, district,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (resident_id, language, first_name, topic, district, now.isoformat()),
+            )
+        case = await self.get(case_id)
+        assert case is not None
+        return case
+
+    async def set_topic(self, case_id: int, topic: str) -> None:
+        await self._db.execute("UPDATE cases SET topic = ? WHERE id = ?", (topic, case_id))
+
+    async def set_language(self, resident_id: int, language: str) -> list[int]:
+        """The resident switched language: cases still open follow (canned replies, topic)."""
+        rows = await self._db.fetchall(
+            "UPDATE cases SET language = ? WHERE resident_id = ? AND status != 'closed'"
+            " RETURNING id",
+            (language, resident_id),
+        )
+        return [row[0] for row in rows]
+
+    async def set_district(self, case_id: int, district: str) -> None:
+        await self._db.execute("UPDATE cases SET district = ? WHERE id = ?", (district, case_id))
+
+    async def add_message(
+        self,
+        case_id: int,
+        *,
+        direction: str,
+        sender_id: int,
+        kind: str,
+        text: str | None,
+        file_id: str | None,
+        media_group_id: str | None,
+        source_chat_id: int,
+        source_message_id: int,
+        relay_status: str,
+        now: datetime,
+        template_key: str | None = None,
+    ) -> int | None:
+        """Store a message; None when that Telegram message was stored before (a duplicate)."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "INSERT OR IGNORE INTO case_messages (case_id, direction, sender_id, kind, text,"
+                " file_id, media_group_id, source_chat_id, source_message_id, relay_status,"
+                " template_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    case_id,
+                    direction,
+                    sender_id,
+                    kind,
+                    self._cipher.seal(text),
+                    file_id,
+                    media_group_id,
+                    source_chat_id,
+                    source_message_id,
+                    relay_status,
+                    template_key,
+                    now.isoformat(),
+                ),
+            )
+            if not changed:
+                return None
+            row = await tx.fetchone("SELECT last_insert_rowid()")
+            return row[0]
+
+    async def set_suggested(self, case_id: int, answer_ids: list[str]) -> None:
+        await self._db.execute(
+            "UPDATE cases SET suggested = ? WHERE id = ? AND status = 'draft'",
+            (",".join(answer_ids), case_id),
+        )
+
+    async def discard_draft(self, case_id: int) -> bool:
+        """A draft the resident no longer needs (a self-help answer helped): gone, with what
+        they wrote; staff never saw it. Submitted cases are never discarded."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT status FROM cases WHERE id = ?", (case_id,))
+            if row is None or row[0] != "draft":
+                return False
+            await tx.execute("DELETE FROM case_messages WHERE case_id = ?", (case_id,))
+            await tx.execute("DELETE FROM cases WHERE id = ?", (case_id,))
+        return True
+
+    async def submit(self, case_id: int, now: datetime, relay: bool) -> bool:
+        """draft -> new; its stored messages become due for relay. False if it was not a draft."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE cases SET status = 'new', submitted_at = ? WHERE id = ?"
+                " AND status = 'draft'",
+                (now.isoformat(), case_id),
+            )
+            if changed and relay:
+                await tx.execute(
+                    "UPDATE case_messages SET relay_status = 'pending' WHERE case_id = ?"
+                    " AND relay_status = 'none' AND direction = 'in'",
+                    (case_id,),
+                )
+        return bool(changed)
+
+    async def set_status(
+        self, case_id: int, status: str, now: datetime, *, from_statuses: tuple[str, ...]
+    ) -> bool:
+        placeholders = ",".join("?" * len(from_statuses))
+        closed_at = now.isoformat() if status == "closed" else None
+        changed = await self._db.execute(
+            f"UPDATE cases SET status = ?, closed_at = ? WHERE id = ?"
+            f" AND status IN ({placeholders})",
+            (status, closed_at, case_id, *from_statuses),
+        )
+        return changed > 0
+
+    async def assign(self, case_id: int, staff_id: int) -> bool:
+        changed = await self._db.execute(
+            "UPDATE cases SET assignee_id = ?, status = CASE WHEN status = 'new' THEN 'open'"
+            " ELSE status END WHERE id = ? AND status IN ('new', 'open', 'waiting')",
+            (staff_id, case_id),
+        )
+        return changed > 0
+
+    async def set_thread(self, case_id: int, thread_id: int, title: str) -> None:
+        await self._db.execute(
+            "UPDATE cases SET thread_id = ?, topic_title = ? WHERE id = ?",
+            (thread_id, title, case_id),
+        )
+
+    async def clear_thread(self, case_id: int) -> None:
+        """The forum topic is gone: a new one is opened and the messages copied there again."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE cases SET thread_id = NULL, card_message_id = NULL, topic_title = NULL"
+                " WHERE id = ?",
+                (case_id,),
+            )
+            await tx.execute(
+                "UPDATE case_messages SET relay_status = 'pending', relay_after = NULL"
+                " WHERE case_id = ? AND direction = 'in' AND relay_status IN ('sent', 'pending')",
+                (case_id,),
+            )
+
+    async def set_card(self, case_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE cases SET card_message_id = ? WHERE id = ?", (message_id, case_id)
+        )
+
+    async def set_topic_title(self, case_id: int, title: str) -> None:
+        await self._db.execute("UPDATE cases SET topic_title = ? WHERE id = ?", (title, case_id))
+
+    async def mark_urgent(self, case_id: int) -> bool:
+        return (
+            await self._db.execute(
+                "UPDATE cases SET urgent = 1 WHERE id = ? AND urgent = 0", (case_id,)
+            )
+            > 0
+        )
+
+    async def mark_resident_blocked(self, resident_id: int, blocked: bool) -> None:
+        await self._db.execute(
+            "UPDATE cases SET resident_blocked = ? WHERE resident_id = ?",
+            (int(blocked), resident_id),
+        )
+
+    async def mark_relayed(self, message_id: int, chat_id: int, relayed_id: int | None) -> None:
+        await self._db.execute(
+            "UPDATE case_messages SET relay_status = 'sent', relayed_chat_id = ?,"
+            " relayed_message_id = ?, relay_attempts = relay_attempts + 1, relay_error = NULL"
+            " WHERE id = ?",
+            (chat_id, relayed_id, message_id),
+        )
+
+    async def mark_retry(self, message_id: int, error: str, after: datetime) -> None:
+        await self._db.execute(
+            "UPDATE case_messages SET relay_attempts = relay_attempts + 1, relay_error = ?,"
+            " relay_after = ? WHERE id = ?",
+            (error, after.isoformat(), message_id),
+        )
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        await self._db.execute(
+            "UPDATE case_messages SET relay_status = 'failed', relay_error = ?,"
+            " relay_attempts = relay_attempts + 1 WHERE id = ?",
+            (error, message_id),
+        )
+
+    # -- staff ------------------------------------------------------------------------------
+    async def audit(self, staff_id: int, action: str, case_id: int | None, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO audit_log (staff_id, action, case_id, at) VALUES (?, ?, ?, ?)",
+            (staff_id, action, case_id, now.isoformat()),
+        )
+
+    async def audit_trail(self, case_id: int) -> list[tuple[int, str, datetime]]:
+        rows = await self._db.fetchall(
+            "SELECT staff_id, action, at FROM audit_log WHERE case_id = ? ORDER BY id",
+            (case_id,),
+        )
+        return [(row["staff_id"], row["action"], datetime.fromisoformat(row["at"])) for row in rows]
+
+    async def set_reply_target(self, staff_id: int, case_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO staff_reply_targets (staff_id, case_id, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (staff_id) DO UPDATE SET case_id = excluded.case_id,"
+            " created_at = excluded.created_at",
+            (staff_id, case_id, now.isoformat()),
+        )
+
+    async def take_reply_target(self, staff_id: int) -> tuple[int, datetime] | None:
+        """The case the staff member chose to answer and when; the choice is used up."""
+        # Every resident message passes here: a plain read first, a write transaction only for
+        # the rare staff member who armed a reply.
+        if (
+            await self._db.fetchone(
+                "SELECT 1 FROM staff_reply_targets WHERE staff_id = ?", (staff_id,)
+            )
+            is None
+        ):
+            return None
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT case_id, created_at FROM staff_reply_targets WHERE staff_id = ?",
+                (staff_id,),
+            )
+            if row is None:
+                return None
+            await tx.execute("DELETE FROM staff_reply_targets WHERE staff_id = ?", (staff_id,))
+            return row["case_id"], datetime.fromisoformat(row["created_at"])
+
+    # -- residents --------------------------------------------------------------------------
+    async def set_resident_district(self, resident_id: int, district: str) -> None:
+        await self._db.execute(
+            "UPDATE residents SET district = ? WHERE user_id = ?", (district, resident_id)
+        )

@@ -1,0 +1,388 @@
+"""Cases: what residents ask and what staff do with it. Every message is stored before it is
+relayed; relaying itself is the Relay's job (bot/cases/relay.py), woken through `on_change`."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.cases.repository import OPEN_STATUSES, TOPICS, Case, CaseRepository
+from bot.core.clock import Clock
+from bot.core.i18n import Translator
+from bot.org.orgdata import DISTRICTS
+from bot.residents.repository import Resident
+
+logger = logging.getLogger(__name__)
+
+REPLY_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message as stored: what it is and where Telegram keeps the original."""
+
+    kind: str
+    text: str | None
+    file_id: str | None
+    media_group_id: str | None
+    chat_id: int
+    message_id: int
+
+
+class Step(enum.Enum):
+    ASK_TOPIC = "ask_topic"
+    ASK_DISTRICT = "ask_district"
+    ASK_TEXT = "ask_text"
+    SUBMITTED = "submitted"  # confirm once, with the case number
+    ADDED = "added"  # a further message to a case staff already see
+    QUIET = "quiet"  # e.g. the 2nd photo of an album while we wait for the topic
+    SUGGEST = "suggest"  # self-help answers match what they wrote: offer those first
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Result:
+    step: Step
+    case: Case
+
+
+class CaseError(Exception):
+    """A staff action that does not fit the case (unknown, closed …); message is for staff."""
+
+
+class CaseService:
+    def __init__(
+        self,
+        repository: CaseRepository,
+        clock: Clock,
+        *,
+        staff_chat_enabled: bool,
+        staff_tr: Translator,
+        on_change: Callable[[int], None] = lambda case_id: None,
+        suggest: Callable[[Case, str], list[str]] | None = None,
+    ) -> None:
+        self.repo = repository
+        # (draft, what the resident wrote) -> ids of self-help answers to offer before the
+        # request goes to staff; [] sends it at once.
+        self._suggest = suggest
+        self._clock = clock
+        self._relay_to_staff_chat = staff_chat_enabled
+        self._on_change = on_change
+        self._tr = staff_tr  # messages for staff (the staff group speaks German)
+
+    # -- residents --------------------------------------------------------------------------
+    async def start_request(self, resident: Resident, first_name: str | None) -> Case:
+        """Ask a question / new question: a fresh draft, which becomes the resident's current case
+        (the latest one not closed); an untouched draft is reused."""
+        current = await self.repo.current_for(resident.user_id)
+        if current is not None and current.status == "draft":
+            if not await self.repo.messages(current.id, limit=1):
+                return current
+        return await self.repo.create_draft(
+            resident.user_id,
+            resident.language,
+            first_name,
+            self._clock.now(),
+            district=resident.district,
+        )
+
+    async def choose_topic(self, resident: Resident, topic: str, first_name: str | None) -> Result:
+        if topic not in TOPICS:
+            raise ValueError(topic)
+        case = await self._draft(resident, first_name)
+        await self.repo.set_topic(case.id, topic)
+        return await self._advance(case.id, resident)
+
+    async def choose_district(
+        self, resident: Resident, district: str, first_name: str | None
+    ) -> Result:
+        if district not in DISTRICTS:
+            raise ValueError(district)
+        await self.repo.set_resident_district(resident.user_id, district)
+        case = await self._draft(resident, first_name)
+        await self.repo.set_district(case.id, district)
+        return await self._advance(case.id, resident)
+
+    async def receive(
+        self, resident: Resident, message: Incoming, first_name: str | None
+    ) -> Result:
+        """A resident's message: stored in their current case (or a new draft) before anything."""
+        case = await self.repo.current_for(resident.user_id)
+        if case is None:
+            case = await self.repo.create_draft(
+                resident.user_id,
+                resident.language,
+                first_name,
+                self._clock.now(),
+                district=resident.district,
+            )
+        previous = await self.repo.messages(case.id, limit=1)
+        stored = await self.repo.add_message(
+            case.id,
+            direction="in",
+            sender_id=resident.user_id,
+            kind=message.kind,
+            text=message.text,
+            file_id=message.file_id,
+            media_group_id=message.media_group_id,
+            source_chat_id=message.chat_id,
+            source_message_id=message.message_id,
+            relay_status=self._relay_status(case),
+            now=self._clock.now(),
+        )
+        if stored is None:
+            return Result(Step.DUPLICATE, case)
+        if case.status == "draft":
+            result = await self._advance(case.id, resident)
+            same_album = bool(
+                message.media_group_id
+                and previous
+                and previous[-1].media_group_id == message.media_group_id
+            )
+            if result.step in (Step.ASK_TOPIC, Step.ASK_DISTRICT) and same_album:
+                return Result(Step.QUIET, result.case)
+            return result
+        if case.status == "waiting":
+            # The resident answered: the case is theirs to act on again.
+            await self.repo.set_status(
+                case.id,
+                "open" if case.assignee_id else "new",
+                self._clock.now(),
+                from_statuses=("waiting",),
+            )
+        self._on_change(case.id)
+        return Result(Step.ADDED, case)
+
+    async def language_changed(self, resident_id: int, language: str) -> list[int]:
+        return await self.repo.set_language(resident_id, language)
+
+    async def resume(self, resident: Resident) -> Result | None:
+        """After a language switch: the step a waiting draft is at, or None without one."""
+        case = await self.repo.current_for(resident.user_id)
+        if case is None or case.status != "draft":
+            return None
+        return await self._advance(case.id, resident)
+
+    async def submit_draft(self, resident: Resident) -> Result | None:
+        """ "I still want to ask": the waiting draft goes on without offering answers again."""
+        case = await self.repo.current_for(resident.user_id)
+        if case is None or case.status != "draft":
+            return None
+        return await self._advance(case.id, resident, suggest=False)
+
+    async def current_open_case(self, resident: Resident) -> Case | None:
+        case = await self.repo.current_for(resident.user_id)
+        return case if case is not None and case.is_open else None
+
+    async def open_case(
+        self, resident: Resident, topic: str, district: str | None, first_name: str | None
+    ) -> Case:
+        """A submitted case without a message yet (e.g. for an appointment request)."""
+        case = await self.repo.create_draft(
+            resident.user_id,
+            resident.language,
+            first_name,
+            self._clock.now(),
+            topic=topic,
+            district=district,
+        )
+        await self.repo.submit(case.id, self._clock.now(), relay=self._relay_to_staff_chat)
+        self._on_change(case.id)
+        fresh = await self.repo.get(case.id)
+        assert fresh is not None
+        return fresh
+
+    async def mark_urgent(self, case_id: int) -> None:
+        """Shown first in /queue and with 🆘 in the staff group."""
+        if await self.repo.mark_urgent(case_id):
+            self._on_change(case_id)
+
+    async def cases_of(self, resident: Resident) -> list[Case]:
+        return await self.repo.for_resident(resident.user_id)
+
+    async def _draft(self, resident: Resident, first_name: str | None) -> Case:
+        case = await self.repo.current_for(resident.user_id)
+        if case is None or case.status != "draft":
+            case = await self.repo.create_draft(
+                resident.user_id,
+                resident.language,
+                first_name,
+                self._clock.now(),
+                district=resident.district,
+            )
+        return case
+
+    async def _advance(self, case_id: int, resident: Resident, *, suggest: bool = True) -> Result:
+        """Ask what is missing; offer self-help answers once; submit once topic, district and a
+        message are there."""
+        case = await self.repo.get(case_id)
+        assert case is not None
+        if case.urgent and case.topic is None:
+            # Somebody in danger is not asked what their question is about first.
+            await self.repo.set_topic(case.id, "other")
+            case = await self.repo.get(case_id)
+            assert case is not None
+        if case.topic is None:
+            return Result(Step.ASK_TOPIC, case)
+        if case.district is None and not case.urgent:
+            return Result(Step.ASK_DISTRICT, case)
+        if not await self.repo.messages(case.id, limit=1):
+            return Result(Step.ASK_TEXT, case)
+        if case.status != "draft":
+            return Result(Step.ADDED, case)
+        if suggest and self._suggest is not None and not case.urgent and not case.suggested:
+            # Somebody in danger goes straight to staff; everybody else is offered matching
+            # answers once (a second message while they are offered sends the request).
+            messages = await self.repo.messages(case.id)
+            words = " ".join(m.text for m in messages if m.text)
+            answer_ids = self._suggest(case, words) if words else []
+            if answer_ids:
+                await self.repo.set_suggested(case.id, answer_ids)
+                case = await self.repo.get(case_id)
+                assert case is not None
+                return Result(Step.SUGGEST, case)
+        submitted = await self.repo.submit(
+            case.id, self._clock.now(), relay=self._relay_to_staff_chat
+        )
+        case = await self.repo.get(case_id)
+        assert case is not None
+        if submitted:
+            logger.info("case %s submitted by resident %s", case.id, resident.user_id)
+            self._on_change(case.id)
+            return Result(Step.SUBMITTED, case)
+        return Result(Step.ADDED, case)
+
+    def _relay_status(self, case: Case) -> str:
+        if case.status == "draft" or not self._relay_to_staff_chat:
+            return "none"
+        return "pending"
+
+    # -- staff ------------------------------------------------------------------------------
+    async def case_for_staff(self, case_id: int) -> Case:
+        case = await self.repo.get(case_id)
+        if case is None or case.status == "draft":
+            raise CaseError(self._tr._("Case %(case)s does not exist.") % {"case": f"#{case_id}"})
+        return case
+
+    async def take(self, case_id: int, staff_id: int) -> Case:
+        case = await self.case_for_staff(case_id)
+        if not await self.repo.assign(case.id, staff_id):
+            raise CaseError(
+                self._tr._("Case %(case)s is closed: /reopen it first.") % {"case": f"#{case_id}"}
+            )
+        await self.repo.audit(staff_id, "take", case.id, self._clock.now())
+        return await self.case_for_staff(case_id)
+
+    async def close(self, case_id: int, staff_id: int) -> Case:
+        case = await self.case_for_staff(case_id)
+        if not await self.repo.set_status(
+            case.id, "closed", self._clock.now(), from_statuses=OPEN_STATUSES
+        ):
+            raise CaseError(
+                self._tr._("Case %(case)s is closed already.") % {"case": f"#{case_id}"}
+            )
+        await self.repo.audit(staff_id, "close", case.id, self._clock.now())
+        return await self.case_for_staff(case_id)
+
+    async def reopen(self, case_id: int, staff_id: int) -> Case:
+        case = await self.case_for_staff(case_id)
+        if case.resident_id is None:
+            raise CaseError(
+                self._tr._("Case %(case)s: the resident has deleted their data.")
+                % {"case": f"#{case_id}"}
+            )
+        status = "open" if case.assignee_id else "new"
+        if not await self.repo.set_status(
+            case.id, status, self._clock.now(), from_statuses=("closed",)
+        ):
+            raise CaseError(self._tr._("Case %(case)s is not closed.") % {"case": f"#{case_id}"})
+        await self.repo.audit(staff_id, "reopen", case.id, self._clock.now())
+        return await self.case_for_staff(case_id)
+
+    async def note(self, case_id: int, staff_id: int, message: Incoming) -> None:
+        case = await self.case_for_staff(case_id)
+        await self.repo.add_message(
+            case.id,
+            direction="note",
+            sender_id=staff_id,
+            kind=message.kind,
+            text=message.text,
+            file_id=message.file_id,
+            media_group_id=None,
+            source_chat_id=message.chat_id,
+            source_message_id=message.message_id,
+            relay_status="none",
+            now=self._clock.now(),
+        )
+        await self.repo.audit(staff_id, "note", case.id, self._clock.now())
+
+    async def reply(
+        self, case_id: int, staff_id: int, message: Incoming, template_key: str | None = None
+    ) -> Case:
+        """A staff answer for the resident: stored, then relayed by the Relay."""
+        case = await self.case_for_staff(case_id)
+        if case.status == "closed":
+            raise CaseError(
+                self._tr._("Case %(case)s is closed: /reopen it, then answer.")
+                % {"case": f"#{case_id}"}
+            )
+        if case.resident_id is None:
+            raise CaseError(
+                self._tr._("Case %(case)s: the resident has deleted their data.")
+                % {"case": f"#{case_id}"}
+            )
+        stored = await self.repo.add_message(
+            case.id,
+            direction="out",
+            sender_id=staff_id,
+            kind=message.kind,
+            text=message.text,
+            file_id=message.file_id,
+            media_group_id=message.media_group_id,
+            source_chat_id=message.chat_id,
+            source_message_id=message.message_id,
+            relay_status="pending",
+            now=self._clock.now(),
+            template_key=template_key,
+        )
+        if stored is None:
+            return case  # the same staff message again: relayed once already
+        if case.assignee_id is None:
+            await self.repo.assign(case.id, staff_id)
+        await self.repo.set_status(
+            case.id, "waiting", self._clock.now(), from_statuses=("new", "open")
+        )
+        await self.repo.audit(
+            staff_id, "template" if template_key else "reply", case.id, self._clock.now()
+        )
+        self._on_change(case.id)
+        return await self.case_for_staff(case_id)
+
+    async def choose_reply_target(self, staff_id: int, case_id: int) -> Case:
+        case = await self.case_for_staff(case_id)
+        await self.repo.set_reply_target(staff_id, case.id, self._clock.now())
+        return case
+
+    async def take_reply_target(self, staff_id: int) -> int | None:
+        """The case chosen with "Reply", if chosen within REPLY_WINDOW: a message written an hour
+        later was most likely not meant for that resident."""
+        target = await self.repo.take_reply_target(staff_id)
+        if target is None:
+            return None
+        case_id, chosen_at = target
+        return case_id if self._clock.now() - chosen_at <= REPLY_WINDOW else None
+
+    async def read(self, case_id: int, staff_id: int):
+        case = await self.case_for_staff(case_id)
+        await self.repo.audit(staff_id, "read", case.id, self._clock.now())
+        return case, await self.repo.messages(case.id)
+
+    async def queue(self):
+        return await self.repo.queue()
+
+    async def resident_blocked(self, resident_id: int, blocked: bool) -> list[Case]:
+        await self.repo.mark_resident_blocked(resident_id, blocked)
+        return [c for c in await self.repo.for_resident(resident_id) if c.is_open]

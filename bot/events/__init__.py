@@ -1,0 +1,1 @@
+"""Events and announcements: drafts, publishing, subscriptions and the broadcast outbox."""

@@ -1,0 +1,1 @@
+"""The organisation's own data: locations, office hours, contacts and emergency numbers."""

@@ -1,0 +1,1 @@
+"""A resident's data: what /mydata shows, erasure, key rotation and retention."""

@@ -1,0 +1,1 @@
+"""Residents: who they are, their language, district, consent and blocked flag."""

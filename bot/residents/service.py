@@ -1,0 +1,69 @@
+"""What the bot does with a resident's record: language, consent, erasure, last contact."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.clock import Clock
+from bot.residents.repository import Resident, ResidentRepository
+
+# Bump when the privacy notice changes in substance: residents are then asked to agree again.
+PRIVACY_NOTICE_VERSION = 1
+# last_seen_at only needs day precision for retention; writing it on every message would cost a
+# disk sync per update for nothing.
+SEEN_RESOLUTION = timedelta(hours=1)
+
+
+class ResidentService:
+    def __init__(self, repository: ResidentRepository, clock: Clock) -> None:
+        self._repo = repository
+        self._clock = clock
+
+    async def find(self, user_id: int) -> Resident | None:
+        return await self._repo.get(user_id)
+
+    async def choose_language(self, user_id: int, chat_id: int, language: str) -> Resident:
+        """Store the language; before consent this row (id, chat, language) is all we keep."""
+        await self._repo.set_language(user_id, chat_id, language)
+        resident = await self._repo.get(user_id)
+        assert resident is not None
+        return resident
+
+    async def give_consent(self, user_id: int) -> Resident | None:
+        if not await self._repo.record_consent(user_id, PRIVACY_NOTICE_VERSION, self._clock.now()):
+            return None
+        return await self._repo.get(user_id)
+
+    @staticmethod
+    def needs_consent(resident: Resident | None) -> bool:
+        return (
+            resident is None
+            or not resident.consented
+            or (resident.consent_version or 0) < PRIVACY_NOTICE_VERSION
+        )
+
+    async def seen(self, resident: Resident) -> None:
+        now = self._clock.now()
+        if resident.last_seen_at is None or now - resident.last_seen_at >= SEEN_RESOLUTION:
+            await self._repo.touch(resident.user_id, now)
+
+    async def mark_blocked(self, user_id: int, blocked: bool) -> None:
+        await self._repo.set_blocked(user_id, blocked)
+
+    async def erase(self, user_id: int) -> bool:
+        """Delete everything personal about the resident; anonymous counts stay. The database
+        file and its WAL keep no copy of the erased text (secure_delete + checkpoint)."""
+        erased = await self._repo.delete(user_id, self._clock.now())
+        await self._repo.checkpoint()
+        return erased
+
+    async def checkpoint(self) -> None:
+        await self._repo.checkpoint()
+
+    async def count_by_language(self) -> dict[str, tuple[int, int]]:
+        """language -> (residents who agreed, of them who blocked the bot)."""
+        return await self._repo.count_by_language()
+
+    async def reached_by_month(self) -> list[tuple[str, str, int]]:
+        """(month, language, newly reached): anonymous, survives deletion."""
+        return await self._repo.reached_by_month()

@@ -1,0 +1,1 @@
+"""Quick answers and the Wegweiser: content loaded from content/, matching and what was offered."""

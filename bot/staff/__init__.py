@@ -1,0 +1,1 @@
+"""Who counts as staff: members of the staff group and the admins."""

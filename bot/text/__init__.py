@@ -1,0 +1,1 @@
+"""Pure functions over what people type: normalisation, scripts, crisis signs, German dates."""

@@ -1,0 +1,2 @@
+"""What residents see in a private chat: onboarding, menu, requests, appointments, events, quick
+answers, privacy."""

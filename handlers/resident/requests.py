@@ -1,0 +1,257 @@
+"""A resident's request: topic, district, then free writing — text, photos, PDFs, voice, albums.
+
+The message is stored in the case before anything else happens; relaying to staff is the Relay's
+job. The resident gets one confirmation per case (with its number and when to expect an answer)
+and a 👍 on every further message, so nothing they send meets silence.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, ReactionTypeEmoji, Update
+from telegram.error import TelegramError
+
+from bot.cases.cards import TOPIC_LABELS
+from bot.cases.service import Result, Step
+from bot.core.i18n import LANGUAGES, N_
+from bot.org.office_hours import expected_answer
+from bot.org.orgdata import DISTRICTS
+from handlers.resident import appointments, onboarding, selfhelp
+from handlers.shared import fallback, keyboards, texts
+from handlers.shared.common import first_name, incoming, respond
+from handlers.shared.context import BotContext
+from handlers.shared.user_input import parse_index
+from handlers.staff import events as event_staff
+from handlers.staff import queue
+
+logger = logging.getLogger(__name__)
+
+# How a case's status reads for the resident.
+RESIDENT_STATUS = {
+    "new": N_("received"),
+    "open": N_("a social worker is working on it"),
+    "waiting": N_("answered"),
+    "closed": N_("closed"),
+}
+
+
+async def ask(update: Update, context: BotContext) -> None:
+    """Menu "ask a question" or "new question": start a draft and ask for the topic."""
+    assert context.resident is not None
+    await context.services.cases.start_request(context.resident, first_name(update))
+    await respond(
+        update,
+        context,
+        context._("What is your question about?"),
+        keyboards.topics(context.tr),
+    )
+
+
+async def choose_topic(update: Update, context: BotContext) -> None:
+    """req:topic:<topic> pressed."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.resident is not None
+    topic = query.data.removeprefix(keyboards.REQUEST_TOPIC_PREFIX)
+    try:
+        result = await context.services.cases.choose_topic(
+            context.resident, topic, first_name(update)
+        )
+    except ValueError:
+        await ask(update, context)
+        return
+    await show_step(update, context, result)
+
+
+async def choose_district(update: Update, context: BotContext) -> None:
+    """req:district:<index> pressed; the district is remembered for the next request."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.resident is not None
+    index = parse_index(query.data.removeprefix(keyboards.REQUEST_DISTRICT_PREFIX), len(DISTRICTS))
+    if index is None:
+        await ask(update, context)
+        return
+    result = await context.services.cases.choose_district(
+        context.resident, DISTRICTS[index], first_name(update)
+    )
+    await show_step(update, context, result)
+
+
+async def message(update: Update, context: BotContext) -> None:
+    """Anything a resident writes or sends: into their case (after a staff reply, if staff)."""
+    if await queue.relay_staff_reply(update, context):
+        return
+    if await event_staff.take_input(update, context):
+        return
+    if await appointments.take_note(update, context):
+        return
+    msg = update.effective_message
+    assert msg is not None
+    if context.resident is None or context.services.residents.needs_consent(context.resident):
+        await onboarding.ask_for_language_or_consent(update, context)
+        return
+    stored = incoming(msg)
+    if stored is None:
+        await fallback.unknown_message(update, context)
+        return
+    result = await context.services.cases.receive(context.resident, stored, first_name(update))
+    if context.crisis:
+        await context.services.cases.mark_urgent(result.case.id)
+        if result.case.status == "draft":
+            result = await context.services.cases.resume(context.resident) or result
+    # Stored first; then, if they write in another script than their language, ask about that
+    # before asking anything in a language they may not read.
+    if (
+        result.step in (Step.ASK_TOPIC, Step.ASK_DISTRICT)
+        and stored.text
+        and await fallback.offer_language_switch(
+            update, context, stored.text, keyboards.REQUEST_LANGUAGE_PREFIX
+        )
+    ):
+        return
+    await show_step(update, context, result)
+
+
+async def switch_language(update: Update, context: BotContext) -> None:
+    """req:lang:<code> from the offer: switch, then go on with the waiting request."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.resident is not None
+    language = query.data.removeprefix(keyboards.REQUEST_LANGUAGE_PREFIX)
+    services = context.services
+    if language not in LANGUAGES:
+        await ask(update, context)
+        return
+    resident = await services.residents.choose_language(
+        context.resident.user_id, context.resident.chat_id, language
+    )
+    context.resident = resident
+    context.use_language(language)
+    await services.cases.language_changed(resident.user_id, language)
+    result = await services.cases.resume(resident)
+    if result is None:
+        await onboarding.show_main_menu(update, context)
+    else:
+        await show_step(update, context, result)
+
+
+async def my_cases(update: Update, context: BotContext) -> None:
+    """/mycases or the button: the resident's own requests with their status."""
+    assert context.resident is not None
+    tr = context.tr
+    cases = await context.services.cases.cases_of(context.resident)
+    if not cases:
+        body = tr._("You have not sent a request yet.")
+    else:
+        lines = ["<b>{}</b>".format(tr._("Your requests"))]
+        for case in cases:
+            lines.append(
+                "• {} · {} · {} · {}".format(
+                    texts.value(tr, f"#{case.id}"),
+                    tr._(TOPIC_LABELS[case.topic or "other"]),
+                    tr._(RESIDENT_STATUS.get(case.status, "received")),
+                    tr.date(case.submitted_at or case.created_at, "medium"),
+                )
+            )
+        body = "\n".join(lines)
+    await respond(update, context, body, keyboards.after_request(tr))
+
+
+async def show_step(update: Update, context: BotContext, result: Result) -> None:
+    tr = context.tr
+    step = result.step
+    if step is Step.ASK_TOPIC:
+        await respond(update, context, tr._("What is your question about?"), keyboards.topics(tr))
+    elif step is Step.ASK_DISTRICT:
+        await respond(
+            update, context, tr._("Which district do you live in?"), keyboards.districts(tr)
+        )
+    elif step is Step.ASK_TEXT:
+        prompt = tr._(
+            "Please write your question now. You can also send a photo of a letter, a "
+            "document (PDF) or a voice message."
+        )
+        shortcuts = selfhelp.topic_shortcuts(context, result.case.topic)
+        if shortcuts:
+            prompt += "\n\n" + tr._("Or read a short answer to a frequent question first:")
+        await respond(
+            update,
+            context,
+            prompt,
+            InlineKeyboardMarkup([*shortcuts, [keyboards.back_button(tr)]]),
+        )
+    elif step is Step.SUGGEST:
+        await selfhelp.suggest(update, context, result.case)
+    elif step is Step.SUBMITTED:
+        if result.case.suggested:
+            # Offered answers were not enough: counted for the content writers.
+            await context.services.selfhelp.record(
+                result.case.suggested,
+                "asked",
+                tr.language,
+                context.services.clock.now(),
+                result.case.id,
+            )
+        await respond(
+            update,
+            context,
+            confirmation(context, result),
+            keyboards.after_request(tr),
+            new_message=True,
+        )
+    elif step is Step.ADDED:
+        await acknowledge(update, context)
+
+
+def confirmation(context: BotContext, result: Result) -> str:
+    tr = context.tr
+    services = context.services
+    case = result.case
+    location = services.org.location_for(case.district)
+    locations = [location] if location is not None else list(services.org.locations)
+    expectation = expected_answer(locations, services.clock.now(), services.settings.timezone)
+    if expectation.during_hours:
+        when = tr._("A social worker will answer you during today's office hours.")
+    elif expectation.next_opening is None:
+        when = tr._("A social worker will answer you as soon as possible on a working day.")
+    else:
+        opening = expectation.next_opening
+        today = services.clock.now().astimezone(opening.tzinfo).date()
+        days = (opening.date() - today).days
+        values = {"time": tr.time(opening), "day": tr.weekday(opening.weekday())}
+        if days == 0:
+            when = tr._("A social worker will answer you today from %(time)s.") % values
+        elif days == 1:
+            when = tr._("A social worker will answer you tomorrow from %(time)s.") % values
+        else:
+            when = tr._("A social worker will answer you on %(day)s from %(time)s.") % values
+    return "\n\n".join(
+        [
+            "<b>{}</b>".format(
+                tr._("Thank you! Your request %(number)s has been received.")
+                % {"number": texts.value(tr, f"#{case.id}")}
+            ),
+            when,
+            tr._(
+                "You can send more messages, photos or voice messages: they are added to "
+                "this request."
+            ),
+        ]
+    )
+
+
+async def acknowledge(update: Update, context: BotContext) -> None:
+    """A 👍 under the resident's message: stored and on its way, without another text."""
+    msg = update.effective_message
+    if update.callback_query is not None or msg is None:
+        if update.callback_query is not None:
+            await respond(
+                update,
+                context,
+                context._("Added to your request."),
+                keyboards.after_request(context.tr),
+            )
+        return
+    try:
+        await msg.set_reaction(ReactionTypeEmoji("👍"))
+    except TelegramError:
+        logger.info("could not acknowledge message %s", msg.message_id)

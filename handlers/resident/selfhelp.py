@@ -1,0 +1,306 @@
+"""Self-help answers: a first answer at once, in the resident's language, and a person one tap away.
+
+Two ways in. Browsing: menu → information → topic → answer. And before a new request goes to
+staff: when what the resident wrote matches answers (bot/selfhelp/content.py), up to three are
+offered;
+"that helped" ends there (the draft and its text are discarded, staff never see it), "I still
+want to ask" sends the request exactly as written, so nothing is typed twice. A request that
+matches nothing goes straight to staff.
+
+Callback data: "sh:t:<topic>" topic list, "sh:o:<answer>" open, "sh:h:<answer>" helped,
+"sh:a[:<answer>]" ask a person, "sh:b:<answer>" back from an answer (to the suggestions, the
+question prompt or the topic, whichever it came from).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.cases.cards import TOPIC_LABELS
+from bot.cases.repository import TOPICS, Case
+from bot.core.i18n import Translator
+from bot.selfhelp.content import Answer, Content, ContentError
+from handlers.shared import keyboards
+from handlers.shared.common import first_name, respond
+from handlers.shared.context import BotContext
+from handlers.staff.commands import staff_only
+
+PREFIX = "sh:"
+TOPIC = "sh:t:"
+OPEN = "sh:o:"
+HELPED = "sh:h:"
+ASK = "sh:a"
+BACK = "sh:b:"
+
+
+def _content(context: BotContext) -> Content:
+    return context.services.content.current
+
+
+async def _pending_draft(context: BotContext) -> Case | None:
+    """The resident's draft request, if one is waiting (with or without suggestions)."""
+    assert context.resident is not None
+    case = await context.services.cases.repo.current_for(context.resident.user_id)
+    return case if case is not None and case.status == "draft" else None
+
+
+# -- browsing -----------------------------------------------------------------------------------
+
+
+async def info(update: Update, context: BotContext) -> None:
+    """Menu → information: the topics."""
+    tr = context.tr
+    buttons = [
+        InlineKeyboardButton(
+            f"{keyboards.TOPIC_ICONS[topic]} {tr._(TOPIC_LABELS[topic])}",
+            callback_data=TOPIC + topic,
+        )
+        for topic in TOPICS
+        if _content(context).for_topic(topic)
+    ]
+    await respond(
+        update,
+        context,
+        tr._("Short answers to frequent questions. Which topic?"),
+        InlineKeyboardMarkup([[b] for b in buttons] + [[keyboards.back_button(tr)]]),
+    )
+
+
+async def _topic(update: Update, context: BotContext, topic: str) -> None:
+    tr = context.tr
+    answers = _content(context).for_topic(topic) if topic in TOPICS else []
+    if not answers:
+        await info(update, context)
+        return
+    rows = [
+        [InlineKeyboardButton(a.title_in(context.tr.language), callback_data=OPEN + a.id)]
+        for a in answers
+    ]
+    rows.append([InlineKeyboardButton(tr._("⬅️ Back"), callback_data=keyboards.MENU_INFO)])
+    await respond(
+        update,
+        context,
+        "<b>{}</b>\n{}".format(
+            escape(tr._(TOPIC_LABELS[topic])), tr._("Which question fits yours best?")
+        ),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+# -- suggestions before a request goes to staff ---------------------------------------------------
+
+
+async def suggest(update: Update, context: BotContext, case: Case) -> None:
+    """Step.SUGGEST: the request is stored as a draft; offer the matching answers first."""
+    answers = [a for a in map(_content(context).answer, case.suggested) if a is not None]
+    if not answers:  # content reloaded in between: nothing to offer, send the request
+        await ask(update, context)
+        return
+    await context.services.selfhelp.record(
+        [a.id for a in answers],
+        "suggested",
+        context.tr.language,
+        context.services.clock.now(),
+        case.id,
+    )
+    await _show_suggestions(update, context, answers, new_message=True)
+
+
+async def _show_suggestions(
+    update: Update, context: BotContext, answers: list[Answer], *, new_message: bool = False
+) -> None:
+    tr = context.tr
+    rows = [
+        [InlineKeyboardButton("💡 " + a.title_in(context.tr.language), callback_data=OPEN + a.id)]
+        for a in answers
+    ]
+    rows.append([InlineKeyboardButton(tr._("✍️ I still want to ask"), callback_data=ASK)])
+    await respond(
+        update,
+        context,
+        "\n\n".join(
+            [
+                "<b>{}</b>".format(tr._("Maybe one of these answers helps you right away:")),
+                tr._(
+                    "If not, tap “I still want to ask”: your message is kept and goes to a "
+                    "social worker, you do not need to write it again."
+                ),
+            ]
+        ),
+        InlineKeyboardMarkup(rows),
+        new_message=new_message,
+    )
+
+
+def topic_shortcuts(context: BotContext, topic: str | None) -> list[list[InlineKeyboardButton]]:
+    """Rows for the "please write your question" step: the topic's first answers."""
+    if topic is None:
+        return []
+    return [
+        [InlineKeyboardButton("💡 " + a.title_in(context.tr.language), callback_data=OPEN + a.id)]
+        for a in _content(context).for_topic(topic)[:3]
+    ]
+
+
+# -- one answer ---------------------------------------------------------------------------------
+
+
+def answer_text(tr: Translator, language: str, content: Content, answer: Answer) -> str:
+    parts = [f"<b>{escape(answer.title_in(language))}</b>", escape(answer.text_in(language))]
+    services = [content.services[link] for link in answer.links if link in content.services]
+    if services:
+        lines = ["📍 <b>{}</b>".format(escape(tr._("Where you can get help:")))]
+        for service in services:
+            lines.append(f"• <b>{escape(service.name)}</b> – {escape(service.describe(language))}")
+            details = [
+                f"{icon} {escape(service.details[key])}"
+                for key, icon in (("address", "🏢"), ("phone", "☎️"), ("hours", "🕒"))
+                if key in service.details
+            ]
+            if details:
+                lines.append("   " + " · ".join(details))
+        parts.append("\n".join(lines))
+    parts.append(
+        tr._(
+            "Would you rather talk to a social worker? It is free and confidential: tap "
+            "“Ask a social worker”."
+        )
+    )
+    return "\n\n".join(parts)
+
+
+async def _open(update: Update, context: BotContext, answer: Answer) -> None:
+    tr = context.tr
+    draft = await _pending_draft(context)
+    await context.services.selfhelp.record(
+        [answer.id],
+        "opened",
+        context.tr.language,
+        context.services.clock.now(),
+        draft.id if draft is not None and answer.id in draft.suggested else None,
+    )
+    buttons = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(tr._("👍 That helped"), callback_data=HELPED + answer.id)],
+            [
+                InlineKeyboardButton(
+                    tr._("✍️ Ask a social worker"), callback_data=f"{ASK}:{answer.id}"
+                )
+            ],
+            [InlineKeyboardButton(tr._("⬅️ Back"), callback_data=BACK + answer.id)],
+        ]
+    )
+    await respond(
+        update, context, answer_text(tr, context.tr.language, _content(context), answer), buttons
+    )
+
+
+async def _helped(update: Update, context: BotContext, answer: Answer) -> None:
+    services = context.services
+    draft = await _pending_draft(context)
+    from_suggestion = draft is not None and answer.id in draft.suggested
+    await services.selfhelp.record(
+        [answer.id],
+        "helped",
+        context.tr.language,
+        services.clock.now(),
+        draft.id if from_suggestion else None,
+    )
+    if from_suggestion:
+        assert draft is not None
+        # They have their answer: what they wrote is not kept and never reaches staff.
+        await services.cases.repo.discard_draft(draft.id)
+    await respond(
+        update,
+        context,
+        context._("Glad it helped! You can ask us anything at any time from the menu."),
+        keyboards.main_menu(context.tr),
+    )
+
+
+async def ask(update: Update, context: BotContext, answer: Answer | None = None) -> None:
+    """ "I still want to ask" / "Ask a social worker": the waiting request goes to staff as
+    written; without one, a new request starts (on the answer's topic when there is one)."""
+    from handlers.resident import requests  # requests shows suggestions through this module
+
+    assert context.resident is not None
+    cases = context.services.cases
+    draft = await _pending_draft(context)
+    if draft is not None and (draft.suggested or answer is None):
+        result = await cases.submit_draft(context.resident)
+        if result is not None:
+            await requests.show_step(update, context, result)
+            return
+    await cases.start_request(context.resident, first_name(update))
+    if answer is None:
+        await requests.ask(update, context)
+        return
+    result = await cases.choose_topic(context.resident, answer.topic, first_name(update))
+    await requests.show_step(update, context, result)
+
+
+async def _back(update: Update, context: BotContext, answer: Answer) -> None:
+    from handlers.resident import requests
+
+    draft = await _pending_draft(context)
+    if draft is not None and answer.id in draft.suggested:
+        answers = [a for a in map(_content(context).answer, draft.suggested) if a is not None]
+        await _show_suggestions(update, context, answers)
+        return
+    if draft is not None and answer.topic == draft.topic:
+        result = await context.services.cases.resume(context.resident)
+        if result is not None:
+            await requests.show_step(update, context, result)
+            return
+    await _topic(update, context, answer.topic)
+
+
+async def button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    data = query.data
+    content = _content(context)
+    if data.startswith(TOPIC):
+        await _topic(update, context, data.removeprefix(TOPIC))
+        return
+    if data == ASK:
+        await ask(update, context)
+        return
+    for prefix, action in ((OPEN, _open), (HELPED, _helped), (f"{ASK}:", ask), (BACK, _back)):
+        if data.startswith(prefix):
+            answer = content.answer(data.removeprefix(prefix))
+            if answer is None:
+                # An answer removed by a content reload, or forged data.
+                await respond(
+                    update,
+                    context,
+                    context._("This answer is no longer available."),
+                    keyboards.main_menu(context.tr),
+                )
+                return
+            await action(update, context, answer)
+            return
+    await info(update, context)
+
+
+# -- staff --------------------------------------------------------------------------------------
+
+
+@staff_only
+async def reload(update: Update, context: BotContext) -> None:
+    """/reload: read content/ again; a broken file leaves the current content in place."""
+    tr = context.tr
+    try:
+        content = context.services.content.reload()
+    except ContentError as error:
+        text = tr._("The content was NOT reloaded, the answers stay as they were: %(error)s") % {
+            "error": escape(str(error))
+        }
+    else:
+        text = tr._("Content reloaded: %(answers)d answers, %(services)d Wegweiser entries.") % {
+            "answers": len(content.answers),
+            "services": len(content.services),
+        }
+    await respond(update, context, text)

@@ -1,0 +1,90 @@
+"""Answering in place: a button press edits its message, a typed message gets a new one."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.cases.service import Incoming
+from handlers.shared.context import BotContext
+
+logger = logging.getLogger(__name__)
+
+
+async def respond(
+    update: Update,
+    context: BotContext,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    new_message: bool = False,
+    notice: str | None = None,
+) -> None:
+    """Show `text` to the user: edit the pressed message in place, else send a new message.
+
+    Texts are HTML: every value put into them goes through html.escape first. A button press is
+    always answered (once: Telegram refuses a second answer), with `notice` as a short toast.
+    """
+    query = update.callback_query
+    if query is not None:
+        await query.answer(notice)
+        if not new_message and query.message is not None and query.message.is_accessible:
+            try:
+                await query.edit_message_text(
+                    text,
+                    reply_markup=reply_markup,
+                    parse_mode=ParseMode.HTML,
+                    disable_web_page_preview=True,
+                )
+                return
+            except BadRequest as exc:
+                # Pressing the same button twice changes nothing: Telegram says so, which is fine.
+                if "not modified" in exc.message:
+                    return
+                # A message too old to edit (48 h) or deleted: answer with a new one.
+                logger.info("editing message failed (%s); sending a new one", exc.message)
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(
+        chat.id,
+        text,
+        reply_markup=reply_markup,
+        parse_mode=ParseMode.HTML,
+        disable_web_page_preview=True,
+    )
+
+
+def first_name(update: Update) -> str | None:
+    """The sender's first name as Telegram gives it (shown to staff on the case card)."""
+    return update.effective_user.first_name if update.effective_user else None
+
+
+def incoming(message: Message) -> Incoming | None:
+    """What we store of a message; None for kinds a case does not take (stickers, polls …)."""
+    if message.text is not None:
+        kind, file_id = "text", None
+    elif message.photo:
+        kind, file_id = "photo", message.photo[-1].file_id
+    elif message.document is not None:
+        kind, file_id = "document", message.document.file_id
+    elif message.voice is not None:
+        kind, file_id = "voice", message.voice.file_id
+    elif message.audio is not None:
+        kind, file_id = "audio", message.audio.file_id
+    elif message.video is not None:
+        kind, file_id = "video", message.video.file_id
+    elif message.video_note is not None:
+        kind, file_id = "video_note", message.video_note.file_id
+    else:
+        return None
+    return Incoming(
+        kind=kind,
+        text=message.text if message.text is not None else message.caption,
+        file_id=file_id,
+        media_group_id=message.media_group_id,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+    )

@@ -1,0 +1,135 @@
+"""Inline keyboards and their callback data. Labels are marked with N_ and translated when built."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.cases.cards import TOPIC_LABELS
+from bot.cases.repository import TOPICS
+from bot.core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Translator
+from bot.org.orgdata import DISTRICTS
+
+# Callback data: short, prefix-routed strings (Telegram allows 64 bytes).
+LANGUAGE_PREFIX = "lang:"
+CONSENT_AGREE = "consent:agree"
+MENU = "menu"
+MENU_ASK = "menu:ask"
+MENU_INFO = "menu:info"
+MENU_APPOINTMENT = "menu:appointment"
+MENU_EVENTS = "menu:events"
+MENU_CONTACT = "menu:contact"
+MENU_LANGUAGE = "menu:language"
+MENU_PRIVACY = "menu:privacy"
+MENU_HELP = "menu:help"
+REQUEST_TOPIC_PREFIX = "req:topic:"
+REQUEST_DISTRICT_PREFIX = "req:district:"
+REQUEST_NEW = "req:new"
+REQUEST_LANGUAGE_PREFIX = "req:lang:"
+MY_CASES = "req:mine"
+DELETE_ASK = "privacy:delete"
+DELETE_CONFIRM = "privacy:delete:yes"
+DELETE_CANCEL = "privacy:delete:no"
+
+# One button a row: big targets on a phone, and the order is the order of importance.
+MAIN_MENU = (
+    (MENU_ASK, N_("✍️ Ask a question")),
+    (MENU_INFO, N_("💡 Quick answers")),
+    (MENU_APPOINTMENT, N_("📅 Request an appointment")),
+    (MENU_EVENTS, N_("📣 Events")),
+    (MENU_CONTACT, N_("📍 Contact and opening hours")),
+    (MENU_HELP, N_("🆘 Help and emergency numbers")),
+    (MENU_LANGUAGE, N_("🌐 Language")),
+    (MENU_PRIVACY, N_("🔒 Data protection")),
+)
+
+
+def _rows(*buttons: InlineKeyboardButton) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[button] for button in buttons])
+
+
+def main_menu(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(
+        *(InlineKeyboardButton(tr._(label), callback_data=data) for data, label in MAIN_MENU)
+    )
+
+
+def language_chooser(languages: tuple[str, ...] = LANGUAGES) -> InlineKeyboardMarkup:
+    """Each language named in itself, so nobody needs to read another language to choose."""
+    return _rows(
+        *(
+            InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=LANGUAGE_PREFIX + code)
+            for code in languages
+        )
+    )
+
+
+def consent(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(
+        InlineKeyboardButton(tr._("✅ I agree"), callback_data=CONSENT_AGREE),
+        InlineKeyboardButton(tr._("📍 Contact without Telegram"), callback_data=MENU_CONTACT),
+        InlineKeyboardButton(tr._("🌐 Language"), callback_data=MENU_LANGUAGE),
+    )
+
+
+def back_to_menu(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(back_button(tr))
+
+
+def back_button(tr: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(tr._("⬅️ Back to the menu"), callback_data=MENU)
+
+
+def privacy(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(
+        InlineKeyboardButton(tr._("🗑 Delete my data"), callback_data=DELETE_ASK),
+        back_button(tr),
+    )
+
+
+def confirm_delete(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(
+        InlineKeyboardButton(tr._("🗑 Yes, delete everything"), callback_data=DELETE_CONFIRM),
+        InlineKeyboardButton(tr._("↩️ No, keep my data"), callback_data=DELETE_CANCEL),
+    )
+
+
+TOPIC_ICONS = {
+    "debt": "💶",
+    "housing": "🏠",
+    "letter": "✉️",
+    "job": "💼",
+    "family": "👪",
+    "other": "❓",
+}
+
+
+def topics(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(
+        *(
+            InlineKeyboardButton(
+                f"{TOPIC_ICONS[topic]} {tr._(TOPIC_LABELS[topic])}",
+                callback_data=REQUEST_TOPIC_PREFIX + topic,
+            )
+            for topic in TOPICS
+        ),
+        back_button(tr),
+    )
+
+
+def districts(tr: Translator) -> InlineKeyboardMarkup:
+    """District names stay German in every language (they are on every sign and letter)."""
+    return _rows(
+        *(
+            InlineKeyboardButton(f"📍 {name}", callback_data=REQUEST_DISTRICT_PREFIX + str(i))
+            for i, name in enumerate(DISTRICTS)
+        ),
+        back_button(tr),
+    )
+
+
+def after_request(tr: Translator) -> InlineKeyboardMarkup:
+    return _rows(
+        InlineKeyboardButton(tr._("➕ New question"), callback_data=REQUEST_NEW),
+        InlineKeyboardButton(tr._("📂 My requests"), callback_data=MY_CASES),
+        InlineKeyboardButton(tr._("☰ Menu"), callback_data=MENU),
+    )

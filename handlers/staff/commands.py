@@ -1,0 +1,139 @@
+"""Staff commands in a private chat. Only staff get here: the gate checks before any of these runs.
+
+A resident who types a staff command gets the same answer as for any unknown command, so nothing
+tells them that staff commands exist.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from html import escape
+
+from telegram import Update
+
+from bot.core.i18n import LANGUAGE_NAMES, N_
+from handlers.shared import fallback
+from handlers.shared.common import respond
+from handlers.shared.context import BotContext
+from handlers.shared.user_input import parse_id
+
+logger = logging.getLogger(__name__)
+
+APPOINTMENT_STATUS_LABELS = {
+    "requested": N_("requested"),
+    "proposed": N_("other time proposed"),
+    "confirmed": N_("confirmed"),
+    "done": N_("took place"),
+    "no_show": N_("did not come"),
+    "declined": N_("declined"),
+    "cancelled": N_("cancelled by the resident"),
+}
+
+Callback = Callable[[Update, BotContext], Awaitable[None]]
+
+
+def staff_only(callback: Callback) -> Callback:
+    """Run `callback` for staff; anybody else gets the unknown-command answer."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: BotContext) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or not await context.services.staff.is_staff(user.id):
+            logger.info("user %s tried a staff action", user.id if user else None)
+            if update.callback_query is not None:
+                # Forged or stale data: nothing happens, whatever the data says.
+                await fallback.unknown_button(update, context)
+            elif chat is not None and chat.type == chat.PRIVATE:
+                await fallback.unknown_message(update, context)
+            return
+        context.is_staff = True
+        await callback(update, context)
+
+    return guarded
+
+
+@staff_only
+async def stats(update: Update, context: BotContext) -> None:
+    """/stats: residents reached, by language and by month (anonymous counts survive deletion)."""
+    tr = context.tr
+    residents = context.services.residents
+    current = await residents.count_by_language()
+    by_month = await residents.reached_by_month()
+    lines = ["<b>{}</b>".format(tr._("Residents who agreed to the privacy notice"))]
+    total = sum(count for count, _ in current.values())
+    lines.append(
+        tr.ngettext("%(count)d resident in total", "%(count)d residents in total", total)
+        % {"count": total}
+    )
+    for language, (count, blocked) in sorted(current.items()):
+        lines.append(
+            "• {}: {} ({})".format(
+                escape(LANGUAGE_NAMES.get(language, language)),
+                count,
+                tr.ngettext("%(count)d blocked the bot", "%(count)d blocked the bot", blocked)
+                % {"count": blocked},
+            )
+        )
+    lines.append("")
+    lines.append(
+        "<b>{}</b>".format(tr._("Newly reached per month (also counts deleted residents)"))
+    )
+    if not by_month:
+        lines.append(tr._("No figures yet."))
+    for month, language, count in by_month:
+        lines.append(f"• {month} · {escape(LANGUAGE_NAMES.get(language, language))}: {count}")
+    figures = await context.services.events.repo.counts()
+    lines.append("")
+    lines.append("<b>{}</b>".format(tr._("Events and announcements")))
+    lines.append(tr._("Events published: %(count)d") % {"count": figures["events"]})
+    lines.append(tr._('"I\'m coming": %(count)d') % {"count": figures["rsvps"]})
+    lines.append(
+        tr._("Residents with announcements: %(count)d") % {"count": figures["subscribers"]}
+    )
+    lines.append(tr._("Announcements delivered: %(count)d") % {"count": figures["delivered"]})
+    counts = await context.services.appointments.repo.counts_by_status()
+    lines.append("")
+    lines.append("<b>{}</b>".format(tr._("Appointments")))
+    for status, label in APPOINTMENT_STATUS_LABELS.items():
+        lines.append(f"• {tr._(label)}: {counts.get(status, 0)}")
+    user = update.effective_user
+    if user is not None and context.services.staff.is_admin(user.id):
+        # Admins also get this month's funder report (small groups masked as <3).
+        services = context.services
+        today = services.clock.now().astimezone(services.settings.timezone).date()
+        report = await services.reports.report(
+            today.replace(day=1), today, services.settings.timezone
+        )
+        lines.append("")
+        lines.append(escape(report.as_text()))
+    await respond(update, context, "\n".join(lines))
+
+
+async def audit(update: Update, context: BotContext) -> None:
+    """/audit [case]: who did what to which case, when (admins only; never content)."""
+    user, message = update.effective_user, update.effective_message
+    assert message is not None
+    services = context.services
+    if user is None or not services.staff.is_admin(user.id):
+        await fallback.unknown_message(update, context)
+        return
+    tr = context.tr
+    case_id = parse_id(context.args[0]) if context.args else None
+    if context.args and case_id is None:
+        # Not a case number: say so rather than list everything, which would look like an answer.
+        await message.reply_text(
+            tr._("Case %(case)s does not exist.") % {"case": "#" + context.args[0][:20]}
+        )
+        return
+    rows = await services.personal_data.audit(case_id)
+    if not rows:
+        await message.reply_text(tr._("No staff actions recorded yet."))
+        return
+    lines = [tr._("Staff actions, newest first:")]
+    for staff_id, action, case, at in rows:
+        when = tr.datetime(datetime.fromisoformat(at), "short")
+        lines.append(f"{when} · {staff_id} · {action}" + (f" · #{case}" if case else ""))
+    await message.reply_text("\n".join(lines))
