@@ -219,34 +219,24 @@ def cli_env(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_poster_main_writes_the_pdf(cli_env, capsys):
-    out = cli_env / "rieth.pdf"
-    assert (
-        poster_main(
-            [
-                "--district",
-                "rieth",
-                "--source",
-                "Kita Süd",
-                "--lang",
-                "uk",
-                "--size",
-                "a6",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+def test_poster_main_writes_the_pdf_named_after_its_link(cli_env, capsys):
+    argv = ["--district", "Rieth", "--source", "Kita Süd", "--lang", "uk", "--size", "a6"]
+    assert poster_main(argv) == 0
+    out = cli_env / "poster-rieth-uk-kita-sued-a6.pdf"
     assert out.read_bytes().startswith(b"%PDF-")
     assert "start=rieth-uk-kita-sued" in capsys.readouterr().out
     found = zxingcpp.read_barcodes(rendered(out.read_bytes(), 150))
     assert found[0].text == f"https://t.me/{BOT}?start=rieth-uk-kita-sued"
 
 
-def test_poster_main_names_the_file_after_the_link(cli_env):
-    assert poster_main(["--district", "Berliner Platz"]) == 0
-    assert (cli_env / "poster-berliner_platz-a4.pdf").is_file()
+def test_poster_main_takes_the_bot_and_the_file_from_its_options(cli_env, capsys, monkeypatch):
+    monkeypatch.delenv("THINKA_BOT_USERNAME")
+    out = cli_env / "flyer.pdf"
+    assert (
+        poster_main(["--district", "berliner_platz", "--bot", "@other_bot", "--out", str(out)]) == 0
+    )
+    assert "https://t.me/other_bot?start=berliner_platz" in capsys.readouterr().out
+    assert out.read_bytes().startswith(b"%PDF-")
 
 
 @pytest.mark.parametrize(

@@ -160,18 +160,13 @@ def render_poster(
         contact_top = bottom
     # The language blocks take what is left: the largest type (up to 120 %) that fits, so that
     # long translations or many office hours shrink the type instead of running into the
-    # contact box. Bisection: each try lays out all five languages once.
+    # contact box. The height grows about linearly with the type size, so one measurement
+    # gives a good first guess; wrapping can make it a little too big, hence the check.
     room = contact_top - y - layout.gap
-    fits, too_big = MIN_SCALE, MAX_SCALE
-    if _blocks(pdf, layout, blocks, y, too_big, dry_run=True) <= room:
-        fits = too_big
-    else:
-        for _ in range(5):
-            middle = (fits + too_big) / 2
-            if _blocks(pdf, layout, blocks, y, middle, dry_run=True) <= room:
-                fits = middle
-            else:
-                too_big = middle
+    fits = min(MAX_SCALE, room / _blocks(pdf, layout, blocks, y, 1.0, dry_run=True))
+    while fits > MIN_SCALE and _blocks(pdf, layout, blocks, y, fits, dry_run=True) > room:
+        fits *= 0.97
+    fits = max(fits, MIN_SCALE)
     _blocks(pdf, layout, blocks, y, fits, dry_run=False)
     if contacts:
         _contact_box(pdf, layout, contacts, contact_top, primary.rtl)
