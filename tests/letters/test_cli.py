@@ -1,0 +1,64 @@
+"""`read-letter` as an operator meets it: main(argv) with real files, output and exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.letters.cli import main
+
+Rendered = Callable[[str], list[Path]]
+
+
+def test_human_readable_lines(rendered: Rendered, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*map(str, rendered("ink_forderung")), "--received", "2026-12-04"]) == 0
+    out = capsys.readouterr().out
+    assert "Absender:      Inkasso oder Gläubiger" in out
+    assert "Datum:         01.12.2026" in out
+    assert "Zeichen:       2026/44781 (Forderungsnummer)" in out
+    assert "Betrag:        258,50 €" in out
+    assert "ca. 18.12.2026 (geschätzt ab Eingang)" in out
+    assert "innerhalb von 14 Tagen nach Zugang" in out
+
+
+def test_json_of_a_two_page_text_pdf_and_photo(
+    rendered: Rendered, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [*rendered("fa_bescheid"), *rendered("jc_mitwirkung")]  # pages of one "letter"
+    assert main([*map(str, files), "--json", "--received", "2026-12-04"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["pages_read"] == 2
+    assert data["sender"]["kind"] == "finanzamt"  # the first page's letterhead
+    assert data["amount"] == {"value": "318.00", "currency": "EUR"}
+    certain = [d for d in data["deadlines"] if d["certain"]]
+    estimates = [d for d in data["deadlines"] if not d["certain"]]
+    assert {d["date"] for d in certain} == {"2027-01-07", "2026-12-15"}
+    assert [(d["date"], d["basis"]) for d in estimates] == [("2027-01-04", "received")]
+
+
+def test_a_bad_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "letter.jpg"
+    bad.write_bytes(b"this is no photo")
+    assert main([str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"thinka read-letter: {bad}: kein Bild und kein lesbares PDF"]
+    assert main([str(tmp_path / "missing.pdf")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["--json"]) == 2  # no file at all
+    assert main([str(bad), "--received", "tomorrow"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 2
+
+
+def test_ocr_off_is_honoured(
+    rendered: Rendered, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THINKA_OCR", "off")
+    assert main([str(p) for p in rendered("jc_mitwirkung")]) == 1
+    captured = capsys.readouterr()
+    assert "Texterkennung ist ausgeschaltet" in captured.err
+    assert "Absender" not in captured.out
