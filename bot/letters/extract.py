@@ -335,10 +335,23 @@ def references(text: str) -> list[Reference]:
         )
         for match in regex.finditer(text):
             value = _trim_reference(match.group("value"))
+            if value:
+                value = _repair(label, value)
             if value and value not in seen:
                 seen.add(value)
                 found.append(Reference(label, value))
     return found
+
+
+# A BG-Nummer is five digits, "BG", seven digits; OCR of a small photo reads the B as an 8
+# ("073018G0012345") or adds one ("073018BG0012345"). Only this known shape is repaired.
+_BG_MISREAD = re.compile(r"(\d{5})8B?G(\d{7})")
+
+
+def _repair(label: str, value: str) -> str:
+    if label == "BG-Nummer" and (m := _BG_MISREAD.fullmatch(value)):
+        return f"{m.group(1)}BG{m.group(2)}"
+    return value
 
 
 def _trim_reference(value: str) -> str | None:

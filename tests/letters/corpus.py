@@ -1,4 +1,4 @@
-"""The test letters: 35 German official letters with what a social worker should read off them.
+"""The test letters: 39 German official letters with what a social worker should read off them.
 
 Senders, layouts, date formats and deadline phrasings are those residents bring to Th.INKA; the
 traps are the ones that make a reader invent a deadline (a period "vom … bis …", "gültig bis",
@@ -904,6 +904,68 @@ CASES: list[Case] = [
             look=Look(layout="centered", font="serif", tilt=0.9, jpeg=70, border=True),
         ),
         Expected(K.SONSTIGE, D(2026, 11, 26), None, None, ()),
+    ),
+    # --- the hardest photos: held at an angle, small, dark, blurred --------------------------
+    Case(
+        Letter(
+            key="vm_abmahnung_schraeg",
+            head=("Hausverwaltung Krämer & Sohn", "Anger 12", "99084 Erfurt"),
+            return_line="Hausverwaltung Krämer & Sohn, Anger 12, 99084 Erfurt",
+            address=RESIDENT_R,
+            info=("Mieternummer: W-2210-03", "Datum: 03.12.2026"),
+            subject="Abmahnung wegen Lärm",
+            salutation="Sehr geehrte Familie Haddad,",
+            body=(
+                "mehrere Mieter Ihres Hauses haben sich über Lärm aus Ihrer Wohnung nach 22 Uhr "
+                "beschwert. Wir mahnen Sie hiermit ab.",
+                "Bitte nehmen Sie bis zum 17.12.2026 schriftlich Stellung. Im Wiederholungsfall "
+                "müssen wir das Mietverhältnis kündigen.",
+            ),
+            closing=(*GREET, "Hausverwaltung Krämer & Sohn"),
+            look=Look(keystone=0.08, tilt=2.0, border=True, jpeg=65, noise=6, max_side=1600),
+        ),
+        Expected(K.VERMIETER, D(2026, 12, 3), "W-2210-03", None, ((D(2026, 12, 17), True),)),
+    ),
+    Case(
+        Letter(
+            key="jc_meldung_dunkel",
+            head=("Jobcenter Erfurt", "Max-Reger-Straße 1", "99096 Erfurt"),
+            return_line="Jobcenter Erfurt, Max-Reger-Straße 1, 99096 Erfurt",
+            address=RESIDENT_S,
+            info=("BG-Nummer: 07301BG0077001", "Datum: 02.12.2026"),
+            subject="Meldeaufforderung",
+            salutation="Sehr geehrter Herr Sokolow,",
+            body=(
+                "bitte melden Sie sich innerhalb einer Woche nach Erhalt dieses Schreibens bei "
+                "Ihrer Ansprechpartnerin im Jobcenter.",
+                "Wenn Sie ohne wichtigen Grund nicht kommen, kann Ihr Bürgergeld gemindert werden.",
+            ),
+            closing=(*GREET, "Ihr Jobcenter Erfurt"),
+            look=Look(max_side=1280, light=0.5, noise=8, blur=1.0, tilt=-3.0, jpeg=60),
+        ),
+        Expected(K.JOBCENTER, D(2026, 12, 2), "07301BG0077001", None, ((D(2026, 12, 11), False),)),
+    ),
+    Case(
+        Letter(
+            key="ink_schraeg",
+            head=("Creditreform Erfurt", "Inkasso", "Juri-Gagarin-Ring 90"),
+            return_line="Creditreform Erfurt, Juri-Gagarin-Ring 90, 99084 Erfurt",
+            address=RESIDENT_M,
+            info=("Aktenzeichen: 5512/26-K", "Datum: 26.11.2026"),
+            subject="Zahlungsaufforderung",
+            salutation="Sehr geehrter Herr Karimi,",
+            body=(
+                "unsere Auftraggeberin, die Fitness Point GmbH, hat uns mit dem Einzug ihrer "
+                "Forderung beauftragt.",
+                "| Hauptforderung | 120,00 € |",
+                "| Kosten | 45,00 € |",
+                "| Gesamtforderung | 165,00 € |",
+                "Bitte zahlen Sie den Gesamtbetrag bis zum 10.12.2026.",
+            ),
+            closing=(*GREET, "Creditreform Erfurt"),
+            look=Look(keystone=0.12, tilt=-2.5, border=True, jpeg=65, noise=5, max_side=2000),
+        ),
+        Expected(K.INKASSO, D(2026, 11, 26), "5512/26-K", E("165.00"), ((D(2026, 12, 10), True),)),
     ),
 ]
 

@@ -55,6 +55,7 @@ class Look:
     jpeg: int | None = None  # JPEG quality; None: PNG
     border: bool = False  # the page lies on a darker table
     max_side: int | None = None  # Telegram's photo compression: long side in px
+    keystone: float = 0.0  # the phone held at an angle: the top edge this much narrower
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,8 @@ def photograph(page: Image.Image, look: Look, rng: np.random.Generator) -> Image
         table.paste(page, ((table.width - w) // 2, (table.height - h) // 2))
         page = table
     fill = 110 if look.border else 255
+    if look.keystone:
+        page = _keystone(page, look.keystone, fill)
     if look.tilt:
         page = page.rotate(
             look.tilt, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill
@@ -273,6 +276,25 @@ def photograph(page: Image.Image, look: Look, rng: np.random.Generator) -> Image
         pixels = pixels + rng.normal(0.0, look.noise, pixels.shape).astype(np.float32)
         image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     return image
+
+
+def _keystone(page: Image.Image, amount: float, fill: int) -> Image.Image:
+    """The page seen from below its middle: the top edge shrinks by `amount` of the width."""
+    w, h = page.size
+    inset = amount * w / 2
+    # Where each corner of the output comes from in the page: PIL maps output to input.
+    seen = [(inset, 0), (w - inset, 0), (w, h), (0, h)]
+    source = [(0, 0), (w, 0), (w, h), (0, h)]
+    rows = []
+    for (x, y), (u, v) in zip(seen, source, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    targets = [c for point in source for c in point]
+    coefficients = np.linalg.solve(np.array(rows, float), np.array(targets, float))
+    return page.transform(
+        page.size, Image.Transform.PERSPECTIVE, tuple(coefficients), Image.Resampling.BICUBIC,
+        fillcolor=fill,
+    )  # fmt: skip
 
 
 def _encode(image: Image.Image, look: Look) -> tuple[bytes, str]:

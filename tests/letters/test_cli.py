@@ -4,24 +4,53 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from bot.letters.cli import main
+from bot.letters.cli import format_reading, main
+from bot.letters.extract import Basis, Deadline, SenderKind
+from bot.letters.reader import Failure, LetterReading, PageFailure
 
 Rendered = Callable[[str], list[Path]]
 
 
 def test_human_readable_lines(rendered: Rendered, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([*map(str, rendered("ink_forderung")), "--received", "2026-12-04"]) == 0
-    out = capsys.readouterr().out
-    assert "Absender:      Inkasso oder Gläubiger" in out
-    assert "Datum:         01.12.2026" in out
-    assert "Zeichen:       2026/44781 (Forderungsnummer)" in out
-    assert "Betrag:        258,50 €" in out
-    assert "ca. 18.12.2026 (geschätzt ab Eingang)" in out
-    assert "innerhalb von 14 Tagen nach Zugang" in out
+    assert main([*map(str, rendered("fa_bescheid")), "--received", "2026-12-04"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "Gelesen:       1 Seite(n)",
+        "Absender:      Finanzamt",
+        "Datum:         30.11.2026",
+        "Zeichen:       151/234/56789 (Steuernummer)",
+        "Betrag:        318,00 €",
+        "Frist:         07.01.2027: „spätestens am 07.01.2027“",
+        "Frist:         ca. 04.01.2027 (geschätzt ab Eingang):"
+        " „innerhalb eines Monats nach Bekanntgabe“",
+    ]
+
+
+def test_format_of_large_amounts_estimates_and_failures() -> None:
+    reading = LetterReading(
+        pages_read=1,
+        failures=(PageFailure(2, 0, Failure.NOT_A_DOCUMENT),),
+        sender=SenderKind.VERMIETER,
+        letter_date=None,
+        reference=None,
+        amount=Decimal("1024.5"),
+        deadlines=(
+            Deadline("innerhalb von 10 Tagen ab Datum", None, Basis.LETTER_DATE, "…"),
+            Deadline("binnen 10 Tagen ab Datum", date(2026, 12, 7), Basis.LETTER_DATE, "…"),
+        ),
+    )
+    text = format_reading(reading, [Path("a.jpg"), Path("b.heic")])
+    assert "Nicht gelesen: b.heic: kein Bild und kein lesbares PDF" in text
+    assert "Datum:         -" in text and "Zeichen:       -" in text
+    assert "Betrag:        1.024,50 €" in text
+    assert "Beginn unbekannt" in text
+    assert "ca. 07.12.2026 (geschätzt ab Briefdatum)" in text
 
 
 def test_json_of_a_two_page_text_pdf_and_photo(

@@ -188,6 +188,15 @@ def test_the_reference_stops_before_running_text_and_needs_digits() -> None:
     assert reference("Wir haben Ihre Kundennummer geändert.") is None
 
 
+@pytest.mark.parametrize("misread", ["073018G0012345", "073018BG0012345"])
+def test_a_bg_number_misread_by_ocr_is_repaired(misread: str) -> None:
+    found = reference(f"BG-Nummer: {misread}")
+    assert found is not None and found.value == "07301BG0012345"
+    # The same shape under another label is left as written.
+    found = reference(f"Kundennummer: {misread}")
+    assert found is not None and found.value == misread
+
+
 def test_the_file_number_of_the_authority_comes_before_a_customer_number() -> None:
     found = reference("Kundennummer: 4471203\nAktenzeichen: AB-2026-1")
     assert found is not None and found.label == "Aktenzeichen"
