@@ -91,7 +91,9 @@ class LetterReading:
         return cls(0, tuple(failures), SenderKind.SONSTIGE, None, None, None, ())
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: dates as YYYY-MM-DD, the amount as a decimal string."""
+        """JSON-ready: dates as YYYY-MM-DD, the amount as a decimal string. Without the full
+        text, but the wording, sentences and numbers are the resident's data all the same:
+        show them to staff, store them like message content, never log them."""
         return {
             "read": self.read,
             "pages_read": self.pages_read,

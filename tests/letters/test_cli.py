@@ -56,15 +56,18 @@ def test_format_of_large_amounts_estimates_and_failures() -> None:
 def test_json_of_a_two_page_text_pdf_and_photo(
     rendered: Rendered, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files = [*rendered("fa_bescheid"), *rendered("jc_mitwirkung")]  # pages of one "letter"
+    files = [*rendered("fa_bescheid"), *rendered("kk_befreiung")]  # pages of one "letter"
     assert main([*map(str, files), "--json", "--received", "2026-12-04"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["pages_read"] == 2
     assert data["sender"]["kind"] == "finanzamt"  # the first page's letterhead
+    assert data["reference"] == {"label": "Steuernummer", "value": "151/234/56789"}
     assert data["amount"] == {"value": "318.00", "currency": "EUR"}
     certain = [d for d in data["deadlines"] if d["certain"]]
     estimates = [d for d in data["deadlines"] if not d["certain"]]
-    assert {d["date"] for d in certain} == {"2027-01-07", "2026-12-15"}
+    assert [(d["date"], d["wording"]) for d in certain] == [
+        ("2027-01-07", "spätestens am 07.01.2027")
+    ]
     assert [(d["date"], d["basis"]) for d in estimates] == [("2027-01-04", "received")]
 
 

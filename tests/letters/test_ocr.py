@@ -21,7 +21,7 @@ def clean_page() -> Image.Image:
     return canvas.pages[0]
 
 
-@pytest.mark.parametrize("angle", [-7.0, -4.5, -2.5, 0.0, 1.3, 3.0, 5.0])
+@pytest.mark.parametrize("angle", [-7.0, -2.5, 0.0, 1.3, 5.0])
 def test_skew_is_measured_to_a_fifth_of_a_degree(clean_page: Image.Image, angle: float) -> None:
     tilted = clean_page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     assert ocr.estimate_skew(tilted) == pytest.approx(-angle, abs=0.2)
