@@ -36,6 +36,13 @@ from bot.letters.pdf import PdfUnreadable, TooManyPages, is_pdf, pdf_pages
 
 logger = logging.getLogger(__name__)
 
+try:  # HEIC/HEIF (iPhone photos sent as files) through Pillow's Image.open
+    from pillow_heif import register_heif_opener
+except ImportError:  # pragma: no cover - a dependency; without it HEIC is "not_a_document"
+    pass
+else:
+    register_heif_opener()
+
 Page = bytes | str | os.PathLike[str]
 
 

@@ -80,6 +80,17 @@ def test_too_many_pages() -> None:
     assert reasons(reading) == [Failure.NO_TEXT, Failure.TOO_MANY_PAGES]
 
 
+def test_an_iphone_heic_photo_is_read(rendered: Rendered) -> None:
+    [photo] = rendered("ab_fiktion")  # Telegram-sized: small enough to encode quickly
+    buffer = io.BytesIO()
+    with Image.open(photo) as image:
+        image.save(buffer, "HEIF", quality=80)
+    reading = read_letter([buffer.getvalue()], received=RECEIVED)
+    assert reading.read, reasons(reading)
+    assert reading.sender is SenderKind.AUSLAENDERBEHOERDE
+    assert [d.due for d in reading.deadlines] == [date(2027, 1, 20)]
+
+
 def test_a_blank_photo_has_no_text() -> None:
     reading = read_letter([png(Image.new("L", (1200, 1700), 240))], received=RECEIVED)
     assert reasons(reading) == [Failure.NO_TEXT]
