@@ -1,7 +1,8 @@
 """The report's figures month by month, for the charts and the spreadsheet: residents reached by
 topic and by district, appointments held and missed.
 
-Counted as bot/reporting/report.py counts them: a resident is reached in a month when a request of theirs
+Counted as bot/reporting/report.py counts them: a resident is reached in a month when a request
+of theirs
 was submitted in it (a deleted resident's requests count one each), an appointment by the month it
 was due. Months are local calendar months in the bot's time zone, clipped to the report's period,
 and their bounds are worked out in Python (across daylight-saving changes) and handed to SQLite as
