@@ -41,6 +41,7 @@ demo: $(STAMP) catalogs
 
 test: $(STAMP) catalogs
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 test-all: $(STAMP) catalogs

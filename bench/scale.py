@@ -39,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 from telegram import Bot  # noqa: E402
 
 from bench._common import machine, start_bot  # noqa: E402
-from bot.cases.relay import Relay  # noqa: E402
 from bot.cases.repository import CaseRepository  # noqa: E402
 from bot.core.clock import FrozenClock  # noqa: E402
 from bot.core.db import Database  # noqa: E402
@@ -50,6 +49,7 @@ from bot.reporting.report import ReportRepository  # noqa: E402
 from bot.residents.repository import ResidentRepository  # noqa: E402
 from bot.residents.service import ResidentService  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
+from bot.transport.relay import Relay  # noqa: E402
 
 # Goals of issue 7 ("measured performance").
 GOAL_QUEUE_MS = 20.0

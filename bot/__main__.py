@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import sys
 from datetime import date
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="start the bot (polling, or webhook with THINKA_WEBHOOK_URL)")
     commands.add_parser("demo", help="the bot against the local Bot API sandbox, in this terminal")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    commands.add_parser("poster", help="print-ready poster or flyer with a deep-link QR code")
+    commands.add_parser("read-letter", help="read photos or PDFs of a letter: sender, deadlines")
     commands.add_parser(
         "rotate-key", help="re-encrypt stored content with the first THINKA_ENCRYPTION_KEY"
     )
@@ -116,7 +119,18 @@ def check_installation(settings: Settings) -> None:
     load_content(settings.content_path)
 
 
+# Commands that need no database and no bot: each has its own parser and its own help.
+TOOLS = {
+    "poster": "bot.outreach.poster:poster_main",
+    "read-letter": "bot.letters.cli:main",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in TOOLS:
+        module, function = TOOLS[argv[0]].split(":")
+        return getattr(importlib.import_module(module), function)(argv[1:])
     try:
         args = build_parser().parse_args(argv)
         settings = load_settings()

@@ -32,7 +32,6 @@ from bot.appointments.notices import AppointmentNotifier
 from bot.appointments.reminders import Reminders
 from bot.appointments.repository import AppointmentRepository
 from bot.appointments.service import AppointmentService
-from bot.cases.relay import Relay
 from bot.cases.repository import CaseRepository
 from bot.cases.service import CaseService
 from bot.core.clock import Clock
@@ -57,8 +56,10 @@ from bot.text.crisis import CrisisDetector
 from bot.transport import command_menu
 from bot.transport.inbox import Inbox, InboxRepository
 from bot.transport.polling import Poller
+from bot.transport.relay import Relay
 from bot.transport.update_processor import ChatOrderedProcessor
 from bot.transport.webhook import WebhookReceiver
+from handlers import router
 from handlers.gates import crisis, errors, gate, membership
 from handlers.resident import appointments, events, menu, onboarding, privacy, requests, selfhelp
 from handlers.shared import fallback, keyboards
@@ -179,6 +180,10 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.MENU_PRIVACY}$", privacy.privacy),
             _button(rf"^({keyboards.MENU_ASK}|{keyboards.REQUEST_NEW})$", requests.ask),
             _button(rf"^{keyboards.MENU_INFO}$", selfhelp.info),
+            # "I still want to ask" and "back" go on with the request; the rest browses answers.
+            _button(
+                rf"^({selfhelp.ASK}$|{selfhelp.ASK}:|{selfhelp.BACK})", requests.quick_answer_button
+            ),
             _button(rf"^{selfhelp.PREFIX}", selfhelp.button),
             _button(rf"^{keyboards.REQUEST_TOPIC_PREFIX}", requests.choose_topic),
             _button(rf"^{keyboards.REQUEST_DISTRICT_PREFIX}", requests.choose_district),
@@ -196,13 +201,13 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{queue.QUEUE_PREFIX}", queue.queue_button),
             staff_group.card_button_handler(),
             _button(rf"^{appointment_staff.PREFIX}", appointment_staff.button),
-            # A resident's message for their case (or a staff member's chosen reply).
+            # Every other private message: handlers/router.py says who is waiting for it.
             MessageHandler(
                 filters.ChatType.PRIVATE
                 & filters.UpdateType.MESSAGE
                 & ~filters.COMMAND
                 & CASE_CONTENT,
-                requests.message,
+                router.private_message,
             ),
             # Catch-alls: never silence in a private chat.
             MessageHandler(filters.UpdateType.EDITED, fallback.edited_message),

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from bot.appointments.notices import AppointmentNotifier
 from bot.appointments.reminders import Reminders
 from bot.appointments.service import AppointmentService
-from bot.cases.relay import Relay
 from bot.cases.service import CaseService
 from bot.core.clock import Clock
 from bot.core.config import Settings
@@ -23,6 +22,7 @@ from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.staff.directory import StaffDirectory
 from bot.text.crisis import CrisisDetector
 from bot.transport.inbox import Inbox
+from bot.transport.relay import Relay
 
 
 @dataclass

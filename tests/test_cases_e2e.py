@@ -377,6 +377,25 @@ async def test_queue_works_without_a_staff_group(sandbox, bot, chat_as):
     assert "Keine offenen Fälle" in (await admin.send("/queue")).text
 
 
+async def test_staff_text_without_a_chosen_case_is_asked_which_case(sandbox, bot, chat_as):
+    """A social worker who opens a case and types without pressing "✍️ Antworten" is answered as
+    staff (which case?, the open cases as buttons), never with the residents' privacy notice, and
+    nothing reaches the resident."""
+    olga = chat_as("ru", "Olga")
+    await request(bot, olga, "Вопрос без группы", "Debt")
+    admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+    queue = await admin.send("/queue")
+    await admin.press(queue, queue.button_texts[0])
+    before = olga.seen()
+    answer = await admin.send("Guten Tag, bitte bringen Sie den Brief mit.")
+    assert "Zu welchem Fall?" in answer.text
+    assert "Einverstanden" not in " ".join(answer.button_texts)
+    assert any("Schulden" in label for label in answer.button_texts)
+    await sandbox.wait_for_idle()
+    assert olga.seen() == before
+    assert await bot.residents.find(ADMIN_ID) is None  # no resident record for staff
+
+
 async def test_mycases_lists_only_the_residents_own_cases(sandbox, services, group, chat_as):
     amal, olga = chat_as("ar", "Amal"), chat_as("ru", "Olga")
     await request(services, amal, "سؤال", "Debt")

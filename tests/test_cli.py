@@ -196,3 +196,14 @@ async def test_demo_runs_from_piped_input_without_a_token(tmp_path):
     assert "[2] العربية" in out and "حماية البيانات" in out
     assert "Demo ended." in out
     assert not (tmp_path / "thinka.sqlite3").exists()  # the demo never touches THINKA_DB
+
+
+def test_poster_and_read_letter_are_commands_of_the_cli(tmp_path, capsys):
+    """`python -m bot poster` and `python -m bot read-letter` reach their tools."""
+    from bot.__main__ import main
+
+    out = tmp_path / "rieth.pdf"
+    assert main(["poster", "--district", "rieth", "--bot", "thinka_bot", "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert main(["read-letter", str(tmp_path / "missing.jpg")]) == 2
+    assert "missing.jpg" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 
 from bot.appointments.calendar_file import appointment_ics
 from bot.appointments.repository import Appointment
+from bot.core import callbacks
 from bot.core.i18n import N_, I18n, Translator
 from bot.org.orgdata import Organisation
 
@@ -47,12 +48,14 @@ def resident_buttons(tr: Translator, appointment: Appointment) -> InlineKeyboard
         [
             [
                 InlineKeyboardButton(
-                    tr._("🔁 Ask for another time"), callback_data=f"ap:move:{appointment.id}"
+                    tr._("🔁 Ask for another time"),
+                    callback_data=callbacks.APPOINTMENT("move", appointment.id),
                 )
             ],
             [
                 InlineKeyboardButton(
-                    tr._("❌ Cancel the appointment"), callback_data=f"ap:cancel:{appointment.id}"
+                    tr._("❌ Cancel the appointment"),
+                    callback_data=callbacks.APPOINTMENT("cancel", appointment.id),
                 )
             ],
         ]
@@ -143,13 +146,14 @@ class AppointmentNotifier:
                 [
                     [
                         InlineKeyboardButton(
-                            tr._("✅ Accept"), callback_data=f"ap:accept:{appointment.id}"
+                            tr._("✅ Accept"),
+                            callback_data=callbacks.APPOINTMENT("accept", appointment.id),
                         )
                     ],
                     [
                         InlineKeyboardButton(
                             tr._("🔁 Choose another time"),
-                            callback_data=f"ap:other:{appointment.id}",
+                            callback_data=callbacks.APPOINTMENT("other", appointment.id),
                         )
                     ],
                 ]
@@ -172,7 +176,8 @@ class AppointmentNotifier:
                 [
                     [
                         InlineKeyboardButton(
-                            tr._("📅 Choose another time"), callback_data="ap:start"
+                            tr._("📅 Choose another time"),
+                            callback_data=callbacks.APPOINTMENT("start"),
                         )
                     ],
                 ]

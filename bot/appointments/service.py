@@ -17,6 +17,7 @@ from bot.appointments.repository import HOLDING, Appointment, AppointmentReposit
 from bot.appointments.slots import booking_window, free_slots
 from bot.cases.repository import TOPICS
 from bot.cases.service import CaseService
+from bot.core import callbacks
 from bot.core.clock import Clock
 from bot.core.i18n import Translator
 from bot.org.orgdata import Location, Organisation
@@ -72,7 +73,7 @@ class AppointmentService:
         if replaces is not None:
             old = await self.own(resident, replaces)
             location = old.location
-            case = await self._cases.repo.get(old.case_id)
+            case = await self._cases.get(old.case_id)
             topic = case.topic if case else None
         draft = Draft(resident.user_id, topic, location, None, None, None, False, replaces)
         await self.repo.save_draft(draft, self._clock.now())
@@ -103,7 +104,7 @@ class AppointmentService:
         case = None
         if draft.replaces is not None:
             old = await self.own(resident, draft.replaces)
-            case = await self._cases.repo.get(old.case_id)
+            case = await self._cases.get(old.case_id)
         if case is None or case.status == "closed":
             case = await self._cases.current_open_case(resident)
         if case is None:
@@ -196,9 +197,7 @@ class AppointmentService:
             raise AppointmentError(
                 self._staff_tr._("Only a requested appointment can be confirmed.")
             )
-        await self._cases.repo.audit(
-            staff_id, "appointment_confirm", appointment.case_id, self._clock.now()
-        )
+        await self._cases.audit(staff_id, "appointment_confirm", appointment.case_id)
         return await self._fresh(appointment.id)
 
     async def decline(self, appointment_id: int, staff_id: int) -> Appointment:
@@ -207,9 +206,7 @@ class AppointmentService:
             appointment.id, "declined", self._clock.now(), ("requested", "proposed")
         ):
             raise AppointmentError(self._staff_tr._("This appointment is no longer open."))
-        await self._cases.repo.audit(
-            staff_id, "appointment_decline", appointment.case_id, self._clock.now()
-        )
+        await self._cases.audit(staff_id, "appointment_decline", appointment.case_id)
         return await self._fresh(appointment.id)
 
     async def propose(self, appointment_id: int, staff_id: int, starts_at: datetime) -> Appointment:
@@ -226,9 +223,7 @@ class AppointmentService:
             "proposed",
             self._clock.now(),
         )
-        await self._cases.repo.audit(
-            staff_id, "appointment_propose", appointment.case_id, self._clock.now()
-        )
+        await self._cases.audit(staff_id, "appointment_propose", appointment.case_id)
         return await self._fresh(appointment.id)
 
     async def mark(self, appointment_id: int, staff_id: int, outcome: str) -> Appointment:
@@ -242,9 +237,7 @@ class AppointmentService:
             appointment.id, outcome, self._clock.now(), ("confirmed", "done", "no_show")
         ):
             raise AppointmentError(self._staff_tr._("Only a confirmed appointment can be marked."))
-        await self._cases.repo.audit(
-            staff_id, f"appointment_{outcome}", appointment.case_id, self._clock.now()
-        )
+        await self._cases.audit(staff_id, f"appointment_{outcome}", appointment.case_id)
         return await self._fresh(appointment.id)
 
     async def close_day(self, location_key: str, day: date, staff_id: int) -> list[Appointment]:
@@ -253,7 +246,7 @@ class AppointmentService:
             raise AppointmentError(self._staff_tr._("Unknown location."))
         await self.repo.add_closed_day(location_key, day, staff_id)
         start = datetime.combine(day, datetime.min.time(), tzinfo=self._tz)
-        await self._cases.repo.audit(staff_id, "closed_day", None, self._clock.now())
+        await self._cases.audit(staff_id, "closed_day", None)
         return await self.repo.holding_on(location_key, start, start + timedelta(days=1))
 
     async def staff_free_times(self, appointment_id: int, day: date) -> list[datetime]:
@@ -301,21 +294,45 @@ class AppointmentService:
     def request_buttons(self, appointment: Appointment) -> list[list[dict[str, str]]]:
         tr = self._staff_tr
         return [
-            [{"text": tr._("✅ Confirm"), "callback_data": f"sa:confirm:{appointment.id}"}],
+            [
+                {
+                    "text": tr._("✅ Confirm"),
+                    "callback_data": callbacks.STAFF_APPOINTMENT("confirm", appointment.id),
+                }
+            ],
             [
                 {
                     "text": tr._("🔁 Propose another time"),
-                    "callback_data": f"sa:propose:{appointment.id}",
+                    "callback_data": callbacks.STAFF_APPOINTMENT("propose", appointment.id),
                 }
             ],
-            [{"text": tr._("✖️ Decline"), "callback_data": f"sa:decline:{appointment.id}"}],
+            [
+                {
+                    "text": tr._("✖️ Decline"),
+                    "callback_data": callbacks.STAFF_APPOINTMENT("decline", appointment.id),
+                }
+            ],
         ]
 
     def done_buttons(self, appointment: Appointment) -> list[list[dict[str, str]]]:
         tr = self._staff_tr
         return [
             [
-                {"text": tr._("✔️ Took place"), "callback_data": f"sa:done:{appointment.id}"},
-                {"text": tr._("🚫 Did not come"), "callback_data": f"sa:noshow:{appointment.id}"},
+                {
+                    "text": tr._("✔️ Took place"),
+                    "callback_data": callbacks.STAFF_APPOINTMENT("done", appointment.id),
+                },
+                {
+                    "text": tr._("🚫 Did not come"),
+                    "callback_data": callbacks.STAFF_APPOINTMENT("noshow", appointment.id),
+                },
             ]
         ]
+
+    # -- what the staff screens read ------------------------------------------------------------
+
+    async def for_case(self, case_id: int) -> list[Appointment]:
+        return await self.repo.for_case(case_id)
+
+    async def counts_by_status(self) -> dict[str, int]:
+        return await self.repo.counts_by_status()

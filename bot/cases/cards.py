@@ -8,6 +8,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.cases.repository import Case
+from bot.core import callbacks
 from bot.core.i18n import LANGUAGE_NAMES, N_, Translator
 
 TOPIC_LABELS = {
@@ -29,7 +30,7 @@ STATUS_LABELS = {
 STATUS_PREFIX = {"draft": "", "new": "🆕", "open": "🟡", "waiting": "⏳", "closed": "✅"}
 
 # Callback data of the staff buttons: "case:<action>:<id>[:<template key>]".
-CASE_PREFIX = "case:"
+CASE_PREFIX = callbacks.CASE.prefix
 
 
 def topic_label(tr: Translator, case: Case) -> str:
@@ -78,17 +79,27 @@ def card_text(tr: Translator, case: Case) -> str:
 def card_buttons(tr: Translator, case: Case) -> InlineKeyboardMarkup:
     if case.status == "closed":
         return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(tr._("↩️ Reopen"), callback_data=f"case:reopen:{case.id}")]]
+            [
+                [
+                    InlineKeyboardButton(
+                        tr._("↩️ Reopen"), callback_data=callbacks.CASE("reopen", case.id)
+                    )
+                ]
+            ]
         )
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(tr._("✋ Take"), callback_data=f"case:take:{case.id}"),
-                InlineKeyboardButton(tr._("✅ Close"), callback_data=f"case:close:{case.id}"),
+                InlineKeyboardButton(
+                    tr._("✋ Take"), callback_data=callbacks.CASE("take", case.id)
+                ),
+                InlineKeyboardButton(
+                    tr._("✅ Close"), callback_data=callbacks.CASE("close", case.id)
+                ),
             ],
             [
                 InlineKeyboardButton(
-                    tr._("💬 Canned replies"), callback_data=f"case:templates:{case.id}"
+                    tr._("💬 Canned replies"), callback_data=callbacks.CASE("templates", case.id)
                 )
             ],
         ]

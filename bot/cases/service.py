@@ -1,5 +1,5 @@
 """Cases: what residents ask and what staff do with it. Every message is stored before it is
-relayed; relaying itself is the Relay's job (bot/cases/relay.py), woken through `on_change`."""
+relayed; relaying itself is the Relay's job (bot/transport/relay.py), woken through `on_change`."""
 
 from __future__ import annotations
 
@@ -386,3 +386,24 @@ class CaseService:
     async def resident_blocked(self, resident_id: int, blocked: bool) -> list[Case]:
         await self.repo.mark_resident_blocked(resident_id, blocked)
         return [c for c in await self.repo.for_resident(resident_id) if c.is_open]
+
+    # -- what the handlers read ----------------------------------------------------------------
+
+    async def by_thread(self, thread_id: int) -> Case | None:
+        """The case whose staff-group topic this is."""
+        return await self.repo.by_thread(thread_id)
+
+    async def current_for(self, resident_id: int) -> Case | None:
+        """The resident's latest case that is not closed (a draft included)."""
+        return await self.repo.current_for(resident_id)
+
+    async def discard_draft(self, case_id: int) -> bool:
+        """A draft the resident no longer needs (a quick answer helped): gone, never seen."""
+        return await self.repo.discard_draft(case_id)
+
+    async def get(self, case_id: int) -> Case | None:
+        return await self.repo.get(case_id)
+
+    async def audit(self, staff_id: int, action: str, case_id: int | None) -> None:
+        """A staff action in the audit log: who, what, which case, when; never content."""
+        await self.repo.audit(staff_id, action, case_id, self._clock.now())

@@ -23,10 +23,11 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.core import callbacks
 from bot.core.clock import Clock
 from bot.core.i18n import DEFAULT_LANGUAGE, I18n
+from bot.core.retry import retry_after_seconds
 from bot.events.repository import Broadcast, Delivery, EventRepository
-from bot.transport.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +226,8 @@ class Outbox:
                 [
                     [
                         InlineKeyboardButton(
-                            tr._("🙋 I'm coming"), callback_data=f"ev:rsvp:{broadcast.event_id}"
+                            tr._("🙋 I'm coming"),
+                            callback_data=callbacks.EVENTS("rsvp", broadcast.event_id),
                         )
                     ]
                 ]

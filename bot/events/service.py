@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from html import escape
+from typing import Any
 
 from bot.core.clock import Clock
 from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, I18n
@@ -267,3 +268,30 @@ class EventService:
         if event is None:
             raise EventError("unknown event")
         return event
+
+    # -- what the staff screens read and keep between steps -------------------------------------
+
+    async def draft(self, staff_id: int) -> tuple[str, str, dict[str, Any]] | None:
+        """The event or notice this staff member is writing: (kind, step, data)."""
+        return await self.repo.draft(staff_id)
+
+    async def save_draft(self, staff_id: int, kind: str, step: str, data: dict[str, Any]) -> None:
+        await self.repo.save_draft(staff_id, kind, step, data, self._clock.now())
+
+    async def drop_draft(self, staff_id: int) -> None:
+        await self.repo.drop_draft(staff_id)
+
+    async def upcoming(
+        self, statuses: tuple[str, ...] = ("published",), limit: int = 20
+    ) -> list[Event]:
+        return await self.repo.upcoming(self._clock.now(), statuses, limit)
+
+    async def rsvp_count(self, event_id: int) -> int:
+        return await self.repo.rsvp_count(event_id)
+
+    async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        """The staff message that shows a broadcast's progress, edited as it goes."""
+        await self.repo.set_progress_message(broadcast_id, chat_id, message_id)
+
+    async def counts(self) -> dict[str, int]:
+        return await self.repo.counts()

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Protocol
 
 from telegram.ext import ContextTypes, JobQueue
 
-from bot.cases.relay import Relay
 from bot.core.clock import Clock
 from bot.privacy.repository import PersonalDataRepository
 from bot.residents.service import ResidentService
+
+
+class TopicRemover(Protocol):
+    """What retention needs from the relay (bot/transport/relay.py): a case's staff topic
+    removed. A protocol, so that privacy stays below transport in the layers."""
+
+    async def delete_topic(self, thread_id: int) -> None: ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +35,7 @@ class Retention:
         self,
         repository: PersonalDataRepository,
         residents: ResidentService,
-        relay: Relay,
+        relay: TopicRemover,
         clock: Clock,
         retention_days: int,
     ) -> None:

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
+from bot.core.retry import retry_after_seconds
 from bot.transport.inbox import Inbox
-from bot.transport.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 

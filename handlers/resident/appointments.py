@@ -15,6 +15,7 @@ from bot.appointments.notices import place, when
 from bot.appointments.service import AppointmentError, SlotFull
 from bot.cases.cards import TOPIC_LABELS
 from bot.cases.repository import TOPICS
+from bot.core import callbacks
 from bot.core.i18n import N_
 from handlers.shared import keyboards, texts
 from handlers.shared.common import first_name, respond
@@ -23,7 +24,7 @@ from handlers.shared.user_input import parse_id, parse_moment
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "ap:"
+PREFIX = callbacks.APPOINTMENT.prefix
 STATUS = {
     "requested": N_("requested, waiting for confirmation"),
     "proposed": N_("another time was proposed to you"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.core import callbacks
 from bot.core.i18n import LANGUAGES, I18n
 from bot.org.orgdata import DISTRICTS
 from bot.transport import command_menu
@@ -11,7 +12,9 @@ from handlers.shared import keyboards, texts
 from handlers.shared.common import respond
 from handlers.shared.context import BotContext
 
-EVENTS_PREFIX = "ev:"  # the opt-in buttons are handled in handlers.resident.events
+EVENTS_PREFIX = (
+    callbacks.EVENTS.prefix
+)  # the opt-in buttons are handled in handlers.resident.events
 
 
 async def start(update: Update, context: BotContext) -> None:

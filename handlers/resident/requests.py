@@ -17,13 +17,12 @@ from bot.cases.service import Result, Step
 from bot.core.i18n import LANGUAGES, N_
 from bot.org.office_hours import expected_answer
 from bot.org.orgdata import DISTRICTS
-from handlers.resident import appointments, onboarding, selfhelp
+from bot.selfhelp.content import Answer
+from handlers.resident import onboarding, selfhelp
 from handlers.shared import fallback, keyboards, texts
 from handlers.shared.common import first_name, incoming, respond
 from handlers.shared.context import BotContext
 from handlers.shared.user_input import parse_index
-from handlers.staff import events as event_staff
-from handlers.staff import queue
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +77,7 @@ async def choose_district(update: Update, context: BotContext) -> None:
 
 
 async def message(update: Update, context: BotContext) -> None:
-    """Anything a resident writes or sends: into their case (after a staff reply, if staff)."""
-    if await queue.relay_staff_reply(update, context):
-        return
-    if await event_staff.take_input(update, context):
-        return
-    if await appointments.take_note(update, context):
-        return
+    """Anything a resident writes or sends: into their case."""
     msg = update.effective_message
     assert msg is not None
     if context.resident is None or context.services.residents.needs_consent(context.resident):
@@ -180,7 +173,8 @@ async def show_step(update: Update, context: BotContext, result: Result) -> None
             InlineKeyboardMarkup([*shortcuts, [keyboards.back_button(tr)]]),
         )
     elif step is Step.SUGGEST:
-        await selfhelp.suggest(update, context, result.case)
+        if not await selfhelp.suggest(update, context, result.case):
+            await ask_anyway(update, context)  # nothing left to offer: send the request
     elif step is Step.SUBMITTED:
         if result.case.suggested:
             # Offered answers were not enough: counted for the content writers.
@@ -255,3 +249,56 @@ async def acknowledge(update: Update, context: BotContext) -> None:
         await msg.set_reaction(ReactionTypeEmoji("👍"))
     except TelegramError:
         logger.info("could not acknowledge message %s", msg.message_id)
+
+
+async def ask_anyway(update: Update, context: BotContext, answer: Answer | None = None) -> None:
+    """ "I still want to ask" / "Ask a social worker": the waiting request goes to staff as
+    written; without one, a new request starts (on the answer's topic when there is one)."""
+    assert context.resident is not None
+    cases = context.services.cases
+    draft = await selfhelp.pending_draft(context)
+    if draft is not None and (draft.suggested or answer is None):
+        result = await cases.submit_draft(context.resident)
+        if result is not None:
+            await show_step(update, context, result)
+            return
+    await cases.start_request(context.resident, first_name(update))
+    if answer is None:
+        await ask(update, context)
+        return
+    result = await cases.choose_topic(context.resident, answer.topic, first_name(update))
+    await show_step(update, context, result)
+
+
+async def _back_to_answers(update: Update, context: BotContext, answer: Answer) -> None:
+    draft = await selfhelp.pending_draft(context)
+    if draft is not None and answer.id in draft.suggested:
+        answers = [
+            a
+            for a in map(context.services.content.current.answer, draft.suggested)
+            if a is not None
+        ]
+        await selfhelp.show_suggestions(update, context, answers)
+        return
+    if draft is not None and answer.topic == draft.topic:
+        result = await context.services.cases.resume(context.resident)
+        if result is not None:
+            await show_step(update, context, result)
+            return
+    await selfhelp.show_topic(update, context, answer.topic)
+
+
+async def quick_answer_button(update: Update, context: BotContext) -> None:
+    """The quick-answer buttons that go on with the request: "I still want to ask" (sh:a, or
+    sh:a:<answer> from an opened answer) and "back" to the offered answers (sh:b:<answer>)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if query.data == selfhelp.ASK:
+        await ask_anyway(update, context)
+        return
+    for prefix, action in ((f"{selfhelp.ASK}:", ask_anyway), (selfhelp.BACK, _back_to_answers)):
+        if query.data.startswith(prefix):
+            answer = await selfhelp.answer_pressed(update, context, prefix)
+            if answer is not None:
+                await action(update, context, answer)
+            return

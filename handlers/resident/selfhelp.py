@@ -20,29 +20,30 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.cases.cards import TOPIC_LABELS
 from bot.cases.repository import TOPICS, Case
+from bot.core import callbacks
 from bot.core.i18n import Translator
 from bot.selfhelp.content import Answer, Content, ContentError
 from handlers.shared import keyboards
-from handlers.shared.common import first_name, respond
+from handlers.shared.common import respond
 from handlers.shared.context import BotContext
 from handlers.staff.commands import staff_only
 
-PREFIX = "sh:"
-TOPIC = "sh:t:"
-OPEN = "sh:o:"
-HELPED = "sh:h:"
-ASK = "sh:a"
-BACK = "sh:b:"
+PREFIX = callbacks.QUICK_ANSWERS.prefix
+TOPIC = callbacks.QUICK_ANSWERS("t", "")
+OPEN = callbacks.QUICK_ANSWERS("o", "")
+HELPED = callbacks.QUICK_ANSWERS("h", "")
+ASK = callbacks.QUICK_ANSWERS("a")
+BACK = callbacks.QUICK_ANSWERS("b", "")
 
 
 def _content(context: BotContext) -> Content:
     return context.services.content.current
 
 
-async def _pending_draft(context: BotContext) -> Case | None:
+async def pending_draft(context: BotContext) -> Case | None:
     """The resident's draft request, if one is waiting (with or without suggestions)."""
     assert context.resident is not None
-    case = await context.services.cases.repo.current_for(context.resident.user_id)
+    case = await context.services.cases.current_for(context.resident.user_id)
     return case if case is not None and case.status == "draft" else None
 
 
@@ -68,7 +69,7 @@ async def info(update: Update, context: BotContext) -> None:
     )
 
 
-async def _topic(update: Update, context: BotContext, topic: str) -> None:
+async def show_topic(update: Update, context: BotContext, topic: str) -> None:
     tr = context.tr
     answers = _content(context).for_topic(topic) if topic in TOPICS else []
     if not answers:
@@ -92,12 +93,12 @@ async def _topic(update: Update, context: BotContext, topic: str) -> None:
 # -- suggestions before a request goes to staff ---------------------------------------------------
 
 
-async def suggest(update: Update, context: BotContext, case: Case) -> None:
-    """Step.SUGGEST: the request is stored as a draft; offer the matching answers first."""
+async def suggest(update: Update, context: BotContext, case: Case) -> bool:
+    """Step.SUGGEST: the request is stored as a draft; offer the matching answers first.
+    False when none of them is left (content reloaded in between): the caller sends it."""
     answers = [a for a in map(_content(context).answer, case.suggested) if a is not None]
-    if not answers:  # content reloaded in between: nothing to offer, send the request
-        await ask(update, context)
-        return
+    if not answers:
+        return False
     await context.services.selfhelp.record(
         [a.id for a in answers],
         "suggested",
@@ -105,10 +106,11 @@ async def suggest(update: Update, context: BotContext, case: Case) -> None:
         context.services.clock.now(),
         case.id,
     )
-    await _show_suggestions(update, context, answers, new_message=True)
+    await show_suggestions(update, context, answers, new_message=True)
+    return True
 
 
-async def _show_suggestions(
+async def show_suggestions(
     update: Update, context: BotContext, answers: list[Answer], *, new_message: bool = False
 ) -> None:
     tr = context.tr
@@ -173,7 +175,7 @@ def answer_text(tr: Translator, language: str, content: Content, answer: Answer)
 
 async def _open(update: Update, context: BotContext, answer: Answer) -> None:
     tr = context.tr
-    draft = await _pending_draft(context)
+    draft = await pending_draft(context)
     await context.services.selfhelp.record(
         [answer.id],
         "opened",
@@ -199,7 +201,7 @@ async def _open(update: Update, context: BotContext, answer: Answer) -> None:
 
 async def _helped(update: Update, context: BotContext, answer: Answer) -> None:
     services = context.services
-    draft = await _pending_draft(context)
+    draft = await pending_draft(context)
     from_suggestion = draft is not None and answer.id in draft.suggested
     await services.selfhelp.record(
         [answer.id],
@@ -211,7 +213,7 @@ async def _helped(update: Update, context: BotContext, answer: Answer) -> None:
     if from_suggestion:
         assert draft is not None
         # They have their answer: what they wrote is not kept and never reaches staff.
-        await services.cases.repo.discard_draft(draft.id)
+        await services.cases.discard_draft(draft.id)
     await respond(
         update,
         context,
@@ -220,69 +222,36 @@ async def _helped(update: Update, context: BotContext, answer: Answer) -> None:
     )
 
 
-async def ask(update: Update, context: BotContext, answer: Answer | None = None) -> None:
-    """ "I still want to ask" / "Ask a social worker": the waiting request goes to staff as
-    written; without one, a new request starts (on the answer's topic when there is one)."""
-    from handlers.resident import requests  # requests shows suggestions through this module
-
-    assert context.resident is not None
-    cases = context.services.cases
-    draft = await _pending_draft(context)
-    if draft is not None and (draft.suggested or answer is None):
-        result = await cases.submit_draft(context.resident)
-        if result is not None:
-            await requests.show_step(update, context, result)
-            return
-    await cases.start_request(context.resident, first_name(update))
-    if answer is None:
-        await requests.ask(update, context)
-        return
-    result = await cases.choose_topic(context.resident, answer.topic, first_name(update))
-    await requests.show_step(update, context, result)
-
-
-async def _back(update: Update, context: BotContext, answer: Answer) -> None:
-    from handlers.resident import requests
-
-    draft = await _pending_draft(context)
-    if draft is not None and answer.id in draft.suggested:
-        answers = [a for a in map(_content(context).answer, draft.suggested) if a is not None]
-        await _show_suggestions(update, context, answers)
-        return
-    if draft is not None and answer.topic == draft.topic:
-        result = await context.services.cases.resume(context.resident)
-        if result is not None:
-            await requests.show_step(update, context, result)
-            return
-    await _topic(update, context, answer.topic)
-
-
 async def button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     data = query.data
-    content = _content(context)
     if data.startswith(TOPIC):
-        await _topic(update, context, data.removeprefix(TOPIC))
+        await show_topic(update, context, data.removeprefix(TOPIC))
         return
-    if data == ASK:
-        await ask(update, context)
-        return
-    for prefix, action in ((OPEN, _open), (HELPED, _helped), (f"{ASK}:", ask), (BACK, _back)):
+    for prefix, action in ((OPEN, _open), (HELPED, _helped)):
         if data.startswith(prefix):
-            answer = content.answer(data.removeprefix(prefix))
-            if answer is None:
-                # An answer removed by a content reload, or forged data.
-                await respond(
-                    update,
-                    context,
-                    context._("This answer is no longer available."),
-                    keyboards.main_menu(context.tr),
-                )
-                return
-            await action(update, context, answer)
+            answer = await answer_pressed(update, context, prefix)
+            if answer is not None:
+                await action(update, context, answer)
             return
     await info(update, context)
+
+
+async def answer_pressed(update: Update, context: BotContext, prefix: str) -> Answer | None:
+    """The answer a button names after `prefix`; None (and the resident told) when it is gone."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    answer = _content(context).answer(query.data.removeprefix(prefix))
+    if answer is None:
+        # An answer removed by a content reload, or forged data.
+        await respond(
+            update,
+            context,
+            context._("This answer is no longer available."),
+            keyboards.main_menu(context.tr),
+        )
+    return answer
 
 
 # -- staff --------------------------------------------------------------------------------------

@@ -6,29 +6,30 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.cases.cards import TOPIC_LABELS
 from bot.cases.repository import TOPICS
+from bot.core import callbacks
 from bot.core.i18n import LANGUAGE_NAMES, LANGUAGES, N_, Translator
 from bot.org.orgdata import DISTRICTS
 
 # Callback data: short, prefix-routed strings (Telegram allows 64 bytes).
-LANGUAGE_PREFIX = "lang:"
-CONSENT_AGREE = "consent:agree"
+LANGUAGE_PREFIX = callbacks.LANGUAGE.prefix
+CONSENT_AGREE = callbacks.CONSENT("agree")
 MENU = "menu"
-MENU_ASK = "menu:ask"
-MENU_INFO = "menu:info"
-MENU_APPOINTMENT = "menu:appointment"
-MENU_EVENTS = "menu:events"
-MENU_CONTACT = "menu:contact"
-MENU_LANGUAGE = "menu:language"
-MENU_PRIVACY = "menu:privacy"
-MENU_HELP = "menu:help"
-REQUEST_TOPIC_PREFIX = "req:topic:"
-REQUEST_DISTRICT_PREFIX = "req:district:"
-REQUEST_NEW = "req:new"
-REQUEST_LANGUAGE_PREFIX = "req:lang:"
-MY_CASES = "req:mine"
-DELETE_ASK = "privacy:delete"
-DELETE_CONFIRM = "privacy:delete:yes"
-DELETE_CANCEL = "privacy:delete:no"
+MENU_ASK = callbacks.MENU("ask")
+MENU_INFO = callbacks.MENU("info")
+MENU_APPOINTMENT = callbacks.MENU("appointment")
+MENU_EVENTS = callbacks.MENU("events")
+MENU_CONTACT = callbacks.MENU("contact")
+MENU_LANGUAGE = callbacks.MENU("language")
+MENU_PRIVACY = callbacks.MENU("privacy")
+MENU_HELP = callbacks.MENU("help")
+REQUEST_TOPIC_PREFIX = callbacks.REQUEST("topic", "")
+REQUEST_DISTRICT_PREFIX = callbacks.REQUEST("district", "")
+REQUEST_NEW = callbacks.REQUEST("new")
+REQUEST_LANGUAGE_PREFIX = callbacks.REQUEST("lang", "")
+MY_CASES = callbacks.REQUEST("mine")
+DELETE_ASK = callbacks.PRIVACY("delete")
+DELETE_CONFIRM = callbacks.PRIVACY("delete", "yes")
+DELETE_CANCEL = callbacks.PRIVACY("delete", "no")
 
 # One button a row: big targets on a phone, and the order is the order of importance.
 MAIN_MENU = (

@@ -13,13 +13,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot.appointments.service import AppointmentError, SlotFull
+from bot.core import callbacks
 from handlers.shared.context import BotContext
 from handlers.shared.user_input import inside_calendar, parse_id, parse_moment
 from handlers.staff.commands import staff_only
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "sa:"
+PREFIX = callbacks.STAFF_APPOINTMENT.prefix
 
 
 def _tr(context: BotContext):

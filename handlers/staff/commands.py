@@ -85,7 +85,7 @@ async def stats(update: Update, context: BotContext) -> None:
         lines.append(tr._("No figures yet."))
     for month, language, count in by_month:
         lines.append(f"• {month} · {escape(LANGUAGE_NAMES.get(language, language))}: {count}")
-    figures = await context.services.events.repo.counts()
+    figures = await context.services.events.counts()
     lines.append("")
     lines.append("<b>{}</b>".format(tr._("Events and announcements")))
     lines.append(tr._("Events published: %(count)d") % {"count": figures["events"]})
@@ -94,7 +94,7 @@ async def stats(update: Update, context: BotContext) -> None:
         tr._("Residents with announcements: %(count)d") % {"count": figures["subscribers"]}
     )
     lines.append(tr._("Announcements delivered: %(count)d") % {"count": figures["delivered"]})
-    counts = await context.services.appointments.repo.counts_by_status()
+    counts = await context.services.appointments.counts_by_status()
     lines.append("")
     lines.append("<b>{}</b>".format(tr._("Appointments")))
     for status, label in APPOINTMENT_STATUS_LABELS.items():

@@ -16,6 +16,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
+from bot.core import callbacks
 from bot.core.i18n import LANGUAGE_NAMES, LANGUAGES
 from bot.events.repository import Event, EventText
 from bot.events.service import EventError
@@ -27,8 +28,8 @@ from handlers.staff.commands import staff_only
 
 logger = logging.getLogger(__name__)
 
-NEW = "ne:"  # the event / notice being written
-MANAGE = "se:"  # published or scheduled events
+NEW = callbacks.EVENT_DRAFT.prefix  # the event / notice being written
+MANAGE = callbacks.EVENT_MANAGE.prefix  # published or scheduled events
 OTHER_LANGUAGES = tuple(code for code in LANGUAGES if code != "de")
 
 
@@ -41,9 +42,7 @@ def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 async def _save(
     context: BotContext, staff_id: int, kind: str, step: str, data: dict[str, Any]
 ) -> None:
-    await context.services.events.repo.save_draft(
-        staff_id, kind, step, data, context.services.clock.now()
-    )
+    await context.services.events.save_draft(staff_id, kind, step, data)
 
 
 @staff_only
@@ -70,7 +69,7 @@ async def new_notice(update: Update, context: BotContext) -> None:
 async def cancel_draft(update: Update, context: BotContext) -> None:
     """/cancel: drop the event or notice being written."""
     assert update.effective_user is not None and update.effective_message is not None
-    await context.services.events.repo.drop_draft(update.effective_user.id)
+    await context.services.events.drop_draft(update.effective_user.id)
     await update.effective_message.reply_text(context._("Discarded."))
 
 
@@ -79,7 +78,7 @@ async def take_input(update: Update, context: BotContext) -> bool:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return False
-    draft = await context.services.events.repo.draft(user.id)
+    draft = await context.services.events.draft(user.id)
     if draft is None or not await context.services.staff.is_staff(user.id):
         return False
     kind, step, data = draft
@@ -127,7 +126,7 @@ async def _step(
         except EventError as error:
             await message.reply_text(f"⚠️ {error}")
             return
-        await services.events.repo.drop_draft(staff_id)
+        await services.events.drop_draft(staff_id)
         await message.reply_text(tr._("Changed. Everyone who got the announcement is told."))
     elif step == "text":  # notice
         data["texts"] = {"de": text[:3500]}
@@ -152,7 +151,7 @@ async def _step(
             except EventError as error:  # the event is gone (or the button was forged)
                 await message.reply_text(f"⚠️ {error}")
                 return
-            await services.events.repo.drop_draft(staff_id)
+            await services.events.drop_draft(staff_id)
             await message.reply_text(tr._("Translation saved."))
             return
         await _save(context, staff_id, kind, "translations", data)
@@ -219,7 +218,7 @@ async def _when(
         except EventError as error:
             await message.reply_text(f"⚠️ {error}")
             return
-        await services.events.repo.drop_draft(staff_id)
+        await services.events.drop_draft(staff_id)
         await message.reply_text(
             tr._("Changed to %(when)s. Everyone who got the announcement is told.")
             % {"when": format_german(when)}
@@ -230,7 +229,7 @@ async def _when(
         except EventError as error:
             await message.reply_text(f"⚠️ {error}")
             return
-        await services.events.repo.drop_draft(staff_id)
+        await services.events.drop_draft(staff_id)
         await message.reply_text(
             tr._("It will be published on %(when)s.") % {"when": format_german(when)}
         )
@@ -358,7 +357,7 @@ async def button(update: Update, context: BotContext) -> None:
     if query.data.startswith(MANAGE):
         await _manage(update, context, query.data.removeprefix(MANAGE))
         return
-    draft = await services.events.repo.draft(staff_id)
+    draft = await services.events.draft(staff_id)
     if draft is None or not isinstance(message, Message):
         await context.bot.send_message(
             staff_id, tr._("Nothing is being written. /newevent or /broadcast starts.")
@@ -369,7 +368,7 @@ async def button(update: Update, context: BotContext) -> None:
     missing = _missing(kind, data)
     index = parse_index(value, len(DISTRICTS)) if action == "d" else None
     if action == "discard":
-        await services.events.repo.drop_draft(staff_id)
+        await services.events.drop_draft(staff_id)
         await message.reply_text(tr._("Discarded."))
     # Districts once what comes before them is written; pressed again later, they change.
     elif action == "d" and set(missing) <= {"districts"} and (value == "all" or index is not None):
@@ -471,7 +470,7 @@ async def _publish(
     except EventError as error:
         await message.reply_text(f"⚠️ {error}")
         return
-    await services.events.repo.drop_draft(staff_id)
+    await services.events.drop_draft(staff_id)
     await start_progress(context, message.chat_id, broadcast_id, count)
 
 
@@ -486,9 +485,7 @@ async def start_progress(context: BotContext, chat_id: int, broadcast_id: int, c
         )
         % {"count": count},
     )
-    await context.services.events.repo.set_progress_message(
-        broadcast_id, chat_id, progress.message_id
-    )
+    await context.services.events.set_progress_message(broadcast_id, chat_id, progress.message_id)
     context.services.outbox.kick()
 
 
@@ -496,16 +493,14 @@ async def staff_events(update: Update, context: BotContext) -> None:
     """/events for staff: upcoming events, RSVP counts, and what can be done with them."""
     tr = context.tr
     services = context.services
-    events = await services.events.repo.upcoming(
-        services.clock.now(), statuses=("published", "scheduled")
-    )
+    events = await services.events.upcoming(statuses=("published", "scheduled"))
     message = update.effective_message
     assert message is not None
     if not events:
         await message.reply_text(tr._("No upcoming events. /newevent creates one."))
         return
     for event in events:
-        coming = await services.events.repo.rsvp_count(event.id)
+        coming = await services.events.rsvp_count(event.id)
         status = (
             tr._("published")
             if event.status == "published"

@@ -65,7 +65,7 @@ async def _case_here(update: Update, context: BotContext) -> Case | None:
     message = update.effective_message
     assert message is not None
     thread = message.message_thread_id if message.is_topic_message else None
-    case = await context.services.cases.repo.by_thread(thread) if thread else None
+    case = await context.services.cases.by_thread(thread) if thread else None
     if case is None:
         await message.reply_text(
             context.services.i18n.translator("de")._(
@@ -85,7 +85,7 @@ async def answer(update: Update, context: BotContext) -> None:
     """A staff message in a case topic: stored, then copied to the resident by the Relay."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
-    case = await context.services.cases.repo.by_thread(message.message_thread_id)
+    case = await context.services.cases.by_thread(message.message_thread_id)
     if case is None:
         return  # a topic that is not a case: staff talk
     stored = incoming(message)
@@ -105,7 +105,7 @@ async def edited(update: Update, context: BotContext) -> None:
     """A staff member edited a message in a case topic."""
     message = update.effective_message
     assert message is not None
-    if await context.services.cases.repo.by_thread(message.message_thread_id) is None:
+    if await context.services.cases.by_thread(message.message_thread_id) is None:
         return
     await message.reply_text(
         "✏️ "

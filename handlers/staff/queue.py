@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from bot.cases import cards as case_cards
 from bot.cases.repository import Case, CaseMessage
 from bot.cases.service import CaseError
+from bot.core import callbacks
 from handlers.shared.common import incoming, respond
 from handlers.shared.context import BotContext
 from handlers.shared.user_input import parse_id
@@ -25,7 +26,7 @@ from handlers.staff.group import close_case
 
 logger = logging.getLogger(__name__)
 
-QUEUE_PREFIX = "q:"
+QUEUE_PREFIX = callbacks.QUEUE.prefix
 
 
 def _age(tr, since: datetime | None, now: datetime) -> str:
@@ -44,6 +45,20 @@ def _age(tr, since: datetime | None, now: datetime) -> str:
 @staff_only
 async def show_queue(update: Update, context: BotContext) -> None:
     """/queue: open cases, urgent first, then oldest first."""
+    await _show_open_cases(update, context, context.tr._("Open cases (oldest first)"))
+
+
+async def ask_which_case(update: Update, context: BotContext) -> None:
+    """A staff member wrote privately without choosing a case: ask which one, never treat the
+    text as a resident's (it is not passed on anywhere)."""
+    await _show_open_cases(
+        update,
+        context,
+        context.tr._("To which case? Open it and press ✍️ Reply, then write your answer."),
+    )
+
+
+async def _show_open_cases(update: Update, context: BotContext, heading: str) -> None:
     tr = context.tr
     services = context.services
     entries = await services.cases.queue()
@@ -51,7 +66,7 @@ async def show_queue(update: Update, context: BotContext) -> None:
     if not entries:
         await respond(update, context, tr._("No open cases. 🎉"))
         return
-    lines = ["<b>{}</b>".format(tr._("Open cases (oldest first)"))]
+    lines = [f"<b>{escape(heading)}</b>"]
     buttons = []
     for entry in entries:
         case = entry.case
@@ -187,7 +202,7 @@ async def case_view(context: BotContext, case: Case) -> tuple[str, InlineKeyboar
     services = context.services
     lines = [case_cards.card_text(tr, case)]
     rows = []
-    for appointment in await services.appointments.repo.for_case(case.id):
+    for appointment in await services.appointments.for_case(case.id):
         if appointment.status not in ("requested", "proposed", "confirmed"):
             continue
         when = services.appointments.when(tr, appointment)

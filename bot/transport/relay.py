@@ -24,7 +24,7 @@ from bot.cases import cards as case_cards
 from bot.cases.repository import Case, CaseMessage, CaseRepository
 from bot.core.clock import Clock
 from bot.core.i18n import DEFAULT_LANGUAGE, I18n
-from bot.transport.retry import retry_after_seconds
+from bot.core.retry import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
