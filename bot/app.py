@@ -8,7 +8,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -28,6 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot import jobs
 from bot.appointments.notices import AppointmentNotifier
 from bot.appointments.reminders import Reminders
 from bot.appointments.repository import AppointmentRepository
@@ -38,13 +38,12 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.crypto import Cipher
 from bot.core.db import Database
-from bot.core.i18n import I18n
+from bot.core.i18n import STAFF_LANGUAGE, I18n
 from bot.events.outbox import Outbox
 from bot.events.repository import EventRepository
 from bot.events.service import EventService
 from bot.org.orgdata import load_organisation
 from bot.privacy.repository import PersonalDataRepository
-from bot.privacy.retention import Retention
 from bot.reporting.report import ReportRepository
 from bot.residents.repository import ResidentRepository
 from bot.residents.service import ResidentService
@@ -248,7 +247,7 @@ async def on_startup(application: Application) -> None:
         case_repository,
         clock,
         staff_chat_enabled=settings.staff_chat_id is not None,
-        staff_tr=i18n.translator("de"),
+        staff_tr=i18n.translator(STAFF_LANGUAGE),
         on_change=relay.kick,
         suggest=lambda case, text: [
             answer.id for answer in content.current.match(text, case.language, case.topic)
@@ -293,7 +292,7 @@ async def on_startup(application: Application) -> None:
             org,
             clock,
             settings.timezone,
-            i18n.translator("de"),
+            i18n.translator(STAFF_LANGUAGE),
             on_notice=relay.kick,
         ),
         notifier=notifier,
@@ -321,19 +320,8 @@ async def on_startup(application: Application) -> None:
     processor = application.update_processor
     assert isinstance(processor, ChatOrderedProcessor)
     processor.inbox = services.inbox
-    # Reminders and the staff digest: a job-queue pass every minute, derived from the database.
     assert application.job_queue is not None
-    services.reminders.schedule(application.job_queue)
-    # Scheduled announcements and event reminders, the same way; the outbox resumes what a
-    # previous run left unsent.
-    application.job_queue.run_repeating(_event_job, interval=30, first=1, name="events")
-    Retention(services.personal_data, residents, relay, clock, settings.retention_days).schedule(
-        application.job_queue
-    )
-    application.job_queue.run_repeating(
-        _monthly_report_job, interval=3600, first=120, name="monthly report"
-    )
-    application.job_queue.run_repeating(_inbox_job, interval=3600, first=3600, name="inbox")
+    jobs.schedule(application.job_queue, services)
     await outbox.start()
     # Relays what is pending, including what a previous run could not deliver.
     relay.start()
@@ -356,35 +344,6 @@ async def on_startup(application: Application) -> None:
         application.bot, i18n, settings.admin_ids, settings.staff_chat_id
     )
     logger.info("bot @%s ready", application.bot.username)
-
-
-async def _monthly_report_job(context) -> None:
-    """On the first of a month: last month's figures to every admin, once."""
-    services: Services = context.bot_data[SERVICES_KEY]
-    local = services.clock.now().astimezone(services.settings.timezone)
-    if local.day != 1:
-        return
-    end = local.date() - timedelta(days=1)
-    start = end.replace(day=1)
-    if not await services.reports.claim_month(start.strftime("%Y-%m"), services.clock.now()):
-        return
-    report = await services.reports.report(start, end, services.settings.timezone)
-    for admin in sorted(services.settings.admin_ids):
-        try:
-            await context.bot.send_message(admin, report.as_text())
-        except TelegramError as error:
-            logger.warning("monthly report not delivered to admin %s: %s", admin, error)
-
-
-async def _inbox_job(context) -> None:
-    await context.bot_data[SERVICES_KEY].inbox.prune()
-
-
-async def _event_job(context) -> None:
-    try:
-        await context.bot_data[SERVICES_KEY].events.run_due()
-    except Exception:
-        logger.exception("event pass failed; next pass in 30 s")
 
 
 async def check_staff_group(bot: Bot, chat_id: int) -> bool:

@@ -253,7 +253,7 @@ async def test_report_on_the_command_line(tmp_path, settings, bot, monkeypatch):
 
 
 async def test_monthly_report_to_admins_once(sandbox, bot, chat_as, clock):
-    from bot.app import _monthly_report_job
+    from bot.jobs import _monthly_report_job
 
     admin = chat_as("de", "Admin", user_id=ADMIN_ID)
     await admin.send("/start")

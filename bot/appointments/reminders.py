@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes, JobQueue
 from bot.appointments.notices import AppointmentNotifier, place
 from bot.appointments.repository import AppointmentRepository
 from bot.core.clock import Clock
-from bot.core.i18n import I18n
+from bot.core.i18n import STAFF_LANGUAGE, I18n
 from bot.org.orgdata import Organisation
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class Reminders:
         appointments = await self._repo.confirmed_between(day_start, day_start + timedelta(days=1))
         if not appointments or not await self._repo.claim_digest(local.date(), now):
             return
-        tr = self._i18n.translator("de")
+        tr = self._i18n.translator(STAFF_LANGUAGE)
         lines = [
             "<b>📅 {}</b>".format(
                 tr._("Appointments today, %(date)s") % {"date": tr.date(local.date(), "full")}

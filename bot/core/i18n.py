@@ -27,6 +27,9 @@ from bot.core.paths import LOCALES_DIR
 
 DOMAIN = "messages"
 DEFAULT_LANGUAGE = "de"
+# Staff work in German: the staff group is one shared room, and case cards, notices to staff and
+# the daily digest are written for it. One constant, so that this is a decision, not a habit.
+STAFF_LANGUAGE = "de"
 # Order matters: it is the order of the language chooser.
 LANGUAGES = ("de", "ar", "ru", "uk", "en")
 LANGUAGE_NAMES = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.core.i18n import I18n
+from bot.core.i18n import STAFF_LANGUAGE, I18n
 from handlers.resident import onboarding
 from handlers.shared import keyboards
 from handlers.shared.context import BotContext
@@ -54,7 +54,7 @@ async def load_resident(update: Update, context: BotContext) -> None:
     services = context.services
     if chat.type != chat.PRIVATE:
         if chat.id == services.settings.staff_chat_id:
-            context.use_language("de")  # the staff group is one shared room, in German
+            context.use_language(STAFF_LANGUAGE)  # the staff group is one shared room, in German
             return
         # Any other group the bot was added to gets polite silence.
         raise ApplicationHandlerStop

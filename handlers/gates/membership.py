@@ -6,6 +6,7 @@ import logging
 
 from telegram import ChatMember, Update
 
+from bot.core.i18n import STAFF_LANGUAGE
 from handlers.shared.context import BotContext
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
             await services.relay.tell_staff(
                 case,
                 "⚠️ "
-                + services.i18n.translator("de")._(
+                + services.i18n.translator(STAFF_LANGUAGE)._(
                     "The resident has blocked the bot: replies cannot be delivered."
                 ),
             )

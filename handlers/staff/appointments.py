@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 
 from bot.appointments.service import AppointmentError, SlotFull
 from bot.core import callbacks
+from bot.core.i18n import STAFF_LANGUAGE
 from handlers.shared.context import BotContext
 from handlers.shared.user_input import inside_calendar, parse_id, parse_moment
 from handlers.staff.commands import staff_only
@@ -24,7 +25,7 @@ PREFIX = callbacks.STAFF_APPOINTMENT.prefix
 
 
 def _tr(context: BotContext):
-    return context.services.i18n.translator("de")
+    return context.services.i18n.translator(STAFF_LANGUAGE)
 
 
 async def _append(update: Update, line: str, markup: InlineKeyboardMarkup | None = None) -> None:

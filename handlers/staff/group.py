@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.cases.cards import CASE_PREFIX
 from bot.cases.repository import Case
 from bot.cases.service import CaseError, Incoming
+from bot.core.i18n import STAFF_LANGUAGE
 from handlers.shared.common import incoming
 from handlers.shared.context import BotContext
 from handlers.shared.user_input import parse_id
@@ -68,7 +69,7 @@ async def _case_here(update: Update, context: BotContext) -> Case | None:
     case = await context.services.cases.by_thread(thread) if thread else None
     if case is None:
         await message.reply_text(
-            context.services.i18n.translator("de")._(
+            context.services.i18n.translator(STAFF_LANGUAGE)._(
                 "This topic does not belong to a case. Use the command inside a case's topic."
             )
         )
@@ -77,7 +78,7 @@ async def _case_here(update: Update, context: BotContext) -> Case | None:
 
 def _staff_tr(context: BotContext):
     # The staff group is one shared room: it speaks German, whoever writes.
-    return context.services.i18n.translator("de")
+    return context.services.i18n.translator(STAFF_LANGUAGE)
 
 
 @staff_only

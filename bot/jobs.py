@@ -1,0 +1,62 @@
+"""Everything the bot does on a timer, scheduled in one place on python-telegram-bot's job queue
+(APScheduler underneath). Each job derives what is due from the database, so a restart or a
+missed pass loses nothing: the next pass does it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram.error import TelegramError
+from telegram.ext import JobQueue
+
+from bot.privacy.retention import Retention
+from bot.services import Services
+from handlers.shared.context import SERVICES_KEY
+
+logger = logging.getLogger(__name__)
+
+
+def schedule(job_queue: JobQueue, services: Services) -> None:
+    # Reminders and the staff digest: a pass every minute.
+    services.reminders.schedule(job_queue)
+    # Scheduled announcements and event reminders; the outbox resumes what a previous run left.
+    job_queue.run_repeating(_event_job, interval=30, first=1, name="events")
+    Retention(
+        services.personal_data,
+        services.residents,
+        services.relay,
+        services.clock,
+        services.settings.retention_days,
+    ).schedule(job_queue)
+    job_queue.run_repeating(_monthly_report_job, interval=3600, first=120, name="monthly report")
+    job_queue.run_repeating(_inbox_job, interval=3600, first=3600, name="inbox")
+
+
+async def _monthly_report_job(context) -> None:
+    """On the first of a month: last month's figures to every admin, once."""
+    services: Services = context.bot_data[SERVICES_KEY]
+    local = services.clock.now().astimezone(services.settings.timezone)
+    if local.day != 1:
+        return
+    end = local.date() - timedelta(days=1)
+    start = end.replace(day=1)
+    if not await services.reports.claim_month(start.strftime("%Y-%m"), services.clock.now()):
+        return
+    report = await services.reports.report(start, end, services.settings.timezone)
+    for admin in sorted(services.settings.admin_ids):
+        try:
+            await context.bot.send_message(admin, report.as_text())
+        except TelegramError as error:
+            logger.warning("monthly report not delivered to admin %s: %s", admin, error)
+
+
+async def _inbox_job(context) -> None:
+    await context.bot_data[SERVICES_KEY].inbox.prune()
+
+
+async def _event_job(context) -> None:
+    try:
+        await context.bot_data[SERVICES_KEY].events.run_due()
+    except Exception:
+        logger.exception("event pass failed; next pass in 30 s")
