@@ -624,3 +624,19 @@ async def test_a_correct_staff_group_gives_no_error(services, caplog):
     startup = caplog.get_records("setup")
     assert any("placeholders" in r.getMessage() for r in startup)  # start-up logs are here
     assert not [r for r in startup if r.name == "bot.app" and r.levelname == "ERROR"]
+
+
+async def test_start_up_does_not_warn_about_an_admin_who_never_wrote(
+    sandbox, settings, clock, caplog
+):
+    """An admin who never opened a chat with the bot is normal (Telegram: "chat not found"):
+    the menu waits for their /start, and start-up says so at INFO, not as a warning."""
+    import logging
+
+    application = make_application(settings, clock)
+    with caplog.at_level(logging.INFO, logger="bot.transport.command_menu"):
+        async with running(application):
+            pass
+    records = [r for r in caplog.records if r.name == "bot.transport.command_menu"]
+    assert any("waits for their /start" in r.getMessage() for r in records)
+    assert not [r for r in records if r.levelno >= logging.WARNING]

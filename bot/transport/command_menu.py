@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, I18n
 
@@ -82,6 +82,9 @@ async def install_staff_menu(bot: Bot, i18n: I18n, chat_id: int, language: str) 
             commands_for(i18n, language, staff=True), scope=BotCommandScopeChat(chat_id)
         )
     except TelegramError as exc:
-        # Telegram knows a private chat only once the person has written to the bot; their
-        # menu is installed again at their next /start.
+        if isinstance(exc, BadRequest) and "chat not found" in exc.message.lower():
+            # Telegram knows a private chat only once the person has written to the bot: an
+            # admin who never did is normal, not a fault; the menu is set at their first /start.
+            logger.info("staff command menu for chat %s waits for their /start", chat_id)
+            return
         logger.warning("staff command menu for chat %s not set: %s", chat_id, exc.message)
