@@ -37,7 +37,7 @@ def _rows(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[Inline
 
 
 def _back(tr, step: str) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(tr._("⬅️ Back"), callback_data=f"{PREFIX}back:{step}")]
+    return [InlineKeyboardButton(tr._("⬅️ Back"), callback_data=callbacks.APPOINTMENT("back", step))]
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -52,7 +52,7 @@ async def _show_topics(update: Update, context: BotContext) -> None:
     buttons = [
         InlineKeyboardButton(
             f"{keyboards.TOPIC_ICONS[topic]} {tr._(TOPIC_LABELS[topic])}",
-            callback_data=f"{PREFIX}t:{topic}",
+            callback_data=callbacks.APPOINTMENT("t", topic),
         )
         for topic in TOPICS
     ]
@@ -63,7 +63,7 @@ async def _show_topics(update: Update, context: BotContext) -> None:
 async def _show_locations(update: Update, context: BotContext) -> None:
     tr = context.tr
     buttons = [
-        [InlineKeyboardButton(f"📍 {loc.name}", callback_data=f"{PREFIX}l:{loc.key}")]
+        [InlineKeyboardButton(f"📍 {loc.name}", callback_data=callbacks.APPOINTMENT("l", loc.key))]
         for loc in context.services.org.locations
     ]
     await respond(
@@ -102,7 +102,9 @@ async def _show_days(update: Update, context: BotContext, notice: str | None = N
         )
         return
     buttons = [
-        InlineKeyboardButton(tr.day_label(day), callback_data=f"{PREFIX}d:{day:%Y%m%d}")
+        InlineKeyboardButton(
+            tr.day_label(day), callback_data=callbacks.APPOINTMENT("d", f"{day:%Y%m%d}")
+        )
         for day in days
     ]
     text = tr._("Which day suits you?")
@@ -126,7 +128,9 @@ async def _show_times(update: Update, context: BotContext, notice: str | None = 
         await _show_days(update, context, tr._("That day is fully booked now."))
         return
     buttons = [
-        InlineKeyboardButton(tr.time(start), callback_data=f"{PREFIX}s:{start:%Y%m%d%H%M}")
+        InlineKeyboardButton(
+            tr.time(start), callback_data=callbacks.APPOINTMENT("s", f"{start:%Y%m%d%H%M}")
+        )
         for start in times
     ]
     text = tr._("Which time? (%(day)s)") % {"day": tr.day_label(draft.day)}
@@ -155,8 +159,16 @@ async def _show_summary(update: Update, context: BotContext, *, new_message: boo
         lines.append(f"📝 {texts.value(tr, draft.note)}")
     markup = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(tr._("✅ Send request"), callback_data=f"{PREFIX}send")],
-            [InlineKeyboardButton(tr._("📝 Add a note"), callback_data=f"{PREFIX}note")],
+            [
+                InlineKeyboardButton(
+                    tr._("✅ Send request"), callback_data=callbacks.APPOINTMENT("send")
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    tr._("📝 Add a note"), callback_data=callbacks.APPOINTMENT("note")
+                )
+            ],
             _back(tr, "time"),
         ]
     )
@@ -310,7 +322,8 @@ async def my_appointments(update: Update, context: BotContext) -> None:
                 [
                     [
                         InlineKeyboardButton(
-                            tr._("📅 Request an appointment"), callback_data=f"{PREFIX}start"
+                            tr._("📅 Request an appointment"),
+                            callback_data=callbacks.APPOINTMENT("start"),
                         )
                     ],
                     [keyboards.back_button(tr)],
@@ -328,9 +341,11 @@ async def my_appointments(update: Update, context: BotContext) -> None:
         label = tr.day_label(appointment.starts_at.astimezone(services.settings.timezone).date())
         buttons.append(
             [
-                InlineKeyboardButton(f"🔁 {label}", callback_data=f"{PREFIX}move:{appointment.id}"),
                 InlineKeyboardButton(
-                    f"❌ {label}", callback_data=f"{PREFIX}cancel:{appointment.id}"
+                    f"🔁 {label}", callback_data=callbacks.APPOINTMENT("move", appointment.id)
+                ),
+                InlineKeyboardButton(
+                    f"❌ {label}", callback_data=callbacks.APPOINTMENT("cancel", appointment.id)
                 ),
             ]
         )
@@ -360,10 +375,14 @@ async def _own_appointment(
                     [
                         InlineKeyboardButton(
                             tr._("❌ Yes, cancel it"),
-                            callback_data=f"{PREFIX}cancelyes:{appointment_id}",
+                            callback_data=callbacks.APPOINTMENT("cancelyes", appointment_id),
                         )
                     ],
-                    [InlineKeyboardButton(tr._("↩️ No, keep it"), callback_data=f"{PREFIX}list")],
+                    [
+                        InlineKeyboardButton(
+                            tr._("↩️ No, keep it"), callback_data=callbacks.APPOINTMENT("list")
+                        )
+                    ],
                 ]
             ),
             new_message=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.core import callbacks
 from bot.events.service import EventError
 from bot.org.orgdata import DISTRICTS
 from handlers.resident import onboarding
@@ -28,7 +29,7 @@ def _subscription_buttons(tr, subscribed: set[str]) -> list[list[InlineKeyboardB
             if district in subscribed
             else tr._("🔔 Announcements: %(district)s")
         ) % {"district": district}
-        rows.append([InlineKeyboardButton(label, callback_data=f"{PREFIX}toggle:{index}")])
+        rows.append([InlineKeyboardButton(label, callback_data=callbacks.EVENTS("toggle", index))])
     return rows
 
 
@@ -56,7 +57,7 @@ async def show_events(update: Update, context: BotContext) -> None:
             InlineKeyboardButton(
                 tr._("🙋 I'm coming: %(title)s")
                 % {"title": (event.texts.get(tr.language) or event.texts["de"]).title[:30]},
-                callback_data=f"{PREFIX}rsvp:{event.id}",
+                callback_data=callbacks.EVENTS("rsvp", event.id),
             )
         ]
         for event in events[:5]

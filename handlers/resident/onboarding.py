@@ -127,14 +127,22 @@ async def ask_for_announcements(update: Update, context: BotContext) -> None:
     """Asked once, right after consent: opt in per district, or not at all."""
     tr = context.tr
     buttons = [
-        [InlineKeyboardButton(f"🔔 {district}", callback_data=f"{EVENTS_PREFIX}optin:{i}")]
+        [InlineKeyboardButton(f"🔔 {district}", callback_data=callbacks.EVENTS("optin", i))]
         for i, district in enumerate(DISTRICTS)
     ]
     buttons.append(
-        [InlineKeyboardButton(tr._("🔔 Both districts"), callback_data=f"{EVENTS_PREFIX}optin:all")]
+        [
+            InlineKeyboardButton(
+                tr._("🔔 Both districts"), callback_data=callbacks.EVENTS("optin", "all")
+            )
+        ]
     )
     buttons.append(
-        [InlineKeyboardButton(tr._("No, thank you"), callback_data=f"{EVENTS_PREFIX}optin:none")]
+        [
+            InlineKeyboardButton(
+                tr._("No, thank you"), callback_data=callbacks.EVENTS("optin", "none")
+            )
+        ]
     )
     await respond(
         update,

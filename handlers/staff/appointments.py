@@ -78,7 +78,10 @@ async def button(update: Update, context: BotContext) -> None:
             await query.answer()  # only now: an unknown appointment is answered by the alert
             buttons = [
                 InlineKeyboardButton(
-                    tr.day_label(day), callback_data=f"{PREFIX}pd:{appointment_id}:{day:%Y%m%d}"
+                    tr.day_label(day),
+                    callback_data=callbacks.STAFF_APPOINTMENT(
+                        "pd", appointment_id, f"{day:%Y%m%d}"
+                    ),
                 )
                 for day in days
             ]
@@ -98,7 +101,10 @@ async def button(update: Update, context: BotContext) -> None:
             await query.answer()
             buttons = [
                 InlineKeyboardButton(
-                    tr.time(t), callback_data=f"{PREFIX}ps:{appointment_id}:{t:%Y%m%d%H%M}"
+                    tr.time(t),
+                    callback_data=callbacks.STAFF_APPOINTMENT(
+                        "ps", appointment_id, f"{t:%Y%m%d%H%M}"
+                    ),
                 )
                 for t in times
             ]

@@ -238,8 +238,8 @@ async def _when(
 def _district_buttons(tr) -> InlineKeyboardMarkup:
     return _buttons(
         [
-            [(district, f"{NEW}d:{i}") for i, district in enumerate(DISTRICTS)],
-            [(tr._("Both districts"), f"{NEW}d:all")],
+            [(district, callbacks.EVENT_DRAFT("d", i)) for i, district in enumerate(DISTRICTS)],
+            [(tr._("Both districts"), callbacks.EVENT_DRAFT("d", "all"))],
         ]
     )
 
@@ -249,11 +249,14 @@ async def _ask_translations(message: Message, context: BotContext, data: dict[st
     have = set(data.get("tr", {})) | set(data.get("texts", {}))
     rows = [
         [
-            (("✓ " if code in have else "+ ") + LANGUAGE_NAMES[code], f"{NEW}tr:{code}")
+            (
+                ("✓ " if code in have else "+ ") + LANGUAGE_NAMES[code],
+                callbacks.EVENT_DRAFT("tr", code),
+            )
             for code in OTHER_LANGUAGES
         ]
     ]
-    rows.append([(tr._("👀 Preview"), f"{NEW}pv:de")])
+    rows.append([(tr._("👀 Preview"), callbacks.EVENT_DRAFT("pv", "de"))])
     await message.reply_text(
         tr._(
             "Add a translation? Residents without one get the German text with a short note "
@@ -301,7 +304,7 @@ async def _ask_again(
     elif step == "photo":
         await message.reply_text(
             tr._("Send a photo for the announcement, or:"),
-            reply_markup=_buttons([[(tr._("Without photo"), f"{NEW}nophoto")]]),
+            reply_markup=_buttons([[(tr._("Without photo"), callbacks.EVENT_DRAFT("nophoto"))]]),
         )
         return
     elif step in ("translations", "preview") and not _missing(kind, data):
@@ -377,7 +380,9 @@ async def button(update: Update, context: BotContext) -> None:
             await _save(context, staff_id, kind, "photo", data)
             await message.reply_text(
                 tr._("Send a photo for the announcement, or:"),
-                reply_markup=_buttons([[(tr._("Without photo"), f"{NEW}nophoto")]]),
+                reply_markup=_buttons(
+                    [[(tr._("Without photo"), callbacks.EVENT_DRAFT("nophoto"))]]
+                ),
             )
         else:
             await _save(context, staff_id, kind, "translations", data)
@@ -423,11 +428,21 @@ async def _preview(
             + "\n"
             + texts["de"]
         )
-    rows = [[(("• " if code == language else "") + code, f"{NEW}pv:{code}") for code in LANGUAGES]]
-    rows.append([(tr._("📣 Publish now"), f"{NEW}publish")])
+    rows = [
+        [
+            (("• " if code == language else "") + code, callbacks.EVENT_DRAFT("pv", code))
+            for code in LANGUAGES
+        ]
+    ]
+    rows.append([(tr._("📣 Publish now"), callbacks.EVENT_DRAFT("publish"))])
     if kind == "event":
-        rows.append([(tr._("🕒 Publish later"), f"{NEW}schedule")])
-    rows.append([(tr._("➕ Translation"), f"{NEW}tr:ar"), (tr._("🗑 Discard"), f"{NEW}discard")])
+        rows.append([(tr._("🕒 Publish later"), callbacks.EVENT_DRAFT("schedule"))])
+    rows.append(
+        [
+            (tr._("➕ Translation"), callbacks.EVENT_DRAFT("tr", "ar")),
+            (tr._("🗑 Discard"), callbacks.EVENT_DRAFT("discard")),
+        ]
+    )
     await message.reply_text(
         tr._("Preview (%(language)s):") % {"language": LANGUAGE_NAMES[language]} + "\n\n" + text,
         parse_mode=ParseMode.HTML,
@@ -517,12 +532,12 @@ async def staff_events(update: Update, context: BotContext) -> None:
             reply_markup=_buttons(
                 [
                     [
-                        (tr._("🕒 Change time"), f"{MANAGE}time:{event.id}"),
-                        (tr._("📍 Change place"), f"{MANAGE}place:{event.id}"),
+                        (tr._("🕒 Change time"), callbacks.EVENT_MANAGE("time", event.id)),
+                        (tr._("📍 Change place"), callbacks.EVENT_MANAGE("place", event.id)),
                     ],
                     [
-                        (tr._("➕ Translation"), f"{MANAGE}tr:{event.id}"),
-                        (tr._("❌ Cancel event"), f"{MANAGE}cancel:{event.id}"),
+                        (tr._("➕ Translation"), callbacks.EVENT_MANAGE("tr", event.id)),
+                        (tr._("❌ Cancel event"), callbacks.EVENT_MANAGE("cancel", event.id)),
                     ],
                 ]
             ),
@@ -547,7 +562,10 @@ async def _manage(update: Update, context: BotContext, data: str) -> None:
         await context.bot.send_message(chat_id, tr._("New place?"))
     elif action == "tr":
         rows = [
-            [(LANGUAGE_NAMES[code], f"{MANAGE}trl:{event_id}:{code}") for code in OTHER_LANGUAGES]
+            [
+                (LANGUAGE_NAMES[code], callbacks.EVENT_MANAGE("trl", event_id, code))
+                for code in OTHER_LANGUAGES
+            ]
         ]
         await context.bot.send_message(
             chat_id, tr._("Which language?"), reply_markup=_buttons(rows)
@@ -561,7 +579,9 @@ async def _manage(update: Update, context: BotContext, data: str) -> None:
         await context.bot.send_message(
             chat_id,
             tr._("Really cancel this event? Everyone who got the announcement is told."),
-            reply_markup=_buttons([[(tr._("❌ Yes, cancel it"), f"{MANAGE}cancelyes:{event_id}")]]),
+            reply_markup=_buttons(
+                [[(tr._("❌ Yes, cancel it"), callbacks.EVENT_MANAGE("cancelyes", event_id))]]
+            ),
         )
     elif action == "cancelyes":
         try:

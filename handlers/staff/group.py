@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.cases.cards import CASE_PREFIX
 from bot.cases.repository import Case
 from bot.cases.service import CaseError, Incoming
+from bot.core import callbacks
 from bot.core.i18n import STAFF_LANGUAGE
 from handlers.shared.common import incoming
 from handlers.shared.context import BotContext
@@ -225,7 +226,7 @@ async def send_template(update: Update, context: BotContext, case: Case, key: st
 async def _show_templates(update: Update, context: BotContext, case: Case) -> None:
     services = context.services
     buttons = [
-        [InlineKeyboardButton(t.title, callback_data=f"{CASE_PREFIX}send:{case.id}:{t.key}")]
+        [InlineKeyboardButton(t.title, callback_data=callbacks.CASE("send", case.id, t.key))]
         for t in services.org.templates
     ]
     text = _staff_tr(context)._("Which canned reply? It is sent in the resident's language.")

@@ -85,7 +85,7 @@ async def _show_open_cases(update: Update, context: BotContext, heading: str) ->
             [
                 InlineKeyboardButton(
                     case_cards.topic_name(tr, case)[:60],
-                    callback_data=f"{QUEUE_PREFIX}open:{case.id}",
+                    callback_data=callbacks.QUEUE("open", case.id),
                 )
             ]
         )
@@ -96,16 +96,16 @@ def _case_buttons(tr, case: Case) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
-                tr._("📖 Read messages"), callback_data=f"{QUEUE_PREFIX}read:{case.id}"
+                tr._("📖 Read messages"), callback_data=callbacks.QUEUE("read", case.id)
             ),
-            InlineKeyboardButton(tr._("✍️ Reply"), callback_data=f"{QUEUE_PREFIX}reply:{case.id}"),
+            InlineKeyboardButton(tr._("✍️ Reply"), callback_data=callbacks.QUEUE("reply", case.id)),
         ],
     ]
     if case.status == "closed":
         rows.append(
             [
                 InlineKeyboardButton(
-                    tr._("↩️ Reopen"), callback_data=f"{QUEUE_PREFIX}reopen:{case.id}"
+                    tr._("↩️ Reopen"), callback_data=callbacks.QUEUE("reopen", case.id)
                 )
             ]
         )
@@ -113,15 +113,15 @@ def _case_buttons(tr, case: Case) -> InlineKeyboardMarkup:
         rows.append(
             [
                 InlineKeyboardButton(
-                    tr._("✋ Take"), callback_data=f"{QUEUE_PREFIX}take:{case.id}"
+                    tr._("✋ Take"), callback_data=callbacks.QUEUE("take", case.id)
                 ),
                 InlineKeyboardButton(
-                    tr._("✅ Close"), callback_data=f"{QUEUE_PREFIX}close:{case.id}"
+                    tr._("✅ Close"), callback_data=callbacks.QUEUE("close", case.id)
                 ),
             ]
         )
     rows.append(
-        [InlineKeyboardButton(tr._("📋 Back to the queue"), callback_data=f"{QUEUE_PREFIX}list")]
+        [InlineKeyboardButton(tr._("📋 Back to the queue"), callback_data=callbacks.QUEUE("list"))]
     )
     return InlineKeyboardMarkup(rows)
 
@@ -168,7 +168,7 @@ async def queue_button(update: Update, context: BotContext) -> None:
                     [
                         [
                             InlineKeyboardButton(
-                                tr._("📋 Back to the queue"), callback_data=f"{QUEUE_PREFIX}list"
+                                tr._("📋 Back to the queue"), callback_data=callbacks.QUEUE("list")
                             )
                         ]
                     ]
