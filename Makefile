@@ -42,7 +42,7 @@ demo: $(STAMP) catalogs
 test: $(STAMP) catalogs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 test-all: $(STAMP) catalogs
 	$(PY) -m pytest -q -m ''

@@ -1,9 +1,8 @@
 """The letters read end to end, from rendered photo or PDF to fields.
 
-The normal run reads one tilted photo with and without deskew; reading three letters (the forms
-and hardships of QUICK) through the async reader, every field checked and the event loop kept
-running, and the whole corpus with its accuracy goals are marked slow (`make test-all`, to keep
-`make test` under three minutes); `bench/letters.py` prints the figures.
+The normal run reads three letters (the forms and hardships of QUICK) through the async reader and
+checks every field and that the event loop kept running; the whole corpus with its accuracy
+goals is marked slow (`make test-all`), as is `bench/letters.py` which prints the figures.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from .scoring import FIELDS, score, word_recall
 Rendered = Callable[[str], list[Path]]
 
 
-@pytest.mark.slow  # 5 s of OCR; the deskew test below reads a photo in the normal suite
 async def test_quick_letters_every_field_and_the_loop_kept_running(rendered: Rendered) -> None:
     files = {key: rendered(key) for key in QUICK}  # rendered before the clock starts
     reader = LetterReader()
