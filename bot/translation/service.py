@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from bot.cases.repository import Case, CaseMessage
 from bot.core.clock import Clock
-from bot.core.i18n import STAFF_LANGUAGE, I18n
+from bot.core.i18n import LANGUAGES, STAFF_LANGUAGE, I18n
 from bot.translation import languages, protect
 from bot.translation.port import Failure, MachineTranslator, TranslationError
 from bot.translation.providers import ProviderInfo
@@ -108,6 +108,28 @@ class TranslationService:
     @property
     def enabled(self) -> bool:
         return self._provider is not None
+
+    async def check(self) -> list[str]:
+        """At start-up: the languages the provider lacks (LibreTranslate says; others do not),
+        logged as a warning. Never raises: an unreachable provider is only reported."""
+        lister = getattr(self._provider, "languages", None)
+        if lister is None:
+            return []
+        try:
+            async with asyncio.timeout(self._timeout):
+                offered = await lister()
+        except (TimeoutError, TranslationError) as error:
+            failure = error.failure.value if isinstance(error, TranslationError) else "timeout"
+            logger.warning("translation provider not reachable at start-up (%s)", failure)
+            return []
+        missing = [code for code in LANGUAGES if code not in offered]
+        if missing:
+            logger.warning(
+                "the translation provider lacks %s: messages in it stay untranslated"
+                " (LibreTranslate: LT_LOAD_ONLY=de,en,ar,ru,uk)",
+                ", ".join(missing),
+            )
+        return missing
 
     async def close(self) -> None:
         if self._provider is not None:
