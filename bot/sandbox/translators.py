@@ -31,6 +31,7 @@ from babel import Locale
 
 ELEMENT = re.compile(r"<x\s+i=\"(\d+)\"[^>]*?(?:/>|>(.*?)</x>)", re.DOTALL)
 LOADED = ("de", "en", "ar", "ru", "uk")
+BODY = web.RequestKey("body", object)
 GERMAN_HINTS = re.compile(r"[äöüß]|\b(ich|und|der|die|das|ist|nicht|bitte|Sie|habe|mit)\b", re.I)
 
 
@@ -144,7 +145,7 @@ class _FakeServer:
             )
         if self.garbage == "shape":
             return web.json_response({"unexpected": True})
-        request["body"] = body
+        request[BODY] = body
         return await handler(request)
 
     # -- the stand-in "engine" --------------------------------------------------------------
@@ -210,7 +211,7 @@ class FakeLibreTranslate(_FakeServer):
         return None
 
     async def _translate(self, request: web.Request) -> web.Response:
-        body = request["body"] or {}
+        body = request[BODY] or {}
         if (refused := self._refused(body)) is not None:
             return refused
         for name in ("q", "source", "target"):
@@ -249,7 +250,7 @@ class FakeLibreTranslate(_FakeServer):
         return web.json_response(answer)
 
     async def _detect(self, request: web.Request) -> web.Response:
-        body = request["body"] or {}
+        body = request[BODY] or {}
         if (refused := self._refused(body)) is not None:
             return refused
         if not body.get("q"):
@@ -314,7 +315,7 @@ class FakeDeepL(_FakeServer):
     async def _translate(self, request: web.Request) -> web.Response:
         if (refused := self._refused(request)) is not None:
             return refused
-        body = request["body"] or {}
+        body = request[BODY] or {}
         texts = body.get("text")
         if isinstance(texts, str):
             texts = [texts]
@@ -424,7 +425,7 @@ class FakeOpenAIChat(_FakeServer):
             request.headers.get("Authorization") != f"Bearer {self.api_key}"
         ):
             return web.json_response(self.error_body(401), status=401)
-        body = request["body"] or {}
+        body = request[BODY] or {}
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages or "model" not in body:
             return web.json_response(self.error_body(400), status=400)
