@@ -52,6 +52,9 @@ from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.services import Services
 from bot.staff.directory import StaffDirectory
 from bot.text.crisis import CrisisDetector
+from bot.translation import providers as translation_providers
+from bot.translation.repository import TranslationRepository
+from bot.translation.service import TranslationService
 from bot.transport import command_menu
 from bot.transport.inbox import Inbox, InboxRepository
 from bot.transport.polling import Poller
@@ -196,6 +199,7 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.DELETE_ASK}$", privacy.ask_to_delete),
             _button(rf"^{keyboards.DELETE_CONFIRM}$", privacy.delete),
             _button(rf"^{keyboards.DELETE_CANCEL}$", privacy.keep),
+            _button(rf"^{keyboards.TRANSLATION_PREFIX}", privacy.toggle_translation),
             # Staff buttons check staff status themselves: their data can be forged anywhere.
             _button(rf"^{queue.QUEUE_PREFIX}", queue.queue_button),
             staff_group.card_button_handler(),
@@ -255,7 +259,22 @@ async def on_startup(application: Application) -> None:
     )
     notifier = AppointmentNotifier(application.bot, i18n, org)
     event_repository = EventRepository(db)
-    residents = ResidentService(repository, clock)
+    provider = translation_providers.build(settings)
+    translation_info = provider[1] if provider else None
+    translation = TranslationService(
+        provider[0] if provider else None,
+        translation_info,
+        TranslationRepository(db, cipher),
+        i18n,
+        clock,
+        timeout=settings.translate_timeout,
+    )
+    # With translation on, the privacy notice names the provider: a notice of its own.
+    residents = ResidentService(
+        repository,
+        clock,
+        translation_notice=translation_info.notice_number if translation_info else 0,
+    )
     # Broadcasts go through a Bot of their own, without AIORateLimiter: a 429 during a
     # broadcast must pause the broadcast only, never a social worker's answer.
     outbox = Outbox(
@@ -304,6 +323,7 @@ async def on_startup(application: Application) -> None:
         inbox=Inbox(InboxRepository(db, cipher), application.bot, clock),
         content=content,
         selfhelp=SelfHelpRepository(db),
+        translation=translation,
         reminders=Reminders(
             application.bot,
             appointment_repository,
@@ -338,6 +358,16 @@ async def on_startup(application: Application) -> None:
             len(unfilled),
             ", ".join(unfilled[:5]),
         )
+    if translation_info is not None:
+        logger.info(
+            "machine translation: %s at %s%s",
+            translation_info.name,
+            translation_info.host,
+            f" ({translation_info.model})" if translation_info.model else "",
+        )
+        await translation.check()
+    else:
+        logger.info("machine translation: off (THINKA_TRANSLATE not set)")
     if settings.staff_chat_id is not None:
         await check_staff_group(application.bot, settings.staff_chat_id)
     await command_menu.install_command_menus(
@@ -379,6 +409,7 @@ async def on_shutdown(application: Application) -> None:
         await services.outbox.stop()
         await services.relay.stop()
         await services.inbox.flush()
+        await services.translation.close()
         await services.db.close()
 
 

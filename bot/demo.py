@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import build_application, running
+from bot.app import SERVICES_KEY, build_application, running
 from bot.core.config import Settings
 from bot.core.i18n import LANGUAGES
 from bot.core.paths import DATA_DIR
@@ -158,6 +158,7 @@ async def run_demo(settings: Settings, stdin: TextIO, out: TextIO) -> int:
                 )
                 demo.say("Th.INKA demo — the bot runs against a local Telegram sandbox.")
                 demo.say(HELP)
+                demo.say(translation_line(application.bot_data[SERVICES_KEY].translation.info))
                 demo.say(f"Languages: {', '.join(LANGUAGES)}. Start with /start.")
                 while True:
                     if interactive:
@@ -172,6 +173,16 @@ async def run_demo(settings: Settings, stdin: TextIO, out: TextIO) -> int:
                         break
                 demo.say("Demo ended.")
     return 0
+
+
+def translation_line(info) -> str:
+    """Said plainly at the start: the demo never pretends to translate."""
+    if info is None:
+        return (
+            "Machine translation is off: messages between residents and staff are passed on"
+            " as written (set THINKA_TRANSLATE to use one; see docs/translation.md)."
+        )
+    return f"Machine translation: {info.name} at {info.host} (real translations, not the demo's)."
 
 
 def main(settings: Settings) -> int:

@@ -21,6 +21,7 @@ from bot.residents.service import ResidentService
 from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.staff.directory import StaffDirectory
 from bot.text.crisis import CrisisDetector
+from bot.translation.service import TranslationService
 from bot.transport.inbox import Inbox
 from bot.transport.relay import Relay
 
@@ -47,3 +48,5 @@ class Services:
     inbox: Inbox
     content: ContentStore
     selfhelp: SelfHelpRepository
+    # Machine translation (bot/translation); `enabled` is False without THINKA_TRANSLATE.
+    translation: TranslationService

@@ -85,6 +85,7 @@ def importable(monkeypatch):
         (("migrate",), {"THINKA_TIMEZONE": "Erfurt/Rieth"}, "not a known time zone"),
         (("backup",), {}, "the following arguments are required: path"),
         (("backup", "copy.db"), {}, "no database at"),
+        (("migrate",), {"THINKA_TRANSLATE": "deepl"}, "needs THINKA_TRANSLATE_KEY"),
     ],
 )
 async def test_bad_arguments_and_environment_give_one_line_and_status_2(

@@ -93,3 +93,88 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path):
     )
     s = load_settings(environ={"THINKA_DB": "y.db"}, env_file=env)
     assert s.token == TOKEN and s.retention_days == 90 and s.db_path == Path("y.db")
+
+
+# -- machine translation (bot/translation) ------------------------------------------------
+def test_translation_is_off_by_default():
+    s = load_settings(environ={}, env_file=None)
+    assert s.translate_provider is None and s.translate_url is None
+    assert s.translate_timeout == 5.0
+    s = load_settings(environ={"THINKA_TRANSLATE": "off"}, env_file=None)
+    assert s.translate_provider is None
+
+
+def test_libretranslate_settings_are_parsed():
+    s = load_settings(
+        environ={
+            "THINKA_TRANSLATE": "LibreTranslate",
+            "THINKA_TRANSLATE_URL": "http://libretranslate:5000/",
+            "THINKA_TRANSLATE_TIMEOUT": "3.5",
+        },
+        env_file=None,
+    )
+    assert s.translate_provider == "libretranslate"
+    assert s.translate_url == "http://libretranslate:5000" and s.translate_timeout == 3.5
+
+
+def test_deepl_endpoint_follows_the_key_and_the_key_stays_out_of_repr():
+    free = load_settings(
+        environ={"THINKA_TRANSLATE": "deepl", "THINKA_TRANSLATE_KEY": "abc-123:fx"}, env_file=None
+    )
+    assert free.translate_url == "https://api-free.deepl.com"
+    assert "abc-123" not in repr(free)
+    pro = load_settings(
+        environ={"THINKA_TRANSLATE": "deepl", "THINKA_TRANSLATE_KEY": "abc-123"}, env_file=None
+    )
+    assert pro.translate_url == "https://api.deepl.com"
+
+
+def test_openai_compatible_needs_url_and_model():
+    s = load_settings(
+        environ={
+            "THINKA_TRANSLATE": "openai",
+            "THINKA_TRANSLATE_URL": "http://127.0.0.1:11434/v1",
+            "THINKA_TRANSLATE_MODEL": "llama3.1:8b",
+        },
+        env_file=None,
+    )
+    assert (s.translate_provider, s.translate_model) == ("openai", "llama3.1:8b")
+    assert s.translate_key is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"THINKA_TRANSLATE": "google"}, "libretranslate, deepl, openai or off"),
+        ({"THINKA_TRANSLATE": "libretranslate"}, "needs THINKA_TRANSLATE_URL"),
+        ({"THINKA_TRANSLATE": "deepl"}, "needs THINKA_TRANSLATE_KEY"),
+        (
+            {"THINKA_TRANSLATE": "openai", "THINKA_TRANSLATE_URL": "http://x:1/v1"},
+            "needs THINKA_TRANSLATE_MODEL",
+        ),
+        (
+            {"THINKA_TRANSLATE": "libretranslate", "THINKA_TRANSLATE_URL": "libretranslate:5000"},
+            r"THINKA_TRANSLATE_URL must be an http\(s\) URL",
+        ),
+        (
+            {
+                "THINKA_TRANSLATE": "libretranslate",
+                "THINKA_TRANSLATE_URL": "http://lt:5000",
+                "THINKA_TRANSLATE_TIMEOUT": "0",
+            },
+            "THINKA_TRANSLATE_TIMEOUT must be a positive number",
+        ),
+        (
+            {
+                "THINKA_TRANSLATE": "libretranslate",
+                "THINKA_TRANSLATE_URL": "http://lt:5000",
+                "THINKA_TRANSLATE_TIMEOUT": "120",
+            },
+            "at most 30 seconds",
+        ),
+    ],
+)
+def test_bad_translation_settings_give_one_clear_line(environ, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(environ=environ, env_file=None)
+    assert "\n" not in str(info.value)

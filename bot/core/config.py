@@ -24,6 +24,13 @@ BUNDLED_CONFIG = DATA_DIR / "thinka-erfurt.toml"
 # Self-help answers and the Wegweiser (content/README.md): edited by staff, reloaded with /reload.
 BUNDLED_CONTENT = CONTENT_DIR
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+# Machine translation (bot/translation, docs/translation.md): the providers the bot can talk to.
+TRANSLATION_PROVIDERS = ("libretranslate", "deepl", "openai")
+DEEPL_FREE_URL = "https://api-free.deepl.com"
+DEEPL_PRO_URL = "https://api.deepl.com"
+# A message waits for its translation at most this long; then it goes out untranslated.
+DEFAULT_TRANSLATE_TIMEOUT = 5.0
+MAX_TRANSLATE_TIMEOUT = 30.0
 
 
 class ConfigError(Exception):
@@ -48,6 +55,12 @@ class Settings:
     log_level: str = "INFO"
     retention_days: int = 180
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    # None: machine translation is off.
+    translate_provider: str | None = None
+    translate_url: str | None = None
+    translate_key: str | None = field(default=None, repr=False)
+    translate_model: str | None = None
+    translate_timeout: float = DEFAULT_TRANSLATE_TIMEOUT
 
     def require_token(self) -> str:
         if not self.token:
@@ -85,6 +98,8 @@ def load_settings(
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", webhook_secret):
             raise ConfigError("THINKA_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1-256)")
 
+    translate = _translation(get)
+
     return Settings(
         token=token,
         api_base_url=_url(
@@ -110,7 +125,51 @@ def load_settings(
         retention_days=_positive_int(
             get("THINKA_RETENTION_DAYS") or "180", "THINKA_RETENTION_DAYS"
         ),
+        **translate,
     )
+
+
+def _translation(get) -> dict:
+    """THINKA_TRANSLATE and its companions; off (all None) when THINKA_TRANSLATE is unset."""
+    provider = (get("THINKA_TRANSLATE") or "off").lower()
+    if provider == "off":
+        return {}
+    if provider not in TRANSLATION_PROVIDERS:
+        raise ConfigError(
+            f"THINKA_TRANSLATE must be libretranslate, deepl, openai or off, got {provider!r}"
+        )
+    key = get("THINKA_TRANSLATE_KEY")
+    model = get("THINKA_TRANSLATE_MODEL")
+    url = get("THINKA_TRANSLATE_URL")
+    if provider == "deepl":
+        if key is None:
+            raise ConfigError("THINKA_TRANSLATE=deepl needs THINKA_TRANSLATE_KEY (the API key)")
+        # Free keys end in ":fx" and only work on the free endpoint (DeepL's documentation).
+        url = url or (DEEPL_FREE_URL if key.endswith(":fx") else DEEPL_PRO_URL)
+    elif url is None:
+        raise ConfigError(
+            f"THINKA_TRANSLATE={provider} needs THINKA_TRANSLATE_URL (where the service runs)"
+        )
+    if provider == "openai" and model is None:
+        raise ConfigError(
+            "THINKA_TRANSLATE=openai needs THINKA_TRANSLATE_MODEL (e.g. llama3.1:8b for Ollama)"
+        )
+    timeout = _positive_float(
+        get("THINKA_TRANSLATE_TIMEOUT") or str(DEFAULT_TRANSLATE_TIMEOUT),
+        "THINKA_TRANSLATE_TIMEOUT",
+    )
+    if timeout > MAX_TRANSLATE_TIMEOUT:
+        raise ConfigError(
+            f"THINKA_TRANSLATE_TIMEOUT must be at most {MAX_TRANSLATE_TIMEOUT:g} seconds (a message"
+            f" waits that long for its translation), got {timeout:g}"
+        )
+    return {
+        "translate_provider": provider,
+        "translate_url": _url(url, DEEPL_PRO_URL, "THINKA_TRANSLATE_URL").rstrip("/"),
+        "translate_key": key,
+        "translate_model": model,
+        "translate_timeout": timeout,
+    }
 
 
 def _url(value: str | None, default: str, name: str) -> str:

@@ -9,6 +9,9 @@ ContentLocked instead of showing garbage.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 PREFIX = "enc1:"
@@ -21,6 +24,11 @@ class ContentLocked(Exception):
 class Cipher:
     def __init__(self, keys: tuple[str, ...] = ()) -> None:
         self._fernet = MultiFernet([Fernet(key.encode()) for key in keys]) if keys else None
+        # Fingerprints are keyed with (a hash of) the first key: a bare hash of a short text ("ja",
+        # a phone number) would give the text away to anyone who hashes guesses.
+        self._digest_key = (
+            hashlib.sha256(b"thinka-digest:" + keys[0].encode()).digest() if keys else None
+        )
 
     def seal(self, text: str | None) -> str | None:
         if text is None or self._fernet is None:
@@ -36,6 +44,16 @@ class Cipher:
             return self._fernet.decrypt(value[len(PREFIX) :].encode("ascii")).decode("utf-8")
         except InvalidToken:
             raise ContentLocked("THINKA_ENCRYPTION_KEY does not open this content") from None
+
+    def digest(self, text: str) -> str:
+        """A fingerprint of `text` to find identical content (the translation cache) without
+        storing or comparing the text itself. Keyed when there is a key; plain SHA-256 when
+        content is stored in clear anyway. Changes with a key rotation (the cache then misses
+        once)."""
+        data = text.encode("utf-8")
+        if self._digest_key is None:
+            return hashlib.sha256(data).hexdigest()
+        return hmac.new(self._digest_key, data, hashlib.sha256).hexdigest()
 
     def rotate(self, value: str | None) -> str | None:
         """Re-encrypt with the first key (clear text gets encrypted too)."""

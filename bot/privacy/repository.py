@@ -20,6 +20,7 @@ ENCRYPTED_COLUMNS = (
     ("case_messages", "id", "text"),
     ("appointments", "id", "note"),
     ("staff_notices", "id", "text"),
+    ("message_translations", "id", "text"),
 )
 
 
@@ -72,6 +73,13 @@ class PersonalDataRepository:
         rsvps = await self._db.fetchall(
             "SELECT event_id, created_at FROM rsvps WHERE resident_id = ?", (user_id,)
         )
+        translations = await self._db.fetchall(
+            "SELECT t.case_id, t.source, t.target, t.provider, t.text, t.created_at"
+            " FROM message_translations t JOIN cases c ON c.id = t.case_id"
+            " JOIN case_messages m ON m.id = t.message_id"
+            " WHERE c.resident_id = ? AND m.direction != 'note' ORDER BY t.message_id",
+            (user_id,),
+        )
         return {
             "resident": {k: resident[k] for k in resident.keys()},
             "cases": [dict(zip(row.keys(), tuple(row), strict=True)) for row in cases],
@@ -83,6 +91,14 @@ class PersonalDataRepository:
                 dict(zip(row.keys(), tuple(row), strict=True)) for row in subscriptions
             ],
             "coming_to_events": [dict(zip(row.keys(), tuple(row), strict=True)) for row in rsvps],
+            # Machine translations of their messages and of the answers (bot/translation).
+            "translations": [
+                {
+                    **dict(zip(row.keys(), tuple(row), strict=True)),
+                    "text": self._cipher.open(row["text"]),
+                }
+                for row in translations
+            ],
         }
 
     # -- retention --------------------------------------------------------------------------
@@ -107,6 +123,7 @@ class PersonalDataRepository:
                 (case_id,),
             )
             await tx.execute("UPDATE appointments SET note = NULL WHERE case_id = ?", (case_id,))
+            await tx.execute("DELETE FROM message_translations WHERE case_id = ?", (case_id,))
             await tx.execute("DELETE FROM staff_notices WHERE case_id = ?", (case_id,))
             await tx.execute(
                 "UPDATE cases SET thread_id = NULL, card_message_id = NULL, first_name = NULL"

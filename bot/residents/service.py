@@ -9,15 +9,22 @@ from bot.residents.repository import Resident, ResidentRepository
 
 # Bump when the privacy notice changes in substance: residents are then asked to agree again.
 PRIVACY_NOTICE_VERSION = 1
+# With machine translation on, the notice also names the provider (bot/translation): agreeing
+# is recorded as PRIVACY_NOTICE_VERSION + TRANSLATION_NOTICE x the provider's number, so that
+# turning translation on or changing the provider asks again, and so does a new notice version.
+TRANSLATION_NOTICE = 1000
 # last_seen_at only needs day precision for retention; writing it on every message would cost a
 # disk sync per update for nothing.
 SEEN_RESOLUTION = timedelta(hours=1)
 
 
 class ResidentService:
-    def __init__(self, repository: ResidentRepository, clock: Clock) -> None:
+    def __init__(
+        self, repository: ResidentRepository, clock: Clock, *, translation_notice: int = 0
+    ) -> None:
         self._repo = repository
         self._clock = clock
+        self._translation_notice = translation_notice  # 0: translation off
 
     async def find(self, user_id: int) -> Resident | None:
         return await self._repo.get(user_id)
@@ -30,16 +37,19 @@ class ResidentService:
         return resident
 
     async def give_consent(self, user_id: int) -> Resident | None:
-        if not await self._repo.record_consent(user_id, PRIVACY_NOTICE_VERSION, self._clock.now()):
+        version = PRIVACY_NOTICE_VERSION + TRANSLATION_NOTICE * self._translation_notice
+        if not await self._repo.record_consent(user_id, version, self._clock.now()):
             return None
         return await self._repo.get(user_id)
 
-    @staticmethod
-    def needs_consent(resident: Resident | None) -> bool:
-        return (
-            resident is None
-            or not resident.consented
-            or (resident.consent_version or 0) < PRIVACY_NOTICE_VERSION
+    def needs_consent(self, resident: Resident | None) -> bool:
+        if resident is None or not resident.consented:
+            return True
+        agreed = resident.consent_version or 0
+        if agreed % TRANSLATION_NOTICE < PRIVACY_NOTICE_VERSION:
+            return True
+        return bool(self._translation_notice) and (
+            agreed // TRANSLATION_NOTICE != self._translation_notice
         )
 
     async def seen(self, resident: Resident) -> None:

@@ -91,7 +91,12 @@ async def ask_for_consent(update: Update, context: BotContext) -> None:
     await respond(
         update,
         context,
-        texts.consent_question(context.tr, services.org, services.settings.retention_days),
+        texts.consent_question(
+            context.tr,
+            services.org,
+            services.settings.retention_days,
+            services.translation.info,
+        ),
         keyboards.consent(context.tr),
     )
 

@@ -7,6 +7,7 @@ import logging
 
 from telegram import InputFile, Update
 
+from bot.core import callbacks
 from handlers.shared import keyboards, texts
 from handlers.shared.common import respond
 from handlers.shared.context import BotContext
@@ -14,13 +15,56 @@ from handlers.shared.context import BotContext
 logger = logging.getLogger(__name__)
 
 
-async def privacy(update: Update, context: BotContext) -> None:
-    """/privacy: the stored data (if any) and the notice, with the delete button."""
+async def privacy(update: Update, context: BotContext, *, first: str | None = None) -> None:
+    """/privacy: the stored data (if any) and the notice, with the delete button and, with
+    machine translation on, the choice whether the resident's own messages are translated."""
     services = context.services
-    notice = texts.privacy_notice(context.tr, services.org, services.settings.retention_days)
+    tr = context.tr
+    translation = services.translation
+    notice = texts.privacy_notice(
+        tr, services.org, services.settings.retention_days, translation.info
+    )
+    own = None
     if context.resident is not None:
-        notice = texts.stored_data(context.tr, context.resident) + "\n\n" + notice
-    await respond(update, context, notice, keyboards.privacy(context.tr))
+        stored = texts.stored_data(tr, context.resident)
+        if translation.enabled:
+            own = await translation.own_messages(context.resident.user_id)
+            stored += "\n• " + (
+                tr._("Machine translation of your messages: on")
+                if own
+                else tr._("Machine translation of your messages: off")
+            )
+        notice = stored + "\n\n" + notice
+    if first:
+        notice = f"<b>{first}</b>\n\n{notice}"
+    await respond(update, context, notice, keyboards.privacy(tr, own))
+
+
+async def toggle_translation(update: Update, context: BotContext) -> None:
+    """The button under /privacy: translate the resident's own messages, or not."""
+    query = update.callback_query
+    parts = callbacks.PRIVACY.parts(query.data if query else None) or []
+    services = context.services
+    if context.resident is None or not services.translation.enabled or len(parts) != 2:
+        await privacy(update, context)
+        return
+    enabled = parts[1] == "on"
+    await services.translation.set_own_messages(context.resident.user_id, enabled)
+    logger.info(
+        "resident %s: translation of own messages %s",
+        context.resident.user_id,
+        "on" if enabled else "off",
+    )
+    tr = context.tr
+    first = (
+        tr._("Your messages are machine-translated for the social workers again.")
+        if enabled
+        else tr._(
+            "Your messages are no longer sent for machine translation. The social workers see "
+            "them as you wrote them."
+        )
+    )
+    await privacy(update, context, first=first)
 
 
 async def ask_to_delete(update: Update, context: BotContext) -> None:

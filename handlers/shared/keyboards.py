@@ -30,6 +30,8 @@ MY_CASES = callbacks.REQUEST("mine")
 DELETE_ASK = callbacks.PRIVACY("delete")
 DELETE_CONFIRM = callbacks.PRIVACY("delete", "yes")
 DELETE_CANCEL = callbacks.PRIVACY("delete", "no")
+# Machine translation of the resident's own messages: "privacy:mt:on" / "privacy:mt:off".
+TRANSLATION_PREFIX = callbacks.PRIVACY("mt", "")
 
 # One button a row: big targets on a phone, and the order is the order of importance.
 MAIN_MENU = (
@@ -80,11 +82,19 @@ def back_button(tr: Translator) -> InlineKeyboardButton:
     return InlineKeyboardButton(tr._("⬅️ Back to the menu"), callback_data=MENU)
 
 
-def privacy(tr: Translator) -> InlineKeyboardMarkup:
-    return _rows(
-        InlineKeyboardButton(tr._("🗑 Delete my data"), callback_data=DELETE_ASK),
-        back_button(tr),
-    )
+def privacy(tr: Translator, translate_own: bool | None = None) -> InlineKeyboardMarkup:
+    """`translate_own`: with machine translation on, whether the resident's messages are
+    translated now; the button offers the other choice."""
+    buttons = [InlineKeyboardButton(tr._("🗑 Delete my data"), callback_data=DELETE_ASK)]
+    if translate_own is not None:
+        label = (
+            tr._("🌐 Do not translate my messages")
+            if translate_own
+            else tr._("🌐 Translate my messages again")
+        )
+        choice = "off" if translate_own else "on"
+        buttons.append(InlineKeyboardButton(label, callback_data=TRANSLATION_PREFIX + choice))
+    return _rows(*buttons, back_button(tr))
 
 
 def confirm_delete(tr: Translator) -> InlineKeyboardMarkup:

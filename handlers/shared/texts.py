@@ -12,6 +12,8 @@ from bot.core.i18n import LANGUAGE_NAMES, LANGUAGES, I18n, Translator
 from bot.org.emergency import EMERGENCY_LABELS
 from bot.org.orgdata import Location, Organisation
 from bot.residents.repository import Resident
+from bot.translation import presentation as translation_texts
+from bot.translation.providers import ProviderInfo
 
 
 def value(tr: Translator, fragment: object) -> str:
@@ -31,7 +33,14 @@ def main_menu(tr: Translator) -> str:
     )
 
 
-def privacy_notice(tr: Translator, org: Organisation, retention_days: int) -> str:
+def privacy_notice(
+    tr: Translator,
+    org: Organisation,
+    retention_days: int,
+    translation: ProviderInfo | None = None,
+) -> str:
+    """The notice; with machine translation on, it also names the provider and what goes
+    there (a notice version of its own: bot/residents/service.py)."""
     operator = value(tr, org.operator)
     parts = [
         tr._(
@@ -46,6 +55,7 @@ def privacy_notice(tr: Translator, org: Organisation, retention_days: int) -> st
             "We store your Telegram ID, your language and, when you write to us, your messages, "
             "so that a social worker can answer you. Nothing else, and we never pass it on."
         ),
+        *([translation_texts.privacy_paragraph(tr, translation)] if translation else []),
         tr.ngettext(
             "The content of your messages is deleted %(days)d day after your request is closed.",
             "The content of your messages is deleted %(days)d days after your request is closed.",
@@ -70,8 +80,15 @@ def privacy_notice(tr: Translator, org: Organisation, retention_days: int) -> st
     return "\n\n".join(parts)
 
 
-def consent_question(tr: Translator, org: Organisation, retention_days: int) -> str:
-    return "{}\n\n<b>{}</b>".format(privacy_notice(tr, org, retention_days), tr._("Do you agree?"))
+def consent_question(
+    tr: Translator,
+    org: Organisation,
+    retention_days: int,
+    translation: ProviderInfo | None = None,
+) -> str:
+    return "{}\n\n<b>{}</b>".format(
+        privacy_notice(tr, org, retention_days, translation), tr._("Do you agree?")
+    )
 
 
 def stored_data(tr: Translator, resident: Resident) -> str:

@@ -1,0 +1,109 @@
+"""Stored translations (sealed at rest like message text) and the residents' choice.
+
+SQL lives here. The table is also the cache: a translation is found again by the keyed
+fingerprint of its original, and goes when the message it belongs to goes
+(migrations/0013_translations.sql says which ids the tables hold for erasure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.crypto import Cipher
+from bot.core.db import Database
+
+
+@dataclass(frozen=True)
+class StoredTranslation:
+    message_id: int
+    source: str
+    target: str
+    complete: bool
+    provider: str
+    text: str
+
+
+class TranslationRepository:
+    def __init__(self, db: Database, cipher: Cipher | None = None) -> None:
+        self._db = db
+        self._cipher = cipher or Cipher()
+
+    def digest(self, requested_source: str | None, target: str, text: str) -> str:
+        return self._cipher.digest(f"{requested_source or 'auto'}\x1f{target}\x1f{text}")
+
+    def _row(self, row) -> StoredTranslation:
+        return StoredTranslation(
+            message_id=row["message_id"],
+            source=row["source"],
+            target=row["target"],
+            complete=bool(row["complete"]),
+            provider=row["provider"],
+            text=self._cipher.open(row["text"]) or "",
+        )
+
+    async def find(self, message_id: int, target: str) -> StoredTranslation | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM message_translations WHERE message_id = ? AND target = ?",
+            (message_id, target),
+        )
+        return self._row(row) if row else None
+
+    async def by_digest(self, digest: str) -> StoredTranslation | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM message_translations WHERE digest = ? ORDER BY id DESC LIMIT 1",
+            (digest,),
+        )
+        return self._row(row) if row else None
+
+    async def for_case(self, case_id: int, target: str) -> dict[int, StoredTranslation]:
+        """message id -> its translation into `target` (the case view in /queue)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM message_translations WHERE case_id = ? AND target = ?",
+            (case_id, target),
+        )
+        return {row["message_id"]: self._row(row) for row in rows}
+
+    async def save(
+        self,
+        message_id: int,
+        case_id: int,
+        translation: StoredTranslation,
+        digest: str,
+        now: datetime,
+    ) -> None:
+        # A message that is gone by now (erased while its translation was under way) keeps
+        # nothing: the SELECT finds no row and nothing is inserted.
+        await self._db.execute(
+            "INSERT INTO message_translations (message_id, case_id, source, target, complete,"
+            " provider, digest, text, created_at) SELECT m.id, ?, ?, ?, ?, ?, ?, ?, ?"
+            " FROM case_messages m WHERE m.id = ? AND m.case_id = ?"
+            " ON CONFLICT (message_id, target) DO NOTHING",
+            (
+                case_id,
+                translation.source,
+                translation.target,
+                int(translation.complete),
+                translation.provider,
+                digest,
+                self._cipher.seal(translation.text),
+                now.isoformat(),
+                message_id,
+                case_id,
+            ),
+        )
+
+    async def own_messages(self, resident_id: int) -> bool:
+        row = await self._db.fetchone(
+            "SELECT own_messages FROM translation_preferences WHERE resident_id = ?",
+            (resident_id,),
+        )
+        return True if row is None else bool(row[0])
+
+    async def set_own_messages(self, resident_id: int, enabled: bool, now: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO translation_preferences (resident_id, own_messages, updated_at)"
+            " VALUES (?, ?, ?) ON CONFLICT (resident_id) DO UPDATE SET"
+            " own_messages = excluded.own_messages, updated_at = excluded.updated_at",
+            (resident_id, int(enabled), now.isoformat()),
+        )
