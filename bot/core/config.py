@@ -48,6 +48,8 @@ class Settings:
     log_level: str = "INFO"
     retention_days: int = 180
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    # THINKA_OCR: read the letters residents send (bot/letters); off: photos stay photos.
+    ocr: bool = True
 
     def require_token(self) -> str:
         if not self.token:
@@ -110,6 +112,7 @@ def load_settings(
         retention_days=_positive_int(
             get("THINKA_RETENTION_DAYS") or "180", "THINKA_RETENTION_DAYS"
         ),
+        ocr=_switch(get("THINKA_OCR") or "on", "THINKA_OCR"),
     )
 
 
@@ -189,6 +192,17 @@ def _positive_int(value: str, name: str) -> int:
     if not re.fullmatch(r"\d+", value) or int(value) <= 0:
         raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+_ON = {"on", "1", "true", "yes", "ja"}
+_OFF = {"off", "0", "false", "no", "nein"}
+
+
+def _switch(value: str, name: str) -> bool:
+    word = value.strip().lower()
+    if word not in _ON | _OFF:
+        raise ConfigError(f"{name} must be on or off, got {value!r}")
+    return word in _ON
 
 
 def _listen(value: str) -> tuple[str, int]:

@@ -5,6 +5,7 @@ SQL lives here; the handler turns the result into a message and a JSON file.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ ENCRYPTED_COLUMNS = (
     ("case_messages", "id", "text"),
     ("appointments", "id", "note"),
     ("staff_notices", "id", "text"),
+    ("letters", "id", "reading"),
+    ("case_deadlines", "case_id", "summary"),
 )
 
 
@@ -72,6 +75,17 @@ class PersonalDataRepository:
         rsvps = await self._db.fetchall(
             "SELECT event_id, created_at FROM rsvps WHERE resident_id = ?", (user_id,)
         )
+        letters = await self._db.fetchall(
+            "SELECT l.case_id, l.status, l.created_at, l.read_at, l.reading FROM letters l"
+            " JOIN cases c ON c.id = l.case_id WHERE c.resident_id = ? ORDER BY l.id",
+            (user_id,),
+        )
+        deadlines = await self._db.fetchall(
+            "SELECT d.case_id, d.due_on, d.estimated, d.set_by IS NOT NULL AS set_by_staff"
+            " FROM case_deadlines d JOIN cases c ON c.id = d.case_id WHERE c.resident_id = ?"
+            " ORDER BY d.case_id",
+            (user_id,),
+        )
         return {
             "resident": {k: resident[k] for k in resident.keys()},
             "cases": [dict(zip(row.keys(), tuple(row), strict=True)) for row in cases],
@@ -83,6 +97,18 @@ class PersonalDataRepository:
                 dict(zip(row.keys(), tuple(row), strict=True)) for row in subscriptions
             ],
             "coming_to_events": [dict(zip(row.keys(), tuple(row), strict=True)) for row in rsvps],
+            # What the bot read from their letters: the fields and the recognised text.
+            "letters_read": [
+                {
+                    "case_id": row["case_id"],
+                    "status": row["status"],
+                    "sent_at": row["created_at"],
+                    "read_at": row["read_at"],
+                    "reading": json.loads(self._cipher.open(row["reading"]) or "null"),
+                }
+                for row in letters
+            ],
+            "deadlines": [dict(zip(row.keys(), tuple(row), strict=True)) for row in deadlines],
         }
 
     # -- retention --------------------------------------------------------------------------
@@ -93,14 +119,17 @@ class PersonalDataRepository:
             " AND c.closed_at < ? AND (c.thread_id IS NOT NULL OR EXISTS (SELECT 1 FROM"
             " case_messages m WHERE m.case_id = c.id AND (m.text IS NOT NULL OR m.file_id IS NOT"
             " NULL)) OR EXISTS (SELECT 1 FROM appointments a WHERE a.case_id = c.id AND a.note"
-            " IS NOT NULL))",
+            " IS NOT NULL) OR EXISTS (SELECT 1 FROM letters l WHERE l.case_id = c.id))",
             (_iso(moment),),
         )
         return [(row[0], row[1]) for row in rows]
 
     async def erase_case_content(self, case_id: int) -> int:
-        """Message content and appointment notes of a closed case; the case row stays."""
+        """Message content, appointment notes and the letters read (with the deadline) of a
+        closed case; the case row stays."""
         async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM letters WHERE case_id = ?", (case_id,))
+            await tx.execute("DELETE FROM case_deadlines WHERE case_id = ?", (case_id,))
             erased = await tx.execute(
                 "UPDATE case_messages SET text = NULL, file_id = NULL WHERE case_id = ?"
                 " AND (text IS NOT NULL OR file_id IS NOT NULL)",
