@@ -4,6 +4,7 @@ and owns start-up and shutdown (database, services, command menus)."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -42,7 +43,6 @@ from bot.core.i18n import STAFF_LANGUAGE, I18n
 from bot.events.outbox import Outbox
 from bot.events.repository import EventRepository
 from bot.events.service import EventService
-from bot.letters import ocr
 from bot.letters.reader import LetterReader
 from bot.letters.repository import LetterRepository
 from bot.letters.service import LetterService
@@ -263,11 +263,8 @@ async def on_startup(application: Application) -> None:
             answer.id for answer in content.current.match(text, case.language, case.topic)
         ],
     )
-    if settings.ocr and (ocr.engine_version() is None or ocr.tessdata_dir() is None):
-        logger.warning(
-            "THINKA_OCR is on, but tesserocr or the German model is missing:"
-            " photos of letters will not be read"
-        )
+    if settings.ocr and importlib.util.find_spec("tesserocr") is None:
+        logger.warning("THINKA_OCR is on, but tesserocr is missing: letters will not be read")
     letters = LetterService(
         LetterRepository(db, cipher),
         cases,

@@ -18,7 +18,7 @@ from bot.cases.repository import Case, CaseDeadline
 from bot.core import callbacks
 from bot.core.i18n import N_, Translator
 from bot.letters.extract import Deadline, Reference, SenderKind
-from bot.letters.reader import LetterReading
+from bot.letters.reading import LetterReading
 from bot.selfhelp.content import Answer
 
 # Bot API: at most 4096 characters of text per message (after entities are parsed).

@@ -34,7 +34,8 @@ from bot.core.clock import Clock
 from bot.core.i18n import STAFF_LANGUAGE, I18n
 from bot.letters import notices
 from bot.letters.extract import SenderKind
-from bot.letters.reader import Failure, LetterReader, LetterReading
+from bot.letters.reader import LetterReader
+from bot.letters.reading import Failure, LetterReading
 from bot.letters.repository import LetterRepository, PendingLetter
 from bot.selfhelp.content import Answer
 from bot.selfhelp.repository import ContentStore

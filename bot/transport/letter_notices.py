@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.cases.repository import Case
-from bot.letters.reader import Failure, Limits
+from bot.letters.reading import Failure, Limits
 from bot.letters.service import PageRefused, PageUnavailable
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ import pytest
 from bot.cases.service import Incoming
 from bot.core.paths import CONTENT_DIR
 from bot.letters.extract import SenderKind
-from bot.letters.reader import Failure, LetterReader
+from bot.letters.reader import LetterReader
+from bot.letters.reading import Failure
 from bot.letters.repository import LetterRepository
 from bot.letters.service import LetterService, PageRefused, PageUnavailable, is_page
 from bot.selfhelp.repository import ContentStore
@@ -262,7 +263,7 @@ async def test_reminders_only_when_near_unanswered_and_once(
 )
 def test_the_quick_answer_fits_the_sender_and_the_letter(letters, key, answer):
     from bot.letters import extract
-    from bot.letters.reader import LetterReading
+    from bot.letters.reading import LetterReading
 
     words = extract.clean(plain_text(case(key).letter))
     reading = LetterReading(1, (), extract.sender_kind(words), None, None, None, (), words)
