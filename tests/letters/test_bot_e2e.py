@@ -28,7 +28,7 @@ from bot.core.clock import FrozenClock
 from bot.letters.notices import resident_photo_hint
 from bot.privacy.retention import Retention
 from bot.sandbox import BotApiSandbox, SentMessage
-from tests.conftest import Chat, agree, eventually, make_application
+from tests.conftest import ADMIN_ID, Chat, agree, eventually, make_application
 
 from .corpus import case
 from .render import Look, render
@@ -479,3 +479,16 @@ async def test_with_a_key_the_reading_is_stored_encrypted(
     files = [staff_settings.db_path, Path(f"{staff_settings.db_path}-wal")]
     stored = b"".join(p.read_bytes() for p in files if p.exists())
     assert b"FMO-88123" not in stored and b"Inkasso" not in stored
+
+
+async def test_without_a_staff_group_the_admins_get_the_reading(bot, sandbox, chat_as, tmp_path):
+    admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+    await admin.send("/queue")  # the admin's private chat with the bot exists
+    before = admin.seen()
+    await mahnung_as_pdf(bot, sandbox, chat_as("ru", "Dmitri"), tmp_path)
+    reading = await sandbox.wait_for_message(
+        admin.id, after=before, timeout=READ_TIMEOUT, predicate=lambda m: "📄" in (m.text or "")
+    )
+    assert reading.text.startswith("#1 · 📄 Inkasso oder Gläubiger · Frist 11.12.2026 (in 2 Tagen)")
+    assert await bot.letters.remind_due() == 1
+    assert admin.last().text.startswith("#1 · ⏰ Fall #1: Frist in 2 Tagen")

@@ -308,3 +308,21 @@ async def test_ocr_off_queues_nothing(db, cases, clock, i18n, pages, notices, re
     await off.enqueue(1, 1)
     assert not off.reading and await off.run_once() == 0
     assert await db.fetchall("SELECT id FROM letters") == []
+
+
+async def test_case_cards_with_a_deadline_are_renewed_once_a_day(
+    letters, cases, resident_factory, clock, changes
+):
+    open_case = await submitted_with(cases, await resident_factory(user_id=1), text("a", 1, 1))
+    closed = await submitted_with(cases, await resident_factory(user_id=2), text("b", 1, 2))
+    for case_ in (open_case, closed):
+        await letters.set_deadline(case_.id, STAFF_ID, date(2026, 12, 20))
+    await cases.close(closed.id, STAFF_ID)
+    changes.clear()
+    await letters.refresh_cards()
+    await letters.refresh_cards()  # the same day: nothing again
+    assert changes == [open_case.id]
+    clock.advance(timedelta(days=1))
+    await letters.refresh_cards()
+    assert changes == [open_case.id, open_case.id]
+    assert (await cases.get(open_case.id)).deadline.days_left == 18
