@@ -326,3 +326,21 @@ async def test_case_cards_with_a_deadline_are_renewed_once_a_day(
     await letters.refresh_cards()
     assert changes == [open_case.id, open_case.id]
     assert (await cases.get(open_case.id)).deadline.days_left == 18
+
+
+def test_a_long_letter_is_cut_to_one_telegram_message(i18n):
+    """The recognised text goes into one message: at most 4096 characters as Telegram counts
+    them (after the HTML is parsed), with a note that it was cut."""
+    from bot.letters import extract, notices
+    from bot.letters.reading import LetterReading
+    from bot.sandbox.formatting import parse_text, utf16_len
+
+    words = extract.clean(plain_text(case("jc_erstattung").letter)) * 6
+    assert len(words) > 6000
+    reading = LetterReading(2, (), SenderKind.JOBCENTER, None, None, None, (), words)
+    html, _ = notices.staff_reading(
+        i18n.translator("de"), 1, reading, date(2026, 12, 1), date(2026, 12, 1)
+    )
+    plain, entities = parse_text(html, "HTML")
+    assert utf16_len(plain) <= 4096 and "[gekürzt: der Brief" in plain
+    assert [e["type"] for e in entities].count("expandable_blockquote") == 1
