@@ -6,6 +6,7 @@
 --   letter_pages.message_id -> case_messages.id, letter_pages.letter_id -> letters.id
 --   case_deadlines.case_id  -> cases.id, case_deadlines.letter_id -> letters.id,
 --   case_deadlines.set_by   =  a staff member's Telegram user id (who corrected the deadline)
+--   deadline_card_days      holds no id at all
 -- No table holds a resident id, a chat id or a file id of its own.
 
 -- One row per letter. Written when the first page is stored, so a letter not yet read when
@@ -58,3 +59,9 @@ CREATE TABLE case_deadlines (
 );
 CREATE INDEX case_deadlines_to_remind ON case_deadlines (due_on)
     WHERE due_on IS NOT NULL AND reminded_at IS NULL;
+
+-- The local day the case cards' "in N days" were last renewed: once a day, also across restarts
+-- (a restart must not edit every card again: the staff group takes 20 messages a minute).
+CREATE TABLE deadline_card_days (
+    day TEXT PRIMARY KEY  -- YYYY-MM-DD
+);

@@ -236,3 +236,12 @@ class LetterRepository:
             " ORDER BY d.case_id"
         )
         return [row["case_id"] for row in rows]
+
+    async def claim_cards_day(self, day: date) -> bool:
+        """True the first time `day` is claimed (the cards are renewed once that day)."""
+        async with self._db.transaction() as tx:
+            claimed = await tx.execute(
+                "INSERT OR IGNORE INTO deadline_card_days (day) VALUES (?)", (day.isoformat(),)
+            )
+            await tx.execute("DELETE FROM deadline_card_days WHERE day < ?", (day.isoformat(),))
+        return claimed > 0

@@ -422,13 +422,15 @@ class LetterService:
         return sent
 
     async def refresh_cards(self) -> None:
-        """Once a day: cards with a deadline say "in 3 days" again from the new day."""
+        """Once a day (also across restarts): cards with a deadline say "in 3 days" again from
+        the new day."""
         today = self.today()
         if today == self._cards_day:
             return
         self._cards_day = today
-        for case_id in await self.repo.open_cases_with_deadline():
-            self._on_change(case_id)
+        if await self.repo.claim_cards_day(today):
+            for case_id in await self.repo.open_cases_with_deadline():
+                self._on_change(case_id)
 
 
 def _nothing_found(reading: LetterReading) -> bool:

@@ -113,13 +113,15 @@ class PersonalDataRepository:
 
     # -- retention --------------------------------------------------------------------------
     async def closed_before(self, moment: datetime) -> list[tuple[int, int | None]]:
-        """(case, forum topic) of cases closed before `moment` that still hold content."""
+        """(case, forum topic) of cases closed before `moment` that still hold content. Letters
+        read need no test of their own: they exist only while their pages (messages with a
+        file) do, and go in the same transaction (erase_case_content)."""
         rows = await self._db.fetchall(
             "SELECT DISTINCT c.id, c.thread_id FROM cases c WHERE c.status = 'closed'"
             " AND c.closed_at < ? AND (c.thread_id IS NOT NULL OR EXISTS (SELECT 1 FROM"
             " case_messages m WHERE m.case_id = c.id AND (m.text IS NOT NULL OR m.file_id IS NOT"
             " NULL)) OR EXISTS (SELECT 1 FROM appointments a WHERE a.case_id = c.id AND a.note"
-            " IS NOT NULL) OR EXISTS (SELECT 1 FROM letters l WHERE l.case_id = c.id))",
+            " IS NOT NULL))",
             (_iso(moment),),
         )
         return [(row[0], row[1]) for row in rows]
