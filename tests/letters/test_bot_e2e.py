@@ -61,6 +61,10 @@ def staff_settings(settings, group):
 @pytest.fixture
 async def services(staff_settings, clock):
     async with running(make_application(staff_settings, clock)) as application:
+        # The tests run the deadline pass (remind_due) themselves, when they choose: a job
+        # firing in the middle of a slow run would post a reminder nobody expects there.
+        for job in application.job_queue.get_jobs_by_name("deadlines"):
+            job.enabled = False
         yield application.bot_data[SERVICES_KEY]
 
 
