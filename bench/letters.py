@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image
 
 from bot.letters import ocr
-from bot.letters.reader import read_letter
+from bot.letters.engine import read_letter
 from tests.letters.corpus import CASES, RECEIVED
 from tests.letters.render import plain_text, render
 from tests.letters.scoring import FIELDS, score, word_recall

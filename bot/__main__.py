@@ -94,6 +94,11 @@ def configure_logging(level: str) -> None:
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # At DEBUG, aiosqlite logs every statement with its values and python-telegram-bot every API
+    # call with its parameters: message texts, letters read. Content never goes to the log.
+    quiet = max(logging.INFO, logging.getLevelNamesMapping()[level])
+    for name in ("aiosqlite", "telegram.Bot", "telegram.ext.ExtBot"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 async def migrate(settings: Settings) -> list[str]:

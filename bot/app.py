@@ -4,6 +4,7 @@ and owns start-up and shutdown (database, services, command menus)."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -42,6 +43,9 @@ from bot.core.i18n import STAFF_LANGUAGE, I18n
 from bot.events.outbox import Outbox
 from bot.events.repository import EventRepository
 from bot.events.service import EventService
+from bot.letters.reader import LetterReader
+from bot.letters.repository import LetterRepository
+from bot.letters.service import LetterService
 from bot.org.orgdata import load_organisation
 from bot.privacy.repository import PersonalDataRepository
 from bot.reporting.report import ReportRepository
@@ -57,6 +61,7 @@ from bot.translation.repository import TranslationRepository
 from bot.translation.service import TranslationService
 from bot.transport import command_menu
 from bot.transport.inbox import Inbox, InboxRepository
+from bot.transport.letter_notices import BotLetterNotices, TelegramPages
 from bot.transport.polling import Poller
 from bot.transport.relay import Relay
 from bot.transport.update_processor import ChatOrderedProcessor
@@ -70,6 +75,7 @@ from handlers.staff import appointments as appointment_staff
 from handlers.staff import commands as staff
 from handlers.staff import events as event_staff
 from handlers.staff import group as staff_group
+from handlers.staff import letters as letter_staff
 from handlers.staff import queue
 
 logger = logging.getLogger(__name__)
@@ -147,6 +153,7 @@ def register_handlers(application: Application) -> None:
     # Group 0, first match wins, so the catch-alls come last.
     # Staff commands that work in the staff group and in a private chat alike.
     application.add_handler(_command("closed", appointment_staff.closed_day))
+    application.add_handler(_command("frist", letter_staff.deadline))
     if settings.staff_chat_id is not None:
         # Case topics in the staff group; everything else said there is left alone.
         application.add_handlers(staff_group.handlers(settings.staff_chat_id))
@@ -204,6 +211,7 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{queue.QUEUE_PREFIX}", queue.queue_button),
             staff_group.card_button_handler(),
             _button(rf"^{appointment_staff.PREFIX}", appointment_staff.button),
+            _button(rf"^{letter_staff.PREFIX}", letter_staff.button),
             # Every other private message: handlers/router.py says who is waiting for it.
             MessageHandler(
                 filters.ChatType.PRIVATE
@@ -236,7 +244,9 @@ async def on_startup(application: Application) -> None:
     repository = ResidentRepository(db)
     cipher = Cipher(settings.encryption_keys)
     content = ContentStore(settings.content_path)
-    case_repository = CaseRepository(db, cipher)
+    case_repository = CaseRepository(
+        db, cipher, today=lambda: clock.now().astimezone(settings.timezone).date()
+    )
     appointment_repository = AppointmentRepository(db, cipher)
     relay = Relay(
         application.bot,
@@ -256,6 +266,20 @@ async def on_startup(application: Application) -> None:
         suggest=lambda case, text: [
             answer.id for answer in content.current.match(text, case.language, case.topic)
         ],
+    )
+    if settings.ocr and importlib.util.find_spec("tesserocr") is None:
+        logger.warning("THINKA_OCR is on, but tesserocr is missing: letters will not be read")
+    letters = LetterService(
+        LetterRepository(db, cipher),
+        cases,
+        LetterReader() if settings.ocr else None,
+        TelegramPages(application.bot),
+        BotLetterNotices(application.bot, settings.staff_chat_id, settings.admin_ids),
+        content,
+        i18n,
+        clock,
+        settings.timezone,
+        on_change=relay.kick,
     )
     notifier = AppointmentNotifier(application.bot, i18n, org)
     event_repository = EventRepository(db)
@@ -324,6 +348,7 @@ async def on_startup(application: Application) -> None:
         content=content,
         selfhelp=SelfHelpRepository(db),
         translation=translation,
+        letters=letters,
         reminders=Reminders(
             application.bot,
             appointment_repository,
@@ -345,6 +370,8 @@ async def on_startup(application: Application) -> None:
     await outbox.start()
     # Relays what is pending, including what a previous run could not deliver.
     relay.start()
+    # Reads the letters still pending, also those a previous run stored but did not read.
+    letters.start()
     if org.placeholders:
         logger.warning(
             "organisation data still has %d placeholders to fill in: %s",
@@ -407,6 +434,7 @@ async def on_shutdown(application: Application) -> None:
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
         await services.outbox.stop()
+        await services.letters.stop()
         await services.relay.stop()
         await services.inbox.flush()
         await services.translation.close()

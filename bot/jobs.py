@@ -31,6 +31,9 @@ def schedule(job_queue: JobQueue, services: Services) -> None:
     ).schedule(job_queue)
     job_queue.run_repeating(_monthly_report_job, interval=3600, first=120, name="monthly report")
     job_queue.run_repeating(_inbox_job, interval=3600, first=3600, name="inbox")
+    # Deadlines read from letters: a reminder to staff when one is near and nobody answered,
+    # and the case cards' "in 3 days" renewed when the day changes.
+    job_queue.run_repeating(_deadline_job, interval=60, first=20, name="deadlines")
 
 
 async def _monthly_report_job(context) -> None:
@@ -53,6 +56,15 @@ async def _monthly_report_job(context) -> None:
 
 async def _inbox_job(context) -> None:
     await context.bot_data[SERVICES_KEY].inbox.prune()
+
+
+async def _deadline_job(context) -> None:
+    letters = context.bot_data[SERVICES_KEY].letters
+    try:
+        await letters.remind_due()
+        await letters.refresh_cards()
+    except Exception:
+        logger.exception("deadline pass failed; next pass in a minute")
 
 
 async def _event_job(context) -> None:

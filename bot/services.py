@@ -14,6 +14,7 @@ from bot.core.db import Database
 from bot.core.i18n import I18n
 from bot.events.outbox import Outbox
 from bot.events.service import EventService
+from bot.letters.service import LetterService
 from bot.org.orgdata import Organisation
 from bot.privacy.repository import PersonalDataRepository
 from bot.reporting.report import ReportRepository
@@ -50,3 +51,4 @@ class Services:
     selfhelp: SelfHelpRepository
     # Machine translation (bot/translation); `enabled` is False without THINKA_TRANSLATE.
     translation: TranslationService
+    letters: LetterService

@@ -77,6 +77,7 @@ def make_application(settings: Settings, clock: FrozenClock):
         if services is not None and application.running:
             await services.relay.settled()
             await services.outbox.settled()
+            await services.letters.settled()
 
     for sandbox in _SANDBOXES:
         sandbox.idle_checks.append(settled)

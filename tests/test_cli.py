@@ -208,3 +208,26 @@ def test_poster_and_read_letter_are_commands_of_the_cli(tmp_path, capsys):
     assert out.read_bytes().startswith(b"%PDF")
     assert main(["read-letter", str(tmp_path / "missing.jpg")]) == 2
     assert "missing.jpg" in capsys.readouterr().err
+
+
+def test_debug_logging_leaves_message_content_out():
+    """THINKA_LOG_LEVEL=DEBUG: libraries that log SQL values or API parameters (message texts,
+    letters read) stay at INFO; the rest of the log is as verbose as asked."""
+    import logging
+
+    from bot.__main__ import configure_logging
+
+    names = ("", "aiosqlite", "telegram.Bot", "telegram.ext.ExtBot")
+    saved = {name: logging.getLogger(name).level for name in names}
+    try:
+        # basicConfig leaves the level alone where pytest has set up logging already.
+        logging.getLogger().setLevel(logging.DEBUG)
+        configure_logging("DEBUG")
+        for name in names[1:]:
+            assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+        assert logging.getLogger("bot.letters.service").isEnabledFor(logging.DEBUG)
+        configure_logging("WARNING")
+        assert not logging.getLogger("aiosqlite").isEnabledFor(logging.INFO)
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

@@ -22,6 +22,7 @@ def test_defaults_follow_the_design_contract():
     assert s.timezone.key == "Europe/Berlin"
     assert s.broadcast_rate == 25 and s.retention_days == 180
     assert s.webhook_url is None and s.log_level == "INFO"
+    assert s.ocr is True
 
 
 def test_values_are_parsed():
@@ -37,6 +38,7 @@ def test_values_are_parsed():
             "THINKA_WEBHOOK_LISTEN": "127.0.0.1:9000",
             "THINKA_LOG_LEVEL": "debug",
             "THINKA_RETENTION_DAYS": "30",
+            "THINKA_OCR": "Off",
         },
         env_file=None,
     )
@@ -46,6 +48,7 @@ def test_values_are_parsed():
     assert s.broadcast_rate == 12.5
     assert s.webhook_listen == ("127.0.0.1", 9000)
     assert s.log_level == "DEBUG" and s.retention_days == 30
+    assert s.ocr is False
 
 
 def test_token_is_kept_out_of_repr():
@@ -73,6 +76,7 @@ def test_missing_token_is_refused_with_a_pointer_to_botfather():
         ("THINKA_WEBHOOK_LISTEN", "8443", "HOST:PORT"),
         ("THINKA_CONFIG", "/nonexistent/org.toml", "not a readable file"),
         ("TELEGRAM_API_BASE_URL", "api.telegram.org", r"http\(s\) URL"),
+        ("THINKA_OCR", "maybe", "THINKA_OCR must be on or off"),
     ],
 )
 def test_bad_values_give_one_clear_line(name, value, message):

@@ -868,3 +868,38 @@ async def test_fail_next_answers_like_a_bad_day_at_telegram(
     assert limited["error_code"] == 429 and limited["parameters"] == {"retry_after": 3}
     assert (await call(api, "sendMessage", chat_id=u.id, text="a"))["ok"] is True
     assert [m.text for m in sb.messages_to(u.id)] == ["a"]  # failed calls sent nothing
+
+
+async def test_a_photo_is_stored_as_telegram_does_and_big_files_are_not_served(
+    sb: BotApiSandbox,
+) -> None:
+    """A photo is re-encoded as JPEG of at most 1280 px and says its real size; a file over
+    20 MB is refused by getFile ("file is too big"), as the Bot API does; an expandable quote
+    parses as Telegram's entity."""
+    import io
+
+    from PIL import Image
+    from telegram import Bot
+
+    u = sb.add_user("Dmitri", language_code="ru")
+    original = io.BytesIO()
+    Image.new("RGB", (2480, 3508), "white").save(original, "PNG")
+    sent = await sb.send_photo(u, content=original.getvalue())
+    small, large = sent["photo"]
+    assert (large["width"], large["height"]) == (905, 1280)
+    assert (small["width"], small["height"]) == (64, 90)
+    async with Bot(TOKEN, base_url=sb.base_url, base_file_url=sb.base_file_url) as bot:
+        file = await bot.get_file(large["file_id"])
+        photo = Image.open(io.BytesIO(bytes(await file.download_as_bytearray())))
+        assert photo.format == "JPEG" and photo.size == (905, 1280)
+        big = await sb.send_document(u, file_name="scan.pdf", content=b"%PDF" + b"0" * 20_971_520)
+        with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+            await bot.get_file(big["document"]["file_id"])
+        quote = await bot.send_message(
+            u.id,
+            "Brief:\n<blockquote expandable>Sehr geehrter Herr</blockquote>",
+            parse_mode="HTML",
+        )
+        assert [(e.type, e.offset, e.length) for e in quote.entities] == [
+            ("expandable_blockquote", 7, 18)
+        ]

@@ -7,7 +7,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.cases.repository import Case
+from bot.cases.repository import Case, CaseDeadline
 from bot.core import callbacks
 from bot.core.i18n import LANGUAGE_NAMES, N_, Translator
 
@@ -63,6 +63,8 @@ def card_text(tr: Translator, case: Case) -> str:
             tr._("Taken by: %(staff)s")
             % {"staff": f'<a href="tg://user?id={case.assignee_id}">{case.assignee_id}</a>'}
         )
+    if case.deadline is not None:
+        lines.append(deadline_line(tr, case.deadline))
     if case.suggested:
         lines.append(
             "💡 "
@@ -74,6 +76,45 @@ def card_text(tr: Translator, case: Case) -> str:
     if case.resident_id is None:
         lines.append("⚠️ " + tr._("The resident has deleted their data."))
     return "\n".join(lines)
+
+
+def deadline_line(tr: Translator, deadline: CaseDeadline) -> str:
+    """'📄 Jobcenter · Frist 15.12.2026 (in 13 Tagen) · Az. 123/45 (maschinell gelesen)', HTML.
+    An estimate says so with the letter's wording; a date staff set says so."""
+    parts = ["📄 " + escape(deadline.sender or tr._("Letter")), deadline_text(tr, deadline)]
+    if deadline.reference:
+        parts.append(escape(deadline.reference))
+    source = tr._("corrected by staff") if deadline.by_staff else tr._("machine-read")
+    return " · ".join(parts) + f" ({source})"
+
+
+def deadline_text(tr: Translator, deadline: CaseDeadline, *, wording: bool = True) -> str:
+    """'Frist 15.12.2026 (in 13 Tagen)' or 'Frist ca. 18.12.2026 — innerhalb von 14 Tagen nach
+    Zugang (in 17 Tagen)' (without the wording where room is short), HTML."""
+    if deadline.due is None:
+        return tr._("deadline removed") if deadline.by_staff else tr._("no deadline found")
+    day = deadline.due.strftime("%d.%m.%Y")
+    if deadline.estimated and not deadline.by_staff:
+        text = tr._("Deadline approx. %(date)s") % {"date": day}
+        if wording and deadline.wording:
+            text += " — " + escape(deadline.wording)
+    else:
+        text = tr._("Deadline %(date)s") % {"date": day}
+    if deadline.days_left is not None:
+        text += f" ({days_left_text(tr, deadline.days_left)})"
+    return text
+
+
+def days_left_text(tr: Translator, days: int) -> str:
+    if days == 0:
+        return tr._("today")
+    if days == 1:
+        return tr._("tomorrow")
+    if days < 0:
+        return tr.ngettext("%(count)d day overdue", "%(count)d days overdue", -days) % {
+            "count": -days
+        }
+    return tr.ngettext("in %(count)d day", "in %(count)d days", days) % {"count": days}
 
 
 def card_buttons(tr: Translator, case: Case) -> InlineKeyboardMarkup:

@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
-from bot.core.crypto import Cipher
+from bot.core.crypto import Cipher, ContentLocked
 from bot.core.db import Database
+
+logger = logging.getLogger(__name__)
 
 TOPICS = ("debt", "housing", "letter", "job", "family", "other")
 OPEN_STATUSES = ("new", "open", "waiting")
+# A deadline this many days ahead (or past) is flagged in /queue and reminded to staff.
+DUE_SOON_DAYS = 3
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    """The deadline of a case and the letter it comes from (bot/letters; table case_deadlines):
+    the nearest one read from the case's letters, or what staff set with /frist."""
+
+    due: date | None  # None: no deadline (none found, or staff cleared a wrong one)
+    estimated: bool  # counted from receipt or the letter date: an estimate, never certain
+    by_staff: bool  # corrected or cleared by staff
+    sender: str | None  # German name of the sender kind, e.g. "Jobcenter"
+    reference: str | None  # e.g. "Az. 123/45"
+    wording: str | None  # the letter's own words, e.g. "innerhalb von 14 Tagen nach Zugang"
+    as_of: date | None = None  # the local day the case was loaded: "in 3 days" counts from it
+
+    @property
+    def days_left(self) -> int | None:
+        if self.due is None or self.as_of is None:
+            return None
+        return (self.due - self.as_of).days
+
+    @property
+    def due_soon(self) -> bool:
+        """Due within DUE_SOON_DAYS, or overdue."""
+        days = self.days_left
+        return days is not None and days <= DUE_SOON_DAYS
 
 
 @dataclass(frozen=True)
@@ -33,6 +66,7 @@ class Case:
     resident_chat_id: int | None = None
     # Self-help answers offered before this draft was submitted (ids, in the order shown).
     suggested: tuple[str, ...] = ()
+    deadline: CaseDeadline | None = None  # from a letter read by the bot, or set by staff
 
     @property
     def is_open(self) -> bool:
@@ -117,15 +151,48 @@ def _message(row) -> CaseMessage:
 
 
 CASE_SELECT = (
-    "SELECT cases.*, residents.chat_id AS resident_chat_id FROM cases"
+    "SELECT cases.*, residents.chat_id AS resident_chat_id, d.due_on AS deadline_on,"
+    " d.estimated AS deadline_estimated, d.set_by AS deadline_set_by,"
+    " d.summary AS deadline_summary, d.set_at AS deadline_set_at FROM cases"
     " LEFT JOIN residents ON residents.user_id = cases.resident_id"
+    " LEFT JOIN case_deadlines d ON d.case_id = cases.id"
 )
 
 
 class CaseRepository:
-    def __init__(self, db: Database, cipher: Cipher | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cipher: Cipher | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> None:
         self._db = db
         self._cipher = cipher or Cipher()
+        # The local day, so that a case's deadline can say "in 3 days" (case card, /queue).
+        self._today = today
+
+    def _case(self, row) -> Case:
+        case = _case(row)
+        if "deadline_set_at" not in row.keys() or row["deadline_set_at"] is None:
+            return case
+        try:
+            summary = json.loads(self._cipher.open(row["deadline_summary"]) or "{}")
+        except ContentLocked:
+            # The date is in clear; the letter's details need the key like all content.
+            logger.warning(
+                "deadline details of case %s are locked: set THINKA_ENCRYPTION_KEY", case.id
+            )
+            summary = {}
+        deadline = CaseDeadline(
+            due=date.fromisoformat(row["deadline_on"]) if row["deadline_on"] else None,
+            estimated=bool(row["deadline_estimated"]),
+            by_staff=row["deadline_set_by"] is not None,
+            sender=summary.get("sender"),
+            reference=summary.get("reference"),
+            wording=summary.get("wording"),
+            as_of=self._today() if self._today is not None else None,
+        )
+        return replace(case, deadline=deadline)
 
     def _message(self, row) -> CaseMessage:
         message = _message(row)
@@ -134,11 +201,11 @@ class CaseRepository:
     # -- reading ----------------------------------------------------------------------------
     async def get(self, case_id: int) -> Case | None:
         row = await self._db.fetchone(f"{CASE_SELECT} WHERE cases.id = ?", (case_id,))
-        return _case(row) if row else None
+        return self._case(row) if row else None
 
     async def by_thread(self, thread_id: int) -> Case | None:
         row = await self._db.fetchone(f"{CASE_SELECT} WHERE cases.thread_id = ?", (thread_id,))
-        return _case(row) if row else None
+        return self._case(row) if row else None
 
     async def current_for(self, resident_id: int) -> Case | None:
         """The resident's latest case that is not closed (a draft included)."""
@@ -147,7 +214,7 @@ class CaseRepository:
             " ORDER BY cases.id DESC LIMIT 1",
             (resident_id,),
         )
-        return _case(row) if row else None
+        return self._case(row) if row else None
 
     async def for_resident(self, resident_id: int, limit: int = 20) -> list[Case]:
         rows = await self._db.fetchall(
@@ -155,18 +222,23 @@ class CaseRepository:
             " ORDER BY cases.id DESC LIMIT ?",
             (resident_id, limit),
         )
-        return [_case(row) for row in rows]
+        return [self._case(row) for row in rows]
 
     async def queue(self, limit: int = 30) -> list[QueueEntry]:
-        """Open cases: urgent first, then oldest first (uses the cases_queue index)."""
+        """Open cases: urgent first, then by nearest deadline (a letter's, or set by staff),
+        then oldest first. The open cases are sorted before their messages are counted, so the
+        count runs for the `limit` shown only."""
         rows = await self._db.fetchall(
             f"SELECT q.*, (SELECT COUNT(*) FROM case_messages m WHERE m.case_id = q.id"
             f" AND m.direction = 'in') AS n FROM ({CASE_SELECT}"
-            " WHERE cases.status IN ('new', 'open', 'waiting')) AS q"
-            " ORDER BY q.urgent DESC, q.submitted_at ASC, q.id ASC LIMIT ?",
+            " WHERE cases.status IN ('new', 'open', 'waiting')"
+            " ORDER BY cases.urgent DESC, d.due_on IS NULL, d.due_on ASC,"
+            " cases.submitted_at ASC, cases.id ASC LIMIT ?) AS q"
+            " ORDER BY q.urgent DESC, q.deadline_on IS NULL, q.deadline_on ASC,"
+            " q.submitted_at ASC, q.id ASC",
             (limit,),
         )
-        return [QueueEntry(_case(row), row["n"]) for row in rows]
+        return [QueueEntry(self._case(row), row["n"]) for row in rows]
 
     async def messages(self, case_id: int, limit: int = 50) -> list[CaseMessage]:
         rows = await self._db.fetchall(
@@ -195,7 +267,7 @@ class CaseRepository:
             " AND cases.resident_id IS NOT NULL ORDER BY cases.id LIMIT ?",
             (limit,),
         )
-        return [_case(row) for row in rows]
+        return [self._case(row) for row in rows]
 
     # -- writing ----------------------------------------------------------------------------
     async def create_draft(

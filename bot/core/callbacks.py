@@ -54,6 +54,7 @@ QUEUE = CallbackData("q", "staff: /queue and the case view in a private chat")
 STAFF_APPOINTMENT = CallbackData("sa", "staff: confirming, proposing, declining appointments")
 EVENT_DRAFT = CallbackData("ne", "staff: the event or notice being written")
 EVENT_MANAGE = CallbackData("se", "staff: published and scheduled events")
+LETTERS = CallbackData("lt", "staff: the deadline of a letter the bot read")
 
 REGISTRY = (
     LANGUAGE,
@@ -69,4 +70,5 @@ REGISTRY = (
     STAFF_APPOINTMENT,
     EVENT_DRAFT,
     EVENT_MANAGE,
+    LETTERS,
 )

@@ -61,6 +61,8 @@ class Settings:
     translate_key: str | None = field(default=None, repr=False)
     translate_model: str | None = None
     translate_timeout: float = DEFAULT_TRANSLATE_TIMEOUT
+    # THINKA_OCR: read the letters residents send (bot/letters); off: photos stay photos.
+    ocr: bool = True
 
     def require_token(self) -> str:
         if not self.token:
@@ -126,6 +128,7 @@ def load_settings(
             get("THINKA_RETENTION_DAYS") or "180", "THINKA_RETENTION_DAYS"
         ),
         **translate,
+        ocr=_switch(get("THINKA_OCR") or "on", "THINKA_OCR"),
     )
 
 
@@ -248,6 +251,17 @@ def _positive_int(value: str, name: str) -> int:
     if not re.fullmatch(r"\d+", value) or int(value) <= 0:
         raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+_ON = {"on", "1", "true", "yes", "ja"}
+_OFF = {"off", "0", "false", "no", "nein"}
+
+
+def _switch(value: str, name: str) -> bool:
+    word = value.strip().lower()
+    if word not in _ON | _OFF:
+        raise ConfigError(f"{name} must be on or off, got {value!r}")
+    return word in _ON
 
 
 def _listen(value: str) -> tuple[str, int]:

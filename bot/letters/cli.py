@@ -15,8 +15,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.letters.engine import read_letter
 from bot.letters.ocr import ocr_enabled
-from bot.letters.reader import Failure, LetterReading, read_letter
+from bot.letters.reading import Failure, LetterReading
 
 PROG = "thinka read-letter"
 

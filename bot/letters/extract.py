@@ -19,8 +19,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-import dateparser
-
 
 class SenderKind(StrEnum):
     JOBCENTER = "jobcenter"
@@ -176,6 +174,10 @@ def _parse_day(match: re.Match[str], year: int) -> date | None:
     # Month names and their abbreviations ("Dez.", "Sept.", "Jänner") are dateparser's German
     # data; the strict settings make it refuse rather than fill in a part that is not written.
     written = f"{match.group('nd')}. {match.group('mn').rstrip('.')} {year}"
+    # Imported here: the bot's own process uses this module's types but never parses a letter
+    # (that is the reading process's work), and dateparser with its language data is 12 MB.
+    import dateparser
+
     parsed = dateparser.parse(written, languages=["de"], settings=_DATEPARSER_SETTINGS)
     return parsed.date() if parsed else None
 

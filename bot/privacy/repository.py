@@ -5,6 +5,7 @@ SQL lives here; the handler turns the result into a message and a JSON file.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ ENCRYPTED_COLUMNS = (
     ("appointments", "id", "note"),
     ("staff_notices", "id", "text"),
     ("message_translations", "id", "text"),
+    ("letters", "id", "reading"),
+    ("case_deadlines", "case_id", "summary"),
 )
 
 
@@ -80,6 +83,17 @@ class PersonalDataRepository:
             " WHERE c.resident_id = ? AND m.direction != 'note' ORDER BY t.message_id",
             (user_id,),
         )
+        letters = await self._db.fetchall(
+            "SELECT l.case_id, l.status, l.created_at, l.read_at, l.reading FROM letters l"
+            " JOIN cases c ON c.id = l.case_id WHERE c.resident_id = ? ORDER BY l.id",
+            (user_id,),
+        )
+        deadlines = await self._db.fetchall(
+            "SELECT d.case_id, d.due_on, d.estimated, d.set_by IS NOT NULL AS set_by_staff"
+            " FROM case_deadlines d JOIN cases c ON c.id = d.case_id WHERE c.resident_id = ?"
+            " ORDER BY d.case_id",
+            (user_id,),
+        )
         return {
             "resident": {k: resident[k] for k in resident.keys()},
             "cases": [dict(zip(row.keys(), tuple(row), strict=True)) for row in cases],
@@ -99,11 +113,25 @@ class PersonalDataRepository:
                 }
                 for row in translations
             ],
+            # What the bot read from their letters: the fields and the recognised text.
+            "letters_read": [
+                {
+                    "case_id": row["case_id"],
+                    "status": row["status"],
+                    "sent_at": row["created_at"],
+                    "read_at": row["read_at"],
+                    "reading": json.loads(self._cipher.open(row["reading"]) or "null"),
+                }
+                for row in letters
+            ],
+            "deadlines": [dict(zip(row.keys(), tuple(row), strict=True)) for row in deadlines],
         }
 
     # -- retention --------------------------------------------------------------------------
     async def closed_before(self, moment: datetime) -> list[tuple[int, int | None]]:
-        """(case, forum topic) of cases closed before `moment` that still hold content."""
+        """(case, forum topic) of cases closed before `moment` that still hold content. Letters
+        read need no test of their own: they exist only while their pages (messages with a
+        file) do, and go in the same transaction (erase_case_content)."""
         rows = await self._db.fetchall(
             "SELECT DISTINCT c.id, c.thread_id FROM cases c WHERE c.status = 'closed'"
             " AND c.closed_at < ? AND (c.thread_id IS NOT NULL OR EXISTS (SELECT 1 FROM"
@@ -115,8 +143,11 @@ class PersonalDataRepository:
         return [(row[0], row[1]) for row in rows]
 
     async def erase_case_content(self, case_id: int) -> int:
-        """Message content and appointment notes of a closed case; the case row stays."""
+        """Message content, appointment notes and the letters read (with the deadline) of a
+        closed case; the case row stays."""
         async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM letters WHERE case_id = ?", (case_id,))
+            await tx.execute("DELETE FROM case_deadlines WHERE case_id = ?", (case_id,))
             erased = await tx.execute(
                 "UPDATE case_messages SET text = NULL, file_id = NULL WHERE case_id = ?"
                 " AND (text IS NOT NULL OR file_id IS NOT NULL)",

@@ -110,6 +110,16 @@ class ResidentRepository:
                 " (SELECT id FROM cases WHERE resident_id = ?)",
                 (user_id,),
             )
+            # What the bot read from their letters (the pages went with the messages).
+            await tx.execute(
+                "DELETE FROM letters WHERE case_id IN (SELECT id FROM cases WHERE resident_id = ?)",
+                (user_id,),
+            )
+            await tx.execute(
+                "DELETE FROM case_deadlines WHERE case_id IN"
+                " (SELECT id FROM cases WHERE resident_id = ?)",
+                (user_id,),
+            )
             # Appointments: the note is their words; open ones are cancelled, seats freed.
             await tx.execute(
                 "DELETE FROM slot_seats WHERE appointment_id IN (SELECT a.id FROM appointments a"

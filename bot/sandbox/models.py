@@ -100,6 +100,8 @@ class StoredFile:
     file_path: str
     file_name: str | None = None
     mime_type: str | None = None
+    width: int | None = None  # a photo's real size, once re-encoded the way Telegram does
+    height: int | None = None
 
     def to_file_dict(self) -> dict[str, Any]:
         return {

@@ -45,6 +45,7 @@ from .common import (
 from .formatting import EntityParseError, parse_text
 from .markup import validate_reply_markup
 from .models import ApiError, SandboxChat, SandboxEvent, SandboxUser, SentMessage, StoredFile
+from .photos import telegram_photo
 
 
 class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
@@ -416,6 +417,9 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
     def _store_file(
         self, kind: str, content: bytes, file_name: str | None = None, mime_type: str | None = None
     ) -> StoredFile:
+        size = None
+        if kind == "photo":
+            content, size = telegram_photo(content)
         n = next(self._file_seq)
         file_id = FILE_PREFIX.get(kind, "BQACAgIAAxkBAA") + secrets.token_urlsafe(48)
         unique = "AQAD" + secrets.token_urlsafe(9)
@@ -439,6 +443,8 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
             file_path=path,
             file_name=file_name,
             mime_type=mime_type,
+            width=size[0] if size else None,
+            height=size[1] if size else None,
         )
         self._files[file_id] = f
         self._files_by_path[path] = f
@@ -453,14 +459,15 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
         }
         if f.kind == "photo":
             thumb = self._files.get(f"{f.file_id}#thumb")
+            width, height = f.width or 1280, f.height or 960
             small = {
                 "file_id": thumb.file_id if thumb else f.file_id + "_s",
                 "file_unique_id": f.file_unique_id + "s",
                 "file_size": len(f.content),
-                "width": 90,
-                "height": 67,
+                "width": 90 if width >= height else max(1, round(90 * width / height)),
+                "height": 90 if height > width else max(1, round(90 * height / width)),
             }
-            return {"photo": [small, {**base, "width": 1280, "height": 960}]}
+            return {"photo": [small, {**base, "width": width, "height": height}]}
         if f.kind == "voice":
             return {
                 "voice": {
@@ -572,9 +579,13 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
         chat: SandboxChat | int | None = None,
         *,
         message_thread_id: int | None = None,
+        media_group_id: str | None = None,
     ) -> dict[str, Any]:
+        """A file; files sharing a media_group_id arrive as an album (one update each)."""
         f = self._store_file("document", content, file_name, mime_type)
-        return await self._send_media(user, f, caption, chat, message_thread_id)
+        return await self._send_media(
+            user, f, caption, chat, message_thread_id, media_group_id=media_group_id
+        )
 
     async def send_voice(
         self,

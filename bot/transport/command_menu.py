@@ -29,7 +29,7 @@ RESIDENT_COMMANDS = (
     ("start", N_("Start again")),
 )
 STAFF_COMMANDS = (
-    ("queue", N_("Open cases, oldest first")),
+    ("queue", N_("Open cases: urgent, nearest deadline, oldest")),
     ("stats", N_("Figures: residents reached")),
     ("audit", N_("Staff actions (admins)")),
     ("closed", N_("Close a day for appointments: /closed YYYY-MM-DD")),
@@ -43,6 +43,7 @@ STAFF_GROUP_COMMANDS = (
     ("take", N_("Take this case")),
     ("note", N_("Internal note, never sent to the resident")),
     ("t", N_("Canned reply in the resident's language: /t KEY")),
+    ("frist", N_("Correct the letter's deadline: /frist DD.MM.YYYY, or /frist - to remove it")),
     ("close", N_("Close this case")),
     ("reopen", N_("Reopen this case")),
 )

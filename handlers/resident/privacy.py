@@ -136,6 +136,15 @@ async def my_data(update: Update, context: BotContext) -> None:
         tr.ngettext("%(count)d appointment", "%(count)d appointments", len(data["appointments"]))
         % {"count": len(data["appointments"])}
     )
+    if data["letters_read"]:
+        lines.append(
+            tr.ngettext(
+                "%(count)d letter read by the bot",
+                "%(count)d letters read by the bot",
+                len(data["letters_read"]),
+            )
+            % {"count": len(data["letters_read"])}
+        )
     if data["subscriptions"]:
         lines.append(
             tr._("Announcements for: %(districts)s")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, ReactionTypeEmoji, Update
+from telegram import InlineKeyboardMarkup, Message, ReactionTypeEmoji, Update
 from telegram.error import TelegramError
 
 from bot.cases.cards import TOPIC_LABELS
 from bot.cases.service import Result, Step
 from bot.core.i18n import LANGUAGES, N_
+from bot.letters.service import is_page
 from bot.org.office_hours import expected_answer
 from bot.org.orgdata import DISTRICTS
 from bot.selfhelp.content import Answer
@@ -88,6 +89,10 @@ async def message(update: Update, context: BotContext) -> None:
         await fallback.unknown_message(update, context)
         return
     result = await context.services.cases.receive(context.resident, stored, first_name(update))
+    if _letter_page(msg):
+        # Stored above; read once staff have it. Also for a duplicate: an update handled again
+        # after a restart may have been stored but not queued.
+        await context.services.letters.enqueue(stored.chat_id, stored.message_id)
     if context.crisis:
         await context.services.cases.mark_urgent(result.case.id)
         if result.case.status == "draft":
@@ -103,6 +108,14 @@ async def message(update: Update, context: BotContext) -> None:
     ):
         return
     await show_step(update, context, result)
+
+
+def _letter_page(msg: Message) -> bool:
+    """A photo, or a photo or PDF sent as a file: maybe a letter for the bot to read."""
+    if msg.photo:
+        return True
+    document = msg.document
+    return document is not None and is_page(document.mime_type, document.file_name)
 
 
 async def switch_language(update: Update, context: BotContext) -> None:

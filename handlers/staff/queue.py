@@ -27,6 +27,7 @@ from handlers.staff.group import close_case
 logger = logging.getLogger(__name__)
 
 QUEUE_PREFIX = callbacks.QUEUE.prefix
+MAX_LISTING = 3900  # characters of HTML: below the Bot API's 4096 for the delivered text
 
 
 def _age(tr, since: datetime | None, now: datetime) -> str:
@@ -44,8 +45,10 @@ def _age(tr, since: datetime | None, now: datetime) -> str:
 
 @staff_only
 async def show_queue(update: Update, context: BotContext) -> None:
-    """/queue: open cases, urgent first, then oldest first."""
-    await _show_open_cases(update, context, context.tr._("Open cases (oldest first)"))
+    """/queue: open cases, urgent first, then by nearest deadline, then oldest first."""
+    await _show_open_cases(
+        update, context, context.tr._("Open cases (urgent, then nearest deadline, then oldest)")
+    )
 
 
 async def ask_which_case(update: Update, context: BotContext) -> None:
@@ -71,9 +74,13 @@ async def _show_open_cases(update: Update, context: BotContext, heading: str) ->
     for entry in entries:
         case = entry.case
         assignee = str(case.assignee_id) if case.assignee_id else "–"
+        deadline = case.deadline if case.deadline and case.deadline.due else None
         lines.append(
-            "{} · {} · {} · {} · {}".format(
-                escape(case_cards.topic_name(tr, case)),
+            # ⏰: the deadline is at most DUE_SOON_DAYS away (or past).
+            ("⏰ " if deadline and deadline.due_soon else "")
+            + escape(case_cards.topic_name(tr, case))
+            + (f" · 📄 {case_cards.deadline_text(tr, deadline, wording=False)}" if deadline else "")
+            + " · {} · {} · {} · {}".format(
                 _age(tr, case.submitted_at, now),
                 tr._(case_cards.STATUS_LABELS[case.status]),
                 tr.ngettext("%(count)d message", "%(count)d messages", entry.messages)
@@ -84,12 +91,18 @@ async def _show_open_cases(update: Update, context: BotContext, heading: str) ->
         buttons.append(
             [
                 InlineKeyboardButton(
-                    case_cards.topic_name(tr, case)[:60],
+                    ("⏰ " if deadline and deadline.due_soon else "")
+                    + case_cards.topic_name(tr, case)[:60],
                     callback_data=callbacks.QUEUE("open", case.id),
                 )
             ]
         )
-    await respond(update, context, "\n".join(lines), InlineKeyboardMarkup(buttons))
+    text = "\n".join(lines)
+    while len(text) > MAX_LISTING and len(lines) > 2:
+        # Telegram takes 4096 characters: the last cases stay reachable through their buttons.
+        lines.pop()
+        text = "\n".join([*lines, "…"])
+    await respond(update, context, text, InlineKeyboardMarkup(buttons))
 
 
 def _case_buttons(tr, case: Case) -> InlineKeyboardMarkup:

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.letters.reader import LetterReading
+from bot.letters.reading import LetterReading
 
 from .corpus import Case
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.letters.cli import format_reading, main
 from bot.letters.extract import Basis, Deadline, SenderKind
-from bot.letters.reader import Failure, LetterReading, PageFailure
+from bot.letters.reading import Failure, LetterReading, PageFailure
 
 Rendered = Callable[[str], list[Path]]
 

@@ -17,8 +17,9 @@ import pytest
 from PIL import Image
 
 from bot.letters import ocr
+from bot.letters.engine import read_letter
 from bot.letters.extract import deadlines
-from bot.letters.reader import LetterReader, read_letter
+from bot.letters.reader import LetterReader
 
 from .corpus import CASES, QUICK, RECEIVED, case
 from .render import plain_text

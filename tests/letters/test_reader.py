@@ -7,6 +7,8 @@ import asyncio
 import io
 import json
 import logging
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from datetime import date
@@ -16,8 +18,10 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
+from bot.letters.engine import read_letter
 from bot.letters.extract import SenderKind
-from bot.letters.reader import Failure, LetterReader, Limits, read_letter
+from bot.letters.reader import LetterReader
+from bot.letters.reading import Failure, Limits
 
 from .corpus import RECEIVED
 
@@ -183,13 +187,54 @@ async def test_a_flood_of_letters_is_refused_not_queued_forever() -> None:
     assert outcomes == ["busy", "busy", "ocr_off", "ocr_off"]
 
 
-async def test_a_letter_that_overruns_its_whole_limit_is_not_read() -> None:
+async def test_a_letter_that_overruns_its_whole_limit_is_not_read(rendered: Rendered) -> None:
     reader = LetterReader(letter_timeout_s=0.5)
-    reader._executor.submit(time.sleep, 1.5)  # the worker is stuck with something else
     try:
         started = time.monotonic()
-        reading = await reader.read([b"junk"], received=RECEIVED)
+        # A tilted photo takes a second or more to read: far over this limit.
+        reading = await reader.read(rendered("ink_forderung"), received=RECEIVED)
     finally:
         reader.close()
     assert reasons(reading) == [Failure.TIMEOUT]
-    assert 0.4 < time.monotonic() - started < 1.4
+    assert 0.4 < time.monotonic() - started < 1.5
+
+
+async def test_letters_are_read_in_a_process_of_their_own_that_ends_when_idle(
+    rendered: Rendered,
+) -> None:
+    """The engine's memory (a few hundred MB at the peak) stays out of the bot's process, and is
+    given back: the reading process ends after `idle_s` without a letter, and at once on close,
+    also in the middle of a letter; a process that dies is only "not read"."""
+    before = set(multiprocessing.active_children())
+    reader = LetterReader(idle_s=0.3)
+    try:
+        reading = await reader.read(rendered("fa_bescheid"), received=RECEIVED)
+        (child,) = set(multiprocessing.active_children()) - before
+        assert reading.read and reading.sender is SenderKind.FINANZAMT
+        assert child.pid != os.getpid()
+        await asyncio.sleep(1.0)
+        assert not child.is_alive()  # idle: gone, memory given back
+        slow = asyncio.create_task(reader.read(rendered("ink_forderung"), received=RECEIVED))
+        await asyncio.sleep(0.8)  # started, and reading
+        (child,) = set(multiprocessing.active_children()) - before
+        started = time.monotonic()
+        reader.close()  # the bot stops: no waiting for the letter
+        assert time.monotonic() - started < 2 and not child.is_alive()
+        assert reasons(await slow) == [Failure.ERROR]
+        assert (await reader.read(rendered("fa_bescheid"), received=RECEIVED)).read  # a new one
+    finally:
+        reader.close()
+
+
+def test_the_bots_process_never_imports_the_engine() -> None:
+    """Pillow, numpy, Tesseract, PDFium and dateparser (about 25 MB and 0.3 s of start-up) are
+    the reading process's; the bot's process only needs the results' types."""
+    import subprocess
+    import sys
+
+    engine = ("numpy", "PIL", "pypdfium2", "dateparser", "tesserocr", "pillow_heif")
+    probe = f"import bot.app, sys; print(sorted(m for m in {engine!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
