@@ -15,6 +15,7 @@ from bot.core.i18n import I18n
 from bot.events.outbox import Outbox
 from bot.events.service import EventService
 from bot.org.orgdata import Organisation
+from bot.outreach.service import OutreachService
 from bot.privacy.repository import PersonalDataRepository
 from bot.reporting.report import ReportRepository
 from bot.residents.service import ResidentService
@@ -47,3 +48,4 @@ class Services:
     inbox: Inbox
     content: ContentStore
     selfhelp: SelfHelpRepository
+    outreach: OutreachService

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.db import Database
+from bot.outreach.repository import OutreachRepository
+from bot.reporting.labels import NOT_GIVEN
 from bot.selfhelp.repository import EVENTS, SelfHelpRepository
 
 SMALL = 3
@@ -138,6 +140,11 @@ class ReportRepository:
             report.breakdowns[f"selfhelp_{event}_by_answer"] = {
                 f.answer_id: getattr(f, event) for f in answers if getattr(f, event)
             }
+        # Residents reached through a poster's or flyer's link (counted at their consent, as
+        # residents_new is), and the rest: together they are residents_new.
+        links = await OutreachRepository(self._db).residents_by_link(start, end)
+        links[NOT_GIVEN] = report.figures["residents_new"] - sum(links.values())
+        report.breakdowns["residents_by_link"] = links
         for column in ("topic", "language", "district"):
             rows = await self._db.fetchall(
                 f"SELECT COALESCE({column}, '–'), COUNT(*) FROM cases WHERE submitted_at >= ?"

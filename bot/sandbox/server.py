@@ -766,6 +766,25 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
             self._inject("message", raw)
         return copy.deepcopy(upd)
 
+    async def remove_bot_from_group(
+        self, user: SandboxUser | int, group: SandboxChat | int, status: str = "kicked"
+    ) -> dict[str, Any]:
+        """The user (an admin) removes the bot: my_chat_member, and nothing more from the group."""
+        if status not in ("left", "kicked"):
+            raise ValueError("the bot is removed as 'left' or 'kicked'")
+        u = self._user(user)
+        chat = self.chats[self._cid(group)]
+        old, chat.bot_status = chat.bot_status, status
+        upd = {
+            "chat": chat.to_dict(),
+            "from": u.to_dict(),
+            "date": _now(),
+            "old_chat_member": self._member_dict(self.bot_user, old),
+            "new_chat_member": self._member_dict(self.bot_user, status),
+        }
+        self._inject("my_chat_member", upd)
+        return copy.deepcopy(upd)
+
     async def create_forum_topic(
         self,
         user: SandboxUser | int,
