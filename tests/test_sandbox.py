@@ -648,6 +648,36 @@ async def test_leaving_a_group_is_the_last_update_from_it(
     ] == "Forbidden: bot is not a member of the supergroup chat"
 
 
+async def test_an_uploaded_photo_must_be_an_image_within_telegrams_limits(
+    sb: BotApiSandbox, api: httpx.AsyncClient
+) -> None:
+    import io
+
+    from PIL import Image
+
+    u = sb.add_user("Photo")
+    await sb.send_message(u, "/start")
+
+    def png(width: int, height: int) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (width, height), "white").save(out, format="PNG")
+        return out.getvalue()
+
+    async def upload(content: bytes) -> dict:
+        r = await api.post("sendPhoto", data={"chat_id": str(u.id)}, files={"photo": content})
+        return r.json()
+
+    sent = await upload(png(1200, 2000))
+    assert sent["ok"], sent
+    largest = sent["result"]["photo"][-1]
+    assert (largest["width"], largest["height"]) == (768, 1280)
+    assert sb.file_content(largest["file_id"]) == png(1200, 2000)
+    assert (await upload(b"not an image"))["description"] == "Bad Request: IMAGE_PROCESS_FAILED"
+    assert (await upload(png(2100, 100)))["description"] == (
+        "Bad Request: PHOTO_INVALID_DIMENSIONS"
+    )
+
+
 async def test_media_files_copy_forward(sb: BotApiSandbox, api: httpx.AsyncClient) -> None:
     u = sb.add_user("Media")
     v = await sb.send_voice(u, duration=7, content=b"OggS-voice")

@@ -100,6 +100,7 @@ class StoredFile:
     file_path: str
     file_name: str | None = None
     mime_type: str | None = None
+    size: tuple[int, int] | None = None  # width, height of an uploaded photo
 
     def to_file_dict(self) -> dict[str, Any]:
         return {

@@ -460,7 +460,11 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
                 "width": 90,
                 "height": 67,
             }
-            return {"photo": [small, {**base, "width": 1280, "height": 960}]}
+            # Telegram keeps the largest size at most 1280 px on its longer side.
+            width, height = f.size or (1280, 960)
+            scale = min(1.0, 1280 / max(width, height))
+            large = {**base, "width": round(width * scale), "height": round(height * scale)}
+            return {"photo": [small, large]}
         if f.kind == "voice":
             return {
                 "voice": {
