@@ -47,7 +47,7 @@ from bot.outreach.deeplinks import district_slugs
 from bot.outreach.repository import OutreachRepository
 from bot.outreach.service import OutreachService
 from bot.privacy.repository import PersonalDataRepository
-from bot.reporting.report import ReportRepository
+from bot.reporting.service import ReportService
 from bot.residents.repository import ResidentRepository
 from bot.residents.service import ResidentService
 from bot.selfhelp.content import placeholders as content_placeholders
@@ -305,7 +305,7 @@ async def on_startup(application: Application) -> None:
         outbox=outbox,
         crisis=CrisisDetector(i18n),
         personal_data=PersonalDataRepository(db, cipher),
-        reports=ReportRepository(db),
+        reports=ReportService(db, settings.timezone),
         inbox=Inbox(InboxRepository(db, cipher), application.bot, clock),
         content=content,
         selfhelp=SelfHelpRepository(db),

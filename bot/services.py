@@ -17,7 +17,7 @@ from bot.events.service import EventService
 from bot.org.orgdata import Organisation
 from bot.outreach.service import OutreachService
 from bot.privacy.repository import PersonalDataRepository
-from bot.reporting.report import ReportRepository
+from bot.reporting.service import ReportService
 from bot.residents.service import ResidentService
 from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.staff.directory import StaffDirectory
@@ -44,7 +44,7 @@ class Services:
     outbox: Outbox
     crisis: CrisisDetector
     personal_data: PersonalDataRepository
-    reports: ReportRepository
+    reports: ReportService
     inbox: Inbox
     content: ContentStore
     selfhelp: SelfHelpRepository

@@ -1,17 +1,27 @@
 """Posters' deep links end to end: `/start rieth-ar-treppenhaus-2027` starts onboarding in Arabic,
 Rieth is stored when the resident agrees (not before) and not asked again, and the link is
-counted once, anonymously, for the report. A foreign payload changes nothing."""
+counted once, anonymously, for the report. A foreign payload changes nothing. /stats and the
+monthly message to admins bring the chart and the spreadsheet that show the poster."""
 
 from __future__ import annotations
 
-from datetime import date
+import io
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
+from openpyxl import load_workbook
+from PIL import Image
 
+from bot.app import SERVICES_KEY
 from bot.cases.cards import TOPIC_LABELS
 from bot.core.i18n import LANGUAGE_NAMES, LANGUAGES
+from bot.reporting.charts import HEIGHT_PX, WIDTH_PX
+from bot.reporting.labels import SECTION_ORDER as SECTIONS
+from bot.reporting.labels import section_label, sheet_name
 from bot.reporting.report import ReportRepository
-from tests.conftest import agree
+from tests.conftest import ADMIN_ID, agree
+from tests.test_report_export import _text_values
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -153,3 +163,89 @@ async def test_a_forged_link_reference_is_ignored(bot, chat_as, sandbox):
     assert resident.consented and resident.district is None
     assert t._("Do you agree?") not in chat.last().text
     assert await by_link(bot) == {"–": 1}
+
+
+# -- the report that shows the poster ------------------------------------------------------------
+
+
+async def residents_from_the_poster(bot, chat_as, n: int = 3) -> None:
+    t = bot.i18n.translator("ar")
+    for _ in range(n):
+        chat = chat_as("de")
+        notice = await chat.send("/start rieth-ar-treppenhaus-2027")
+        await chat.press(await chat.press(notice, t._("✅ I agree")), t._("No, thank you"))
+
+
+def sent_files(sandbox, chat_id: int, before: int):
+    sent = sandbox.messages_to(chat_id)[before:]
+    photo = next(m for m in sent if m.method == "sendPhoto")
+    document = next(m for m in sent if m.method == "sendDocument")
+    png = sandbox.file_content(photo.raw["photo"][-1]["file_id"])
+    xlsx = sandbox.file_content(document.raw["document"]["file_id"])
+    return sent, photo, document, png, xlsx
+
+
+async def test_stats_send_the_chart_and_the_spreadsheet_with_the_posters_link(
+    bot, sandbox, chat_as
+):
+    await residents_from_the_poster(bot, chat_as)
+    admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+    await admin.send("/start")
+    before = admin.seen()
+    await sandbox.send_message(admin.user, "/stats")
+    await sandbox.wait_for_idle()
+    sent, photo, document, png, xlsx = sent_files(sandbox, admin.id, before)
+    assert [m.method for m in sent][-2:] == ["sendPhoto", "sendDocument"]
+    assert Image.open(io.BytesIO(png)).size == (WIDTH_PX, HEIGHT_PX)
+    assert "01.12.26" in photo.caption
+    assert document.raw["document"]["file_name"] == "thinka-bericht-2026-12-01-2026-12-01.xlsx"
+    links = load_workbook(io.BytesIO(xlsx))[sheet_name("residents_by_link")]
+    assert list(links.values) == [
+        ("Link (Stadtteil-Sprache-Ort)", "Anzahl"),
+        ("rieth-ar-treppenhaus-2027", 3),
+        ("ohne Link (Start direkt im Bot)", 0),
+    ]
+    text = "\n".join(m.text for m in sent if m.text)
+    assert "rieth-ar-treppenhaus-2027: 3" in text
+
+
+async def test_stats_with_a_bad_period_says_how_and_sends_nothing_else(bot, sandbox, chat_as):
+    admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+    await admin.send("/start")
+    before = admin.seen()
+    answer = await admin.send("/stats letztes Jahr")
+    assert answer.text == bot.i18n.translator("de")._(
+        "Please write /stats, /stats 2026 for a year or /stats 2026-11 for a month."
+    )
+    await sandbox.wait_for_idle()
+    assert admin.seen() == before + 1
+    year = await admin.send("/stats 2026")
+    assert "Zeitraum: 01.01.2026 – 01.12.2026" in year.text  # up to today
+
+
+async def test_the_monthly_message_shows_the_poster_and_matches_its_spreadsheet(
+    bot, sandbox, chat_as, clock
+):
+    """The issue's 'done when': at the end of the month the admin gets a chart and an Excel
+    file that show the poster among the sources, with the figures of the text."""
+    from bot.jobs import _monthly_report_job
+
+    await residents_from_the_poster(bot, chat_as, 4)
+    admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+    await admin.send("/start")
+    before = admin.seen()
+    clock.set(datetime(2027, 1, 1, 8, 0, tzinfo=UTC))
+    await _monthly_report_job(SimpleNamespace(bot_data={SERVICES_KEY: bot}, bot=bot.outbox._bot))
+    await sandbox.wait_for_idle()
+    sent, _photo, _document, png, xlsx = sent_files(sandbox, admin.id, before)
+    assert png.startswith(b"\x89PNG")
+    book = load_workbook(io.BytesIO(xlsx))
+    text = _text_values("\n".join(m.text for m in sent if m.text))
+    assert text[(section_label("residents_by_link"), "rieth-ar-treppenhaus-2027")] == "4"
+    compared = 0
+    for (section_text, label), printed in text.items():
+        section = next(k for k in (*SECTIONS, "total") if section_label(k) == section_text)
+        value = {r[0]: r[1] for r in book[sheet_name(section)].iter_rows(values_only=True)}[label]
+        assert str(value) == printed, (section_text, label)
+        compared += 1
+    assert compared >= 18
