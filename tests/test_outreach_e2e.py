@@ -249,3 +249,11 @@ async def test_the_monthly_message_shows_the_poster_and_matches_its_spreadsheet(
         assert str(value) == printed, (section_text, label)
         compared += 1
     assert compared >= 18
+
+
+async def test_staff_trying_a_posters_link_are_neither_counted_nor_switched(bot, chat_as):
+    admin = chat_as("de", "Admin", user_id=ADMIN_ID)
+    answer = await admin.send("/start rieth-ar-treppenhaus-2027")
+    assert "/queue" in answer.text  # the staff greeting, in German
+    assert (await bot.residents.find(admin.id)).language == "de"
+    assert await bot.db.fetchall("SELECT * FROM outreach_links") == []

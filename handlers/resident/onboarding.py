@@ -27,7 +27,9 @@ async def start(update: Update, context: BotContext) -> None:
     assert user is not None and chat is not None
     services = context.services
     resident = context.resident
-    link = services.outreach.read(context.args)  # None for a plain /start or a foreign link
+    staff = update.message is not None and await services.staff.is_staff(user.id)
+    # None for a plain /start or a foreign link; staff trying a poster are not counted.
+    link = None if staff else services.outreach.read(context.args)
     reference = None
     if link is not None and resident is not None and not services.residents.needs_consent(resident):
         # Agreed already: a poster does not change their language or count them again; it
@@ -49,7 +51,7 @@ async def start(update: Update, context: BotContext) -> None:
             context.resident = resident
             context.use_language(language)
     assert resident is not None
-    if update.message is not None and await services.staff.is_staff(user.id):
+    if staff:
         # Staff see their commands in the "/" menu of their own chat (Telegram only knows a
         # private chat once the person has written to the bot, so this happens at /start).
         await command_menu.install_staff_menu(
