@@ -4,7 +4,7 @@ in the report's period.
 
 matplotlib draws on its Agg canvas through the object API (a Figure of its own, no pyplot), so
 no display and no global state are involved and two charts can be drawn side by side (the bot
-draws on a worker thread).
+draws in a worker process, bot/reporting/service.py).
 
 A group smaller than 3 is not drawn at its size: it shows as an empty hatched bar reaching to
 just under 3 with "<3" above it, which says "fewer than 3" without telling 1 from 2. A cell

@@ -3,15 +3,19 @@ period, for /stats, the monthly message to admins and the command line.
 
 The figures are for the period asked; the chart and the spreadsheet's monthly sheets show the
 twelve months up to its end (a single month is no trend), or the whole period when it is longer.
-Drawing the chart and writing the spreadsheet take a CPU for half a second: they run on a worker
-thread, so the bot keeps answering meanwhile.
+Drawing the chart and writing the spreadsheet take a CPU for about a second and matplotlib and
+openpyxl some 80 MB: in the running bot they are made in a process of their own, started for the
+purpose and gone afterwards, so the bot keeps its memory (bench/scale.py measures it) and keeps
+answering meanwhile. The command line, a process of its own already, makes them on a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -54,9 +58,13 @@ class ReportService:
         """What /stats and the monthly message send: the text, the chart, the spreadsheet."""
         report = await self.report(start, end)
         monthly = await self.monthly(start, end)
-        chart, xlsx = await asyncio.to_thread(
-            lambda: (render("png", report, monthly, lang), render("xlsx", report, monthly, lang))
-        )
+        loop = asyncio.get_running_loop()
+        # "spawn": a fresh interpreter, not a fork of the bot with its threads and connections.
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            chart, xlsx = await loop.run_in_executor(pool, render_files, report, monthly, lang)
+        finally:
+            pool.shutdown(wait=False)  # the worker exits on its own; no blocking wait here
         return ReportFiles(
             report=report,
             monthly=monthly,
@@ -74,6 +82,11 @@ class ReportService:
 
 
 FORMATS = ("text", "csv", "xlsx", "pdf", "png")
+
+
+def render_files(report: Report, monthly: MonthlySeries, lang: str) -> tuple[bytes, bytes]:
+    """The chart and the spreadsheet (run in the worker process)."""
+    return render("png", report, monthly, lang), render("xlsx", report, monthly, lang)
 
 
 def render(fmt: str, report: Report, monthly: MonthlySeries | None, lang: str = "de") -> bytes:
