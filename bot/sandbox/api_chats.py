@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import CHAT_ACTIONS, REACTION_EMOJI, _now, _Params
+from .common import CHAT_ACTIONS, REACTION_EMOJI, _Params
 from .models import ApiError
 
 
@@ -119,16 +119,7 @@ class ChatsApi:
         old, chat.bot_status = chat.bot_status, "left"
         # Any change of the bot's own membership is a my_chat_member update, its own leaving
         # too (from: the bot). It is the last update from this chat: _bot_sees drops the rest.
-        self._inject(
-            "my_chat_member",
-            {
-                "chat": chat.to_dict(),
-                "from": self.bot_user,
-                "date": _now(),
-                "old_chat_member": self._member_dict(self.bot_user, old),
-                "new_chat_member": self._member_dict(self.bot_user, "left"),
-            },
-        )
+        self._bot_member_changed(chat, self.bot_user, old, "left")
         return True
 
     async def api_setMessageReaction(self, p: _Params) -> bool:

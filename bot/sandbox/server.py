@@ -713,21 +713,26 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
             d["until_date"] = 0
         return d
 
+    def _bot_member_changed(
+        self, chat: SandboxChat, by: dict[str, Any], old: str, new: str
+    ) -> dict[str, Any]:
+        """The my_chat_member update for a change of the bot's own status in `chat`."""
+        update = {
+            "chat": chat.to_dict(),
+            "from": by,
+            "date": _now(),
+            "old_chat_member": self._member_dict(self.bot_user, old),
+            "new_chat_member": self._member_dict(self.bot_user, new),
+        }
+        self._inject("my_chat_member", update)
+        return copy.deepcopy(update)
+
     def _set_blocked(self, user: SandboxUser, blocked: bool) -> None:
         user.blocked = blocked
         if not blocked:
             user.started = True
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
-        self._inject(
-            "my_chat_member",
-            {
-                "chat": self.chats[user.id].to_dict(),
-                "from": user.to_dict(),
-                "date": _now(),
-                "old_chat_member": self._member_dict(self.bot_user, old),
-                "new_chat_member": self._member_dict(self.bot_user, new),
-            },
-        )
+        self._bot_member_changed(self.chats[user.id], user.to_dict(), old, new)
 
     async def block_bot(self, user: SandboxUser | int) -> None:
         u = self._user(user)
@@ -748,14 +753,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
         old = chat.bot_status if chat.bot_status != status else "left"
         chat.bot_status = status
         chat.members.setdefault(u.id, "member")
-        upd = {
-            "chat": chat.to_dict(),
-            "from": u.to_dict(),
-            "date": _now(),
-            "old_chat_member": self._member_dict(self.bot_user, old),
-            "new_chat_member": self._member_dict(self.bot_user, status),
-        }
-        self._inject("my_chat_member", upd)
+        upd = self._bot_member_changed(chat, u.to_dict(), old, status)
         if old in ("left", "kicked"):
             raw = {
                 "message_id": chat.take_message_id(),
@@ -768,7 +766,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
             }
             self._records[chat.id][raw["message_id"]] = _Record(raw, from_bot=False)
             self._inject("message", raw)
-        return copy.deepcopy(upd)
+        return upd
 
     async def remove_bot_from_group(
         self, user: SandboxUser | int, group: SandboxChat | int, status: str = "kicked"
@@ -779,15 +777,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
         u = self._user(user)
         chat = self.chats[self._cid(group)]
         old, chat.bot_status = chat.bot_status, status
-        upd = {
-            "chat": chat.to_dict(),
-            "from": u.to_dict(),
-            "date": _now(),
-            "old_chat_member": self._member_dict(self.bot_user, old),
-            "new_chat_member": self._member_dict(self.bot_user, status),
-        }
-        self._inject("my_chat_member", upd)
-        return copy.deepcopy(upd)
+        return self._bot_member_changed(chat, u.to_dict(), old, status)
 
     async def create_forum_topic(
         self,
