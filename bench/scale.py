@@ -501,12 +501,17 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
                 GOAL_REPORT_MS,
             )
         )
-        # What /stats and the monthly message add: the monthly series, the chart, the xlsx.
-        files = ReportService(db, TZ)
+        # What /stats and the monthly message send: the report, its monthly series, the chart
+        # and the xlsx (drawn in a process of its own).
+        service = ReportService(db, TZ)
+
+        async def report_files():
+            return await service.files(await service.report(date(year, 1, 1), date(year, 12, 31)))
+
         figures.append(
             Figure(
-                f"funder report {year} as /stats sends it (ReportService.files), 3 runs",
-                await timed(lambda: files.files(date(year, 1, 1), date(year, 12, 31)), 3),
+                f"funder report {year} with chart and xlsx (ReportService.files), 3 runs",
+                await timed(report_files, 3),
                 GOAL_REPORT_FILES_MS,
             )
         )

@@ -47,7 +47,7 @@ async def _monthly_report_job(context) -> None:
     start = end.replace(day=1)
     if not await services.reports.claim_month(start.strftime("%Y-%m"), services.clock.now()):
         return
-    files = await services.reports.files(start, end)
+    files = await services.reports.files(await services.reports.report(start, end))
     tr = services.i18n.translator(STAFF_LANGUAGE)
     for admin in sorted(services.settings.admin_ids):
         try:

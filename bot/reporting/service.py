@@ -54,9 +54,10 @@ class ReportService:
     async def monthly(self, start: date, end: date) -> MonthlySeries:
         return await self._monthly.series(trend_start(start, end), end, self._tz)
 
-    async def files(self, start: date, end: date, lang: str = "de") -> ReportFiles:
-        """What /stats and the monthly message send: the text, the chart, the spreadsheet."""
-        report = await self.report(start, end)
+    async def files(self, report: Report, lang: str = "de") -> ReportFiles:
+        """What /stats and the monthly message send of a report: its text, the chart and the
+        spreadsheet."""
+        start, end = report.start, report.end
         monthly = await self.monthly(start, end)
         loop = asyncio.get_running_loop()
         # "spawn": a fresh interpreter, not a fork of the bot with its threads and connections.

@@ -117,20 +117,19 @@ async def stats(update: Update, context: BotContext) -> None:
     lines.append("<b>{}</b>".format(tr._("Appointments")))
     for status, label in APPOINTMENT_STATUS_LABELS.items():
         lines.append(f"• {tr._(label)}: {counts.get(status, 0)}")
-    # The chart and the spreadsheet go to a private chat only; the report is made once.
-    files = await services.reports.files(start, end) if chat.type == chat.PRIVATE else None
+    report = await services.reports.report(start, end)
     user = update.effective_user
     if user is not None and services.staff.is_admin(user.id):
         # Admins also get the funder report of the period (small groups masked as <3).
-        text = files.text if files else text_report(await services.reports.report(start, end))
         lines.append("")
-        lines += [escape(line) for line in text.splitlines()]
+        lines += [escape(line) for line in text_report(report).splitlines()]
     first, *more = message_pages(lines)
     await respond(update, context, first)
     for page in more:
         await context.bot.send_message(chat.id, page, parse_mode=ParseMode.HTML)
-    if files is not None:
-        await send_report_files(context.bot, chat.id, files, tr)
+    if chat.type == chat.PRIVATE:
+        # The chart and the spreadsheet take a few seconds: after the figures, not before.
+        await send_report_files(context.bot, chat.id, await services.reports.files(report), tr)
 
 
 async def send_report_files(bot: Bot, chat_id: int, files: ReportFiles, tr: Translator) -> None:
