@@ -4,7 +4,8 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    THINKA_DB=/data/thinka.sqlite3
+    THINKA_DB=/data/thinka.sqlite3 \
+    MPLCONFIGDIR=/app/.matplotlib
 
 WORKDIR /app
 COPY pyproject.toml README.md babel.cfg ./
@@ -14,10 +15,13 @@ COPY locales ./locales
 COPY migrations ./migrations
 COPY content ./content
 # Editable, so that the catalogs and migrations next to the code are found where they are.
+# matplotlib (the report's charts) builds its font cache once here, in MPLCONFIGDIR: the
+# non-root user could not write one and would rebuild it for every chart.
 RUN pip install -e . \
     && pybabel compile -d locales -D messages \
+    && python -c "import matplotlib.font_manager" \
     && useradd --system --uid 10001 --home-dir /app thinka \
-    && mkdir -p /data && chown thinka /data
+    && mkdir -p /data && chown thinka /data && chown -R thinka /app/.matplotlib
 
 USER thinka
 VOLUME ["/data"]

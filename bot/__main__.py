@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|demo|migrate|backup PATH` (installed as `thinka`).
+"""Command line: `python -m bot run|demo|migrate|backup PATH|report|…` (installed as `thinka`).
 
 Bad arguments or a bad environment end with one line on stderr and exit status 2, never a traceback.
 """
@@ -19,6 +19,7 @@ from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.db import Database, DatabaseUnavailable, MigrationError, check_database_file
 from bot.core.i18n import CatalogError, I18n
 from bot.org.orgdata import load_organisation
+from bot.reporting.service import FORMATS, ReportService, file_stem
 from bot.selfhelp.content import ContentError, load_content
 
 PROG = "thinka"
@@ -48,7 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="figures for the funder (no personal data)")
     report.add_argument("--from", dest="start", required=True, type=_day, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", required=True, type=_day, metavar="YYYY-MM-DD")
-    report.add_argument("--format", choices=("text", "csv"), default="text")
+    report.add_argument("--format", choices=FORMATS, default="text")
+    report.add_argument(
+        "--lang", choices=("de", "en"), default="de", help="labels: German (default) or English"
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="file to write (text and csv: standard output without it; xlsx, pdf, png:"
+        " thinka-bericht-FROM-TO.<format>)",
+    )
     backup = commands.add_parser("backup", help="consistent online copy of the database")
     backup.add_argument("path", type=Path, help="file to write the copy to")
     return parser
@@ -75,16 +86,28 @@ async def rotate_key(settings: Settings) -> int:
         await db.close()
 
 
-async def report(settings: Settings, start: date, end: date, fmt: str) -> str:
-    from bot.reporting.report import ReportRepository
-
+async def report(settings: Settings, start: date, end: date, fmt: str, lang: str) -> bytes:
     db = await Database.open(settings.db_path)
     try:
         await db.migrate()
-        result = await ReportRepository(db).report(start, end, settings.timezone)
+        return await ReportService(db, settings.timezone).document(start, end, fmt, lang)
     finally:
         await db.close()
-    return result.as_csv() if fmt == "csv" else result.as_text()
+
+
+def write_report(content: bytes, fmt: str, out: Path | None, start: date, end: date, lang: str):
+    """text and csv to standard output unless --out; the others to a file, named by the period
+    when --out is not given. Says where a file went."""
+    if out is None and fmt in ("text", "csv"):
+        sys.stdout.buffer.write(content)  # bytes: the CSV's byte order mark and UTF-8 as they are
+        sys.stdout.flush()
+        return
+    target = out or Path(f"{file_stem(start, end, lang)}.{'txt' if fmt == 'text' else fmt}")
+    try:
+        target.write_bytes(content)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
+    print(f"report written to {target}")
 
 
 def configure_logging(level: str) -> None:
@@ -99,6 +122,8 @@ def configure_logging(level: str) -> None:
     quiet = max(logging.INFO, logging.getLevelNamesMapping()[level])
     for name in ("aiosqlite", "telegram.Bot", "telegram.ext.ExtBot"):
         logging.getLogger(name).setLevel(quiet)
+    # fpdf2's font subsetting (the PDF report) logs every table it prunes at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 async def migrate(settings: Settings) -> list[str]:
@@ -158,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError("--from must not be after --to")
             if not settings.db_path.is_file():
                 raise ConfigError(f"no database at {settings.db_path} (THINKA_DB)")
-            print(asyncio.run(report(settings, args.start, args.end, args.format)), end="")
+            content = asyncio.run(report(settings, args.start, args.end, args.format, args.lang))
+            write_report(content, args.format, args.out, args.start, args.end, args.lang)
             return 0
         if args.command == "backup":
             if not settings.db_path.is_file():

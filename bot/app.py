@@ -47,8 +47,11 @@ from bot.letters.reader import LetterReader
 from bot.letters.repository import LetterRepository
 from bot.letters.service import LetterService
 from bot.org.orgdata import load_organisation
+from bot.outreach.deeplinks import district_slugs
+from bot.outreach.repository import OutreachRepository
+from bot.outreach.service import OutreachService
 from bot.privacy.repository import PersonalDataRepository
-from bot.reporting.report import ReportRepository
+from bot.reporting.service import ReportService
 from bot.residents.repository import ResidentRepository
 from bot.residents.service import ResidentService
 from bot.selfhelp.content import placeholders as content_placeholders
@@ -181,9 +184,11 @@ def register_handlers(application: Application) -> None:
             _command("reload", selfhelp.reload),
             # Buttons
             _button(rf"^{keyboards.LANGUAGE_PREFIX}", onboarding.choose_language),
-            _button(rf"^{keyboards.CONSENT_AGREE}$", onboarding.agree),
+            # ":<n>" on the notice's buttons: the poster's link the resident came through.
+            _button(rf"^{keyboards.CONSENT_AGREE}(:\d+)?$", onboarding.agree),
+            _button(rf"^{keyboards.CONSENT_SHOW}(:\d+)?$", onboarding.show_consent),
             _button(rf"^{keyboards.MENU}$", menu.menu),
-            _button(rf"^{keyboards.MENU_CONTACT}$", menu.contact),
+            _button(rf"^{keyboards.MENU_CONTACT}(:\d+)?$", menu.contact),
             _button(rf"^{keyboards.MENU_HELP}$", menu.help_command),
             _button(rf"^{keyboards.MENU_LANGUAGE}$", menu.language),
             _button(rf"^{keyboards.MENU_PRIVACY}$", privacy.privacy),
@@ -343,12 +348,13 @@ async def on_startup(application: Application) -> None:
         outbox=outbox,
         crisis=CrisisDetector(i18n),
         personal_data=PersonalDataRepository(db, cipher),
-        reports=ReportRepository(db),
+        reports=ReportService(db, settings.timezone),
         inbox=Inbox(InboxRepository(db, cipher), application.bot, clock),
         content=content,
         selfhelp=SelfHelpRepository(db),
         translation=translation,
         letters=letters,
+        outreach=OutreachService(OutreachRepository(db), district_slugs(org.locations)),
         reminders=Reminders(
             application.bot,
             appointment_repository,

@@ -10,9 +10,12 @@ from datetime import timedelta
 from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
+from bot.core.i18n import STAFF_LANGUAGE
 from bot.privacy.retention import Retention
 from bot.services import Services
+from handlers.shared.common import message_pages
 from handlers.shared.context import SERVICES_KEY
+from handlers.staff.commands import send_report_files
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,8 @@ def schedule(job_queue: JobQueue, services: Services) -> None:
 
 
 async def _monthly_report_job(context) -> None:
-    """On the first of a month: last month's figures to every admin, once."""
+    """On the first of a month: last month's figures to every admin, once: the text, the chart
+    (the twelve months up to it) and the spreadsheet."""
     services: Services = context.bot_data[SERVICES_KEY]
     local = services.clock.now().astimezone(services.settings.timezone)
     if local.day != 1:
@@ -46,10 +50,13 @@ async def _monthly_report_job(context) -> None:
     start = end.replace(day=1)
     if not await services.reports.claim_month(start.strftime("%Y-%m"), services.clock.now()):
         return
-    report = await services.reports.report(start, end, services.settings.timezone)
+    files = await services.reports.files(await services.reports.report(start, end))
+    tr = services.i18n.translator(STAFF_LANGUAGE)
     for admin in sorted(services.settings.admin_ids):
         try:
-            await context.bot.send_message(admin, report.as_text())
+            for page in message_pages(files.text.splitlines()):
+                await context.bot.send_message(admin, page)
+            await send_report_files(context.bot, admin, files, tr)
         except TelegramError as error:
             logger.warning("monthly report not delivered to admin %s: %s", admin, error)
 

@@ -16,8 +16,9 @@ from bot.events.outbox import Outbox
 from bot.events.service import EventService
 from bot.letters.service import LetterService
 from bot.org.orgdata import Organisation
+from bot.outreach.service import OutreachService
 from bot.privacy.repository import PersonalDataRepository
-from bot.reporting.report import ReportRepository
+from bot.reporting.service import ReportService
 from bot.residents.service import ResidentService
 from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.staff.directory import StaffDirectory
@@ -45,10 +46,11 @@ class Services:
     outbox: Outbox
     crisis: CrisisDetector
     personal_data: PersonalDataRepository
-    reports: ReportRepository
+    reports: ReportService
     inbox: Inbox
     content: ContentStore
     selfhelp: SelfHelpRepository
     # Machine translation (bot/translation); `enabled` is False without THINKA_TRANSLATE.
     translation: TranslationService
     letters: LetterService
+    outreach: OutreachService

@@ -1,5 +1,6 @@
-"""Bad or unexpected input: a clear answer in the user's language (or polite silence in groups),
-never a crash, nothing stored that should not be."""
+"""Bad or unexpected input: a clear answer in the user's language (a group that is not the staff
+group is told once where the bot works, and left), never a crash, nothing stored that should
+not be."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import logging
 import pytest
 from telegram.error import BadRequest
 
+from bot.core.i18n import LANGUAGES
+from handlers.gates.foreign_groups import GROUP_NOTICE
 from handlers.shared.keyboards import MAIN_MENU
 
 pytestmark = pytest.mark.usefixtures("bot")
@@ -106,17 +109,44 @@ async def test_edited_message_gets_an_explanation(bot, sandbox, chat_as, consent
     )
 
 
-async def test_group_chats_get_polite_silence_and_nothing_is_stored(bot, sandbox, chat_as):
+@pytest.mark.parametrize("kind", ["group", "supergroup"])
+async def test_a_foreign_group_is_told_once_in_every_language_and_left(bot, sandbox, chat_as, kind):
     member = chat_as("de")
     group = sandbox.add_group(
-        title="Hausgemeinschaft", kind="supergroup", members={member.id: "member"}
+        title="Hausgemeinschaft", kind=kind, members={member.id: "member"}, bot_status="left"
     )
     await sandbox.add_bot_to_group(member.user, group)
+    await sandbox.wait_for_idle()
     for text in ("/start", "Hallo Bot", "/delete"):
         await sandbox.send_message(member.user, text, chat=group)
     await sandbox.wait_for_idle()
+    [notice] = sandbox.messages_to(group.id)
+    paragraphs = notice.text.split("\n\n")
+    assert paragraphs == [bot.i18n.translator(code)._(GROUP_NOTICE) for code in LANGUAGES]
+    assert len(set(paragraphs)) == len(LANGUAGES)  # five languages, not German five times
+    [[button]] = notice.buttons
+    assert button["url"] == f"https://t.me/{sandbox.bot_username}"
+    assert button["text"] == f"💬 @{sandbox.bot_username}"
+    assert group.bot_status == "left"
+    assert await bot.residents.find(member.id) is None  # nothing read from the group
+
+
+async def test_a_group_the_bot_was_in_before_is_told_and_left_at_its_next_message(
+    bot, sandbox, chat_as
+):
+    member = chat_as("de")
+    group = sandbox.add_group(title="Nachbarn", members={member.id: "member"})
+    await sandbox.send_message(member.user, "Hallo zusammen", chat=group)
+    await sandbox.wait_for_idle()
+    assert len(sandbox.messages_to(group.id)) == 1 and group.bot_status == "left"
+
+
+async def test_removed_from_a_group_the_bot_says_nothing(bot, sandbox, chat_as):
+    member = chat_as("de")
+    group = sandbox.add_group(title="Nachbarn", members={member.id: "creator"})
+    await sandbox.remove_bot_from_group(member.user, group)
+    await sandbox.wait_for_idle()
     assert sandbox.messages_to(group.id) == []
-    assert await bot.residents.find(member.id) is None
 
 
 async def test_an_error_is_logged_and_the_user_told_in_their_language(

@@ -27,8 +27,8 @@ HOURS = """hours = [
 
 
 def filled_in(tmp: Path, hours: str = HOURS) -> Path:
-    """The bundled organisation file with Rieth's address, phone and hours entered (its e-mail
-    stays a placeholder)."""
+    """The bundled organisation file with Rieth's address, phone and hours and the office's
+    website entered (the e-mails stay placeholders)."""
     text = BUNDLED_CONFIG.read_text("utf-8")
     rieth = text.index('key = "rieth"')
     head, tail = text[:rieth], text[rieth:]
@@ -39,6 +39,7 @@ def filled_in(tmp: Path, hours: str = HOURS) -> Path:
     )
     tail = tail.replace('phone = "TODO: Telefonnummer eintragen"', 'phone = "0361 555 0100"', 1)
     tail = tail.replace("hours = []", hours, 1)
+    head = head.replace('website = "TODO: Webseite eintragen"', 'website = "thinka-erfurt.de"')
     path = tmp / "org.toml"
     path.write_text(head + tail, "utf-8")
     return path
@@ -158,6 +159,7 @@ def test_the_contacts_are_printed_and_placeholders_never(a4, i18n):
     text = text_of(a4[1])
     assert "Musterstraße 12, 99089 Erfurt" in text
     assert "0361 555 0100" in text
+    assert "↗ thinka-erfurt.de" in text  # the website, for those without Telegram
     assert "Sprechzeiten: Di. 09:00–12:00 · Do. 13:00–16:00" in text
     assert "TODO" not in text and "eintragen" not in text  # the e-mail is still a placeholder
     assert "✉" not in text
@@ -260,3 +262,47 @@ def test_poster_main_needs_the_bot_username(cli_env, capsys, monkeypatch):
     monkeypatch.delenv("THINKA_BOT_USERNAME")
     assert poster_main(["--district", "rieth"]) == 2
     assert "THINKA_BOT_USERNAME" in capsys.readouterr().err
+
+
+def test_poster_main_warns_when_the_poster_offers_no_way_without_telegram(
+    cli_env, capsys, monkeypatch
+):
+    monkeypatch.setenv("THINKA_CONFIG", str(BUNDLED_CONFIG))  # every contact still a TODO
+    assert poster_main(["--district", "rieth", "--out", str(cli_env / "p.pdf")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("thinka poster: warning:") and err.count("\n") == 1
+    assert "without Telegram" in err and (cli_env / "p.pdf").is_file()
+    monkeypatch.setenv("THINKA_CONFIG", str(filled_in(cli_env)))  # nothing to warn about
+    assert poster_main(["--district", "rieth"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+async def test_poster_asks_telegram_for_the_bots_name_when_only_the_token_is_set(tmp_path, sandbox):
+    from tests.test_cli import cli
+
+    code, out, err = await cli(
+        tmp_path,
+        "poster",
+        "--district",
+        "rieth",
+        "--source",
+        "Kita Süd",
+        TELEGRAM_BOT_TOKEN=sandbox.token,
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+    )
+    assert code == 0, err
+    url = "https://t.me/thinka_sandbox_bot?start=rieth-kita-sued"
+    assert url in out
+    found = zxingcpp.read_barcodes(
+        rendered((tmp_path / "poster-rieth-kita-sued-a4.pdf").read_bytes(), 100)
+    )
+    assert [b.text for b in found] == [url]
+    code, _, err = await cli(
+        tmp_path,
+        "poster",
+        "--district",
+        "rieth",
+        TELEGRAM_BOT_TOKEN="999999:" + "A" * 35,  # a token Telegram does not know
+        TELEGRAM_API_BASE_URL=sandbox.base_url,
+    )
+    assert code == 2 and err.count("\n") == 1 and "username" in err

@@ -1,5 +1,6 @@
-"""The funder report as xlsx, CSV and charts, and the monthly series behind them, from a real
-migrated database: same figures as Report.rows(), numbers as numbers, small groups as "<3"."""
+"""The funder report as text, xlsx, CSV, PDF and charts, and the monthly series behind them, from
+a real migrated database: the same figures as Report.rows() in every format, numbers as
+numbers, small groups as "<3" and the cell hidden beside a lone one as "x"."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from bot.cases.repository import TOPICS
 from bot.core.db import Database
 from bot.core.i18n import LANGUAGES
 from bot.reporting.charts import HEIGHT_PX, WIDTH_PX, chart_png
-from bot.reporting.export import BOM, csv_text, write_xlsx
+from bot.reporting.export import write_xlsx
 from bot.reporting.labels import has_label, item_label, section_label, sheet_name
 from bot.reporting.monthly import MonthlyRepository, MonthlySeries, month_bounds
+from bot.reporting.pdf import report_pdf
 from bot.reporting.report import Report, ReportRepository
+from bot.reporting.text import BOM, csv_text, text_report
 
 TZ = ZoneInfo("Europe/Berlin")
 START, END = date(2026, 10, 1), date(2027, 1, 31)
@@ -114,22 +117,24 @@ async def test_monthly_series_counts_residents_per_local_month_and_masks_small_g
     assert list(by_topic) == ["debt", "housing", "letter", "job", "family"]  # menu order
     # Residents 1, 2, 3 and one whose data was deleted; resident 1's second request adds none.
     assert by_topic["debt"] == (0, 4, 0, 0)
-    assert by_topic["housing"] == (0, None, 3, 0)  # one in November: "<3"
-    assert by_topic["letter"] == (0, None, 0, 0)  # 31 October 23:30 UTC is November in Erfurt
-    assert by_topic["job"] == (0, 0, None, 0)
+    # One in November: "<3"; December's 3 hidden beside it (the months add up to a total).
+    assert by_topic["housing"] == (0, "<3", "x", 0)
+    assert by_topic["letter"] == (0, "<3", 0, 0)  # 31 October 23:30 UTC is November in Erfurt
+    assert by_topic["job"] == (0, 0, "<3", 0)
     assert monthly.residents_by_district == {
-        "Berliner Platz": (0, None, 3, 0),
-        "Rieth": (0, 5, None, 0),
-        "–": (0, 0, 0, None),
+        "Berliner Platz": (0, "<3", "x", 0),
+        "Rieth": (0, "x", "<3", 0),
+        "–": (0, 0, 0, "<3"),
     }
     assert monthly.appointments_held == (0, 3, 4, 0)
-    assert monthly.appointments_missed == (0, None, 3, 0)  # the cancelled one is neither
+    assert monthly.appointments_missed == (0, "<3", "x", 0)  # the cancelled one is neither
 
 
 async def test_monthly_series_agrees_with_the_report_totals(monthly, report):
     assert sum(monthly.appointments_held) == report.figures["appointments_held"] == 7
-    held_and_missed = report.figures["appointments_missed"]
-    assert held_and_missed == 4 and monthly.appointments_missed[2] == 3
+    # 4 missed in all, 1 in November and 3 in December: "<3" and "x", so 4 − 3 tells nothing.
+    assert report.figures["appointments_missed"] == 4
+    assert monthly.appointments_missed[1:3] == ("<3", "x")
 
 
 async def test_monthly_series_is_clipped_to_the_period(db):
@@ -137,7 +142,7 @@ async def test_monthly_series_is_clipped_to_the_period(db):
     assert series.months == (date(2026, 11, 1), date(2026, 12, 1))
     # From 4 November: residents 2 and 3, 1 (20 Nov), the deleted one; then 6 and 7 in December.
     assert series.residents_by_topic["debt"] == (4, 0)
-    assert series.residents_by_topic["housing"] == (None, None)
+    assert series.residents_by_topic["housing"] == ("<3", "<3")  # 1 and 2: either could be 1
     assert "letter" not in series.residents_by_topic
 
 
@@ -188,7 +193,7 @@ async def test_xlsx_holds_the_figures_of_report_rows(report, monthly, tmp_path, 
     write_xlsx(report, monthly, path, lang=lang)
     book = load_workbook(path)
     overview = book[sheet_name("total", lang)]
-    checked = masked = numbers = 0
+    checked = masked = hidden = numbers = 0
     for section, item, expected in report.rows():
         if section in ("period", "total"):
             sheet = overview
@@ -200,20 +205,53 @@ async def test_xlsx_holds_the_figures_of_report_rows(report, monthly, tmp_path, 
             label = item_label(section, item, lang)
         value = _sheet_values(sheet)[label]
         if section == "period":
-            assert value == datetime.fromisoformat(expected)
-        elif expected == "<3":
-            assert value == "<3"
-            masked += 1
+            assert value == datetime.combine(expected, datetime.min.time())
+        elif expected in ("<3", "x"):
+            assert value == expected
+            masked += expected == "<3"
+            hidden += expected == "x"
         elif item == "median_hours_to_first_answer":
-            assert isinstance(value, float) and f"{value:.1f}" == expected
+            assert isinstance(value, float) and value == expected == 2.5
         else:
-            assert isinstance(value, int) and str(value) == expected, (section, item, value)
+            assert isinstance(value, int) and value == expected, (section, item, value)
             numbers += 1
         checked += 1
     assert checked == len(report.rows())
-    assert masked >= 3 and numbers >= 10
+    assert masked >= 3 and hidden >= 2 and numbers >= 10
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
+
+
+def _text_values(text: str) -> dict[tuple[str, str], str]:
+    """The text report read back: (section label, item label) -> value as printed."""
+    values, section = {}, None
+    body, _, _notes = text.rstrip("\n").rpartition("\n\n")  # the notes on masking come last
+    for line in body.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section and ": " in line:
+            label, _, value = line.rpartition(": ")
+            values[(section, label)] = value
+    return values
+
+
+async def test_xlsx_reopened_has_the_figures_of_the_text_report(report, monthly, tmp_path):
+    path = tmp_path / "report.xlsx"
+    write_xlsx(report, monthly, path)
+    book = load_workbook(path)
+    text = _text_values(text_report(report))
+    compared = 0
+    for (section_text, label), printed in text.items():
+        section = next(s for s, _, _ in report.rows() if section_label(s) == section_text)
+        sheet = book[sheet_name(section)]
+        value = _sheet_values(sheet)[label]
+        if isinstance(value, float):
+            value = f"{value:.1f}".replace(".", ",")
+        assert str(value) == printed, (section_text, label)
+        compared += 1
+    assert compared == len(report.rows()) - 2  # every row but the period's two dates
+    assert ("Anfragen nach Stadtteil", "Berliner Platz") in text
+    assert text[("Anfragen nach Stadtteil", "Berliner Platz")] == "x"
 
 
 async def test_xlsx_monthly_sheets_hold_the_masked_series(report, monthly, tmp_path):
@@ -234,7 +272,7 @@ async def test_xlsx_monthly_sheets_hold_the_masked_series(report, monthly, tmp_p
     assert november[1:] == (4, "<3", "<3", 0, 0)
     appointments = list(load_workbook(path)[sheet_name("monthly_appointments")].values)
     assert appointments[0] == ("Monat", "wahrgenommen", "nicht wahrgenommen")
-    assert [r[1:] for r in appointments[1:]] == [(0, 0), (3, "<3"), (4, 3), (0, 0)]
+    assert [r[1:] for r in appointments[1:]] == [(0, 0), (3, "<3"), (4, "x"), (0, 0)]
 
 
 # -- CSV -----------------------------------------------------------------------------------------
@@ -252,6 +290,14 @@ async def test_csv_for_german_excel_starts_with_the_bom_and_splits_on_semicolons
     assert body[("Anfragen nach Thema", "Bewerbung")] == "<3"
     assert body[("Gesamt", "Stunden bis zur ersten Antwort (Median)")] == "2,5"  # decimal comma
     assert body[("Anfragen nach Stadtteil", "ohne Angabe")] == "<3"
+    assert body[("Anfragen nach Stadtteil", "Berliner Platz")] == "x"  # 12 − 7 − 4 would tell
+    assert body[("Anfragen nach Stadtteil", "Rieth")] == "7"
+    assert (
+        body[
+            ("Neu erreicht über Links von Aushängen und Flyern", "ohne Link (Start direkt im Bot)")
+        ]
+        == "9"
+    )
 
 
 async def test_csv_in_english_on_request(report):
@@ -271,12 +317,38 @@ async def test_unknown_report_language_is_refused(report):
 
 
 async def test_chart_png_opens_with_the_expected_size_and_shows_the_data(monthly):
-    png = chart_png(monthly)
+    png = chart_png(monthly, {"rieth-ar-treppenhaus-2027": 4, "rieth-flyer": "<3", "–": 9})
     assert png.startswith(b"\x89PNG")
     image = Image.open(io.BytesIO(png))
-    assert image.size == (WIDTH_PX, HEIGHT_PX) == (1200, 1500)
+    assert image.size == (WIDTH_PX, HEIGHT_PX) == (1200, 2000)
     colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
     assert colours is not None and len(colours) > 50  # bars, labels and text, not a blank page
     empty = MonthlySeries(monthly.months, {}, {}, (0,) * 4, (0,) * 4)
     assert chart_png(empty) != png
-    assert chart_png(monthly, "en") != png
+    assert chart_png(monthly, lang="en") != chart_png(monthly)
+    assert chart_png(monthly) != png  # the links draw
+
+
+# -- PDF -----------------------------------------------------------------------------------------
+
+
+async def test_pdf_holds_the_figures_of_the_text_report_and_the_chart(report, monthly):
+    import pypdfium2 as pdfium
+
+    chart = chart_png(monthly)
+    pdf = report_pdf(report, chart)
+    document = pdfium.PdfDocument(pdf)
+    try:
+        assert len(document) >= 2  # the tables, then the chart's page
+        text = "\n".join(page.get_textpage().get_text_range() for page in document)
+        images = [
+            obj
+            for obj in document[len(document) - 1].get_objects()
+            if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE
+        ]
+    finally:
+        document.close()
+    assert len(images) == 1
+    flat = " ".join(text.split())
+    for (section, label), value in _text_values(text_report(report)).items():
+        assert section in flat and f"{label} {value}" in flat, (section, label, value)

@@ -620,6 +620,65 @@ async def test_chat_member_and_groups(sb: BotApiSandbox, api: httpx.AsyncClient)
     assert (await call(api, "sendMessage", chat_id=grp.id, text="hallo"))["ok"]
 
 
+async def test_leaving_a_group_is_the_last_update_from_it(
+    sb: BotApiSandbox, api: httpx.AsyncClient
+) -> None:
+    a = sb.add_user("A")
+    grp = sb.add_group("Hausgemeinschaft", kind="supergroup", members={a.id: "member"})
+    sb.set_member_status(grp, sb.bot_id, "left")
+    await sb.add_bot_to_group(a, grp)
+    await call(api, "getUpdates", offset=-1)  # the join, read
+    assert (await call(api, "leaveChat", chat_id=grp.id))["ok"]
+    assert grp.bot_status == "left"
+    left = (await call(api, "getUpdates", offset=-1))["result"][0]["my_chat_member"]
+    assert left["from"]["id"] == sb.bot_id and left["chat"]["id"] == grp.id
+    assert left["old_chat_member"]["status"] == "member"
+    assert left["new_chat_member"]["status"] == "left"
+    # Nothing more from the group: no commands, no messages, no edits.
+    offset = (await call(api, "getUpdates", offset=-1))["result"][0]["update_id"] + 1
+    sent = await sb.send_message(a, "/start@thinka_sandbox_bot", chat=grp)
+    await sb.send_message(a, "Hallo?", chat=grp)
+    await sb.edit_message(a, sent, "/help@thinka_sandbox_bot")
+    assert (await call(api, "getUpdates", offset=offset))["result"] == []
+    assert (await call(api, "sendMessage", chat_id=grp.id, text="x"))[
+        "description"
+    ] == "Forbidden: bot is not a member of the supergroup chat"
+    assert (await call(api, "leaveChat", chat_id=grp.id))[
+        "description"
+    ] == "Forbidden: bot is not a member of the supergroup chat"
+
+
+async def test_an_uploaded_photo_must_be_an_image_within_telegrams_limits(
+    sb: BotApiSandbox, api: httpx.AsyncClient
+) -> None:
+    import io
+
+    from PIL import Image
+
+    u = sb.add_user("Photo")
+    await sb.send_message(u, "/start")
+
+    def png(width: int, height: int) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", (width, height), "white").save(out, format="PNG")
+        return out.getvalue()
+
+    async def upload(content: bytes) -> dict:
+        r = await api.post("sendPhoto", data={"chat_id": str(u.id)}, files={"photo": content})
+        return r.json()
+
+    sent = await upload(png(1200, 2000))
+    assert sent["ok"], sent
+    largest = sent["result"]["photo"][-1]
+    assert (largest["width"], largest["height"]) == (768, 1280)
+    assert sb.uploaded_content(largest["file_id"]) == png(1200, 2000)
+    assert sb.file_content(largest["file_id"]).startswith(b"\xff\xd8")  # kept as JPEG
+    assert (await upload(b"not an image"))["description"] == "Bad Request: IMAGE_PROCESS_FAILED"
+    assert (await upload(png(2100, 100)))["description"] == (
+        "Bad Request: PHOTO_INVALID_DIMENSIONS"
+    )
+
+
 async def test_media_files_copy_forward(sb: BotApiSandbox, api: httpx.AsyncClient) -> None:
     u = sb.add_user("Media")
     v = await sb.send_voice(u, duration=7, content=b"OggS-voice")

@@ -15,22 +15,26 @@ loading and its line is left out: no placeholder is ever printed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import segno
 from babel.dates import get_day_names
 from fpdf import FPDF
+from telegram import Bot
+from telegram.error import TelegramError
 
 from bot.core.i18n import LANGUAGES, N_, RTL_LANGUAGES, Translator
+from bot.core.paths import dejavu_sans
 from bot.outreach.deeplinks import build_payload, deep_link_url, district_slugs
 
 if TYPE_CHECKING:
+    from bot.core.config import Settings
     from bot.core.i18n import I18n
     from bot.org.orgdata import Location, Organisation
 
@@ -109,7 +113,7 @@ def language_blocks(
 
 
 def contact_lines(org: Organisation, location: Location, tr: Translator) -> list[str]:
-    """Address, phone, e-mail and office hours that are filled in; placeholders left out.
+    """Address, phone, e-mail, website and office hours that are filled in; placeholders left out.
 
     In Arabic every Latin or numeric value is isolated (FSI … PDI): without that, the bidi
     algorithm shows "09:00–12:00" as "12:00–09:00" in a right-to-left line."""
@@ -122,6 +126,8 @@ def contact_lines(org: Organisation, location: Location, tr: Translator) -> list
     email = location.email or org.email
     if email:
         lines.append(f"✉ {tr.isolate(email)}")
+    if org.website:
+        lines.append(f"↗ {tr.isolate(org.website)}")
     if location.hours:
         days = get_day_names("abbreviated", locale=tr.locale)
         periods = " · ".join(
@@ -177,7 +183,7 @@ def _new_document(layout: Layout, org: Organisation, location: Location, lang: s
     pdf = FPDF(orientation="portrait", unit="mm", format=(layout.width, layout.height))
     pdf.set_margins(layout.margin, layout.margin, layout.margin)
     pdf.set_auto_page_break(False)
-    regular, bold = _font_files()
+    regular, bold = dejavu_sans()
     pdf.add_font(FONT, "", regular)
     pdf.add_font(FONT, "B", bold)
     pdf.set_text_shaping(True)
@@ -323,18 +329,6 @@ def _line(points: float) -> float:
     return points * 0.3528 * 1.35
 
 
-@cache
-def _font_files() -> tuple[Path, Path]:
-    # matplotlib ships DejaVu Sans in its package data; find it without importing pyplot.
-    import matplotlib
-
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
-    if not regular.is_file() or not bold.is_file():
-        raise RuntimeError(f"DejaVu Sans is missing from matplotlib's data in {folder}")
-    return regular, bold
-
-
 # -- command line ------------------------------------------------------------------------------
 
 
@@ -370,9 +364,12 @@ def poster_main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         settings = load_settings()
-        username = args.bot or _env("THINKA_BOT_USERNAME")
+        username = args.bot or _env("THINKA_BOT_USERNAME") or _ask_telegram(settings)
         if not username:
-            raise ValueError("pass --bot USERNAME or set THINKA_BOT_USERNAME (the bot's @name)")
+            raise ValueError(
+                "pass --bot USERNAME, set THINKA_BOT_USERNAME (the bot's @name) or"
+                " TELEGRAM_BOT_TOKEN (the name is then asked from Telegram)"
+            )
         org = load_organisation(settings.config_path)
         slugs = district_slugs(org.locations)
         payload = build_payload(args.district, args.lang, args.source, districts=slugs)
@@ -380,11 +377,12 @@ def poster_main(argv: Sequence[str] | None = None) -> int:
         location = org.location(payload.split("-")[0])
         if location is None:  # district_slugs comes from the same locations
             raise ValueError(f"no location for {args.district!r}")
+        i18n = I18n(settings.timezone)
         pdf = render_poster(
             url=url,
             org=org,
             location=location,
-            i18n=I18n(settings.timezone),
+            i18n=i18n,
             language=args.lang,
             size=args.size,
         )
@@ -393,8 +391,31 @@ def poster_main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, ConfigError, CatalogError, OSError) as exc:
         print(f"thinka poster: error: {exc}", file=sys.stderr)
         return 2
+    if not contact_lines(org, location, i18n.translator("de")):
+        # Printed all the same (the QR code works), but the office should know.
+        print(
+            f"thinka poster: warning: no address, phone, e-mail, website or office hours of"
+            f" {location.name} are filled in ({settings.config_path}): the poster offers no"
+            " way to reach you without Telegram",
+            file=sys.stderr,
+        )
     print(f"{out} ({args.size.upper()}, {url})")
     return 0
+
+
+def _ask_telegram(settings: Settings) -> str | None:
+    """The bot's username from Telegram (getMe), when a token is configured."""
+    if not settings.token:
+        return None
+
+    async def get_me() -> str:
+        async with Bot(settings.token, base_url=settings.api_base_url) as bot:
+            return bot.username
+
+    try:
+        return asyncio.run(get_me())
+    except TelegramError as error:
+        raise ValueError(f"Telegram did not say the bot's username ({error.message})") from None
 
 
 def _env(name: str) -> str | None:

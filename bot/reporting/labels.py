@@ -18,6 +18,10 @@ _SECTIONS = {
     "cases_by_topic": ("Anfragen nach Thema", "Requests by topic"),
     "cases_by_language": ("Anfragen nach Sprache", "Requests by language"),
     "cases_by_district": ("Anfragen nach Stadtteil", "Requests by district"),
+    "residents_by_link": (
+        "Neu erreicht über Links von Aushängen und Flyern",
+        "Newly reached through links on posters and flyers",
+    ),
     "selfhelp_opened_by_answer": (
         "Kurzantworten: geöffnet, je Antwort",
         "Quick answers: opened, per answer",
@@ -46,6 +50,7 @@ _SHEETS = {
     "cases_by_topic": ("Thema", "Topic"),
     "cases_by_language": ("Sprache", "Language"),
     "cases_by_district": ("Stadtteil", "District"),
+    "residents_by_link": ("Aushänge und Flyer", "Posters and flyers"),
     "selfhelp_opened_by_answer": ("Kurzantworten geöffnet", "Quick answers opened"),
     "selfhelp_helped_by_answer": ("Kurzantworten geholfen", "Quick answers helped"),
     "monthly_residents_by_topic": ("Monat – Thema", "Month – topic"),
@@ -58,6 +63,7 @@ _DIMENSIONS = {
     "cases_by_topic": ("Thema", "Topic"),
     "cases_by_language": ("Sprache", "Language"),
     "cases_by_district": ("Stadtteil", "District"),
+    "residents_by_link": ("Link (Stadtteil-Sprache-Ort)", "Link (district-language-place)"),
     "selfhelp_opened_by_answer": ("Kurzantwort", "Quick answer"),
     "selfhelp_helped_by_answer": ("Kurzantwort", "Quick answer"),
 }
@@ -107,11 +113,14 @@ _LANGUAGES = {
 
 # District names stay German in every language (Berliner Platz, Rieth).
 _DISTRICTS = {NOT_GIVEN: ("ohne Angabe", "not given")}
+# A link is shown as printed under its QR code (rieth-ar-treppenhaus-2027).
+_LINKS = {NOT_GIVEN: ("ohne Link (Start direkt im Bot)", "without a link (started in the bot)")}
 
 _VALUES = {
     "cases_by_topic": _TOPICS,
     "cases_by_language": _LANGUAGES,
     "cases_by_district": _DISTRICTS,
+    "residents_by_link": _LINKS,
     "monthly_residents_by_topic": _TOPICS,
     "monthly_residents_by_district": _DISTRICTS,
 }
@@ -134,7 +143,12 @@ _WORDS = {
         'Groups of fewer than 3 people or cases are shown as "<3", so that nobody can be'
         " recognised.",
     ),
+    "hidden": (
+        "„x“: ausgeblendet, damit eine Gruppe unter 3 nicht aus der Summe errechnet werden kann.",
+        '"x": hidden, so that a group under 3 cannot be worked out from the total.',
+    ),
     "masked_bar": ("weniger als 3", "fewer than 3"),
+    "hidden_bar": ("ausgeblendet", "hidden"),
 }
 
 
@@ -182,6 +196,30 @@ def has_label(section: str, item: str | None = None) -> bool:
 
 def topic_sort_key(topic: str) -> tuple[int, str]:
     return (TOPIC_ORDER.index(topic) if topic in TOPIC_ORDER else len(TOPIC_ORDER), topic)
+
+
+# The breakdowns in every format: the requests first, then the posters' links, the quick
+# answers, anything added later.
+SECTION_ORDER = (
+    "cases_by_topic",
+    "cases_by_language",
+    "cases_by_district",
+    "residents_by_link",
+    "selfhelp_opened_by_answer",
+    "selfhelp_helped_by_answer",
+)
+
+
+def section_sort_key(section: str) -> tuple[int, str]:
+    order = SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
+    return (order, section)
+
+
+def item_sort_key(section: str, item: str) -> tuple[int, str]:
+    """Topics in the order of the residents' menu, anything else alphabetically, "–" last."""
+    if section in ("cases_by_topic", "monthly_residents_by_topic"):
+        return topic_sort_key(item)
+    return (1 if item == NOT_GIVEN else 0, item)
 
 
 # How high a masked group's hatched bar reaches in a chart: just under 3, "fewer than 3".

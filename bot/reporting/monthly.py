@@ -8,7 +8,9 @@ was due. Months are local calendar months in the bot's time zone, clipped to the
 and their bounds are worked out in Python (across daylight-saving changes) and handed to SQLite as
 a small table, so the counting itself stays in one SQL statement per series.
 
-Groups smaller than 3 never leave this module as numbers: they come back as None ("<3").
+Groups smaller than 3 never leave this module as numbers: they come back as "<3". Each series is
+masked across its months like a breakdown (bot/reporting/masking.py), since its months add up
+to a total the report shows (appointments held, for one).
 """
 
 from __future__ import annotations
@@ -19,19 +21,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core.db import Database
 from bot.reporting.labels import NOT_GIVEN, topic_sort_key
+from bot.reporting.masking import Shown, protect
 
-SMALL = 3  # as in bot/reporting/report.py: a group under 3 could be recognised
-
-Count = int | None  # None: 1 or 2, shown as "<3"
-
-
-def masked_count(count: int) -> Count:
-    return None if 0 < count < SMALL else count
-
-
-def shown(value: Count) -> int | str:
-    """A masked count as a table shows it: the number, or "<3"."""
-    return "<3" if value is None else value
+Count = Shown  # a count, "<3" or "x" (bot/reporting/masking.py)
 
 
 @dataclass(frozen=True)
@@ -112,4 +104,4 @@ def _grid(rows, months: tuple[date, ...]) -> dict[str, tuple[Count, ...]]:
     grid: dict[str, list[int]] = {}
     for month, key, count in rows:
         grid.setdefault(key, [0] * len(months))[index[month]] = int(count or 0)
-    return {key: tuple(masked_count(c) for c in counts) for key, counts in grid.items()}
+    return {key: tuple(protect(dict(enumerate(counts))).values()) for key, counts in grid.items()}

@@ -1,26 +1,23 @@
 """Figures for the funder (ESF): residents reached, cases by topic, language and district,
 appointments, time to the first answer, events and announcements — from the database with SQL,
-never a name or a message. Any group smaller than 3 is shown as "<3" so nobody can be recognised.
+never a name or a message. Any group smaller than 3 is shown as "<3" so nobody can be recognised
+(bot/reporting/masking.py); the formats are in bot/reporting/export.py.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.db import Database
+from bot.outreach.repository import OutreachRepository
+from bot.reporting.labels import NOT_GIVEN, item_sort_key, section_sort_key
+from bot.reporting.masking import Shown, masked, protect
 from bot.selfhelp.repository import EVENTS, SelfHelpRepository
 
-SMALL = 3
-
-
-def masked(count: int) -> str:
-    """A count as shown: 0, "<3" for 1 and 2, else the number."""
-    return "<3" if 0 < count < SMALL else str(count)
+Row = Shown | date | float  # a masked count, a date of the period, the median in hours
 
 
 @dataclass
@@ -31,37 +28,25 @@ class Report:
     breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
     median_first_answer_hours: float | None = None
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        """(section, item, value) with small groups masked."""
-        rows = [("period", "from", self.start.isoformat()), ("period", "to", self.end.isoformat())]
+    def rows(self) -> list[tuple[str, str, Row]]:
+        """(section, item, value) as every format shows them: the period's dates, counts with
+        small groups masked ("<3", and "x" beside them: bot/reporting/masking.py), the median
+        in hours with one decimal ("–" before any answer)."""
+        rows: list[tuple[str, str, Row]] = [
+            ("period", "from", self.start),
+            ("period", "to", self.end),
+        ]
         rows += [("total", key, masked(value)) for key, value in self.figures.items()]
-        for section, counts in self.breakdowns.items():
-            rows += [(section, key, masked(value)) for key, value in sorted(counts.items())]
-        median = (
-            "–"
-            if self.median_first_answer_hours is None
-            else f"{self.median_first_answer_hours:.1f}"
+        median = self.median_first_answer_hours
+        rows.append(
+            ("total", "median_hours_to_first_answer", "–" if median is None else round(median, 1))
         )
-        rows.append(("total", "median_hours_to_first_answer", median))
+        for section in sorted(self.breakdowns, key=section_sort_key):
+            counts = self.breakdowns[section]
+            ordered = sorted(counts, key=lambda key, s=section: item_sort_key(s, key))
+            shown = protect({key: counts[key] for key in ordered})
+            rows += [(section, key, value) for key, value in shown.items()]
         return rows
-
-    def as_text(self) -> str:
-        lines = [f"Th.INKA report {self.start.isoformat()} – {self.end.isoformat()}"]
-        section = None
-        for name, key, value in self.rows()[2:]:
-            if name != section:
-                section = name
-                lines.append(f"\n[{name}]")
-            lines.append(f"{key}: {value}")
-        lines.append("\n(groups smaller than 3 are shown as <3)")
-        return "\n".join(lines)
-
-    def as_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["section", "item", "value"])
-        writer.writerows(self.rows())
-        return out.getvalue()
 
 
 class ReportRepository:
@@ -138,6 +123,11 @@ class ReportRepository:
             report.breakdowns[f"selfhelp_{event}_by_answer"] = {
                 f.answer_id: getattr(f, event) for f in answers if getattr(f, event)
             }
+        # Residents reached through a poster's or flyer's link (counted at their consent, as
+        # residents_new is), and the rest: together they are residents_new.
+        links = await OutreachRepository(self._db).residents_by_link(start, end)
+        links[NOT_GIVEN] = report.figures["residents_new"] - sum(links.values())
+        report.breakdowns["residents_by_link"] = links
         for column in ("topic", "language", "district"):
             rows = await self._db.fetchall(
                 f"SELECT COALESCE({column}, '–'), COUNT(*) FROM cases WHERE submitted_at >= ?"

@@ -57,8 +57,17 @@ class ResidentRepository:
             (user_id, chat_id, language),
         )
 
-    async def record_consent(self, user_id: int, version: int, now: datetime) -> bool:
-        """Record consent; counts a newly reached resident once. False if there is no such row."""
+    async def record_consent(
+        self,
+        user_id: int,
+        version: int,
+        now: datetime,
+        district: str | None = None,
+        link_id: int | None = None,
+    ) -> bool:
+        """Record consent; counts a newly reached resident once, and the deep link they came
+        through (`link_id`, anonymous: no user id goes with it). `district` is kept unless one
+        is stored already. False if there is no such row."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT language, consent_at FROM residents WHERE user_id = ?", (user_id,)
@@ -66,10 +75,16 @@ class ResidentRepository:
             if row is None:
                 return False
             await tx.execute(
-                "UPDATE residents SET consent_at = ?, consent_version = ?, last_seen_at = ?"
-                " WHERE user_id = ?",
-                (now.isoformat(), version, now.isoformat(), user_id),
+                "UPDATE residents SET consent_at = ?, consent_version = ?, last_seen_at = ?,"
+                " district = COALESCE(district, ?) WHERE user_id = ?",
+                (now.isoformat(), version, now.isoformat(), district, user_id),
             )
+            if row["consent_at"] is None and link_id is not None:
+                await tx.execute(
+                    "INSERT INTO outreach_counts (link_id, day, count) VALUES (?, ?, 1)"
+                    " ON CONFLICT (link_id, day) DO UPDATE SET count = count + 1",
+                    (link_id, now.strftime("%Y-%m-%d")),
+                )
             if row["consent_at"] is None:
                 await tx.execute(
                     "INSERT INTO anonymous_counts (kind, month, language, count)"
@@ -84,6 +99,13 @@ class ResidentRepository:
                     (now.strftime("%Y-%m-%d"), row["language"]),
                 )
         return True
+
+    async def set_district(self, user_id: int, district: str) -> None:
+        """Only for residents who agreed: before consent no district is kept."""
+        await self._db.execute(
+            "UPDATE residents SET district = ? WHERE user_id = ? AND consent_at IS NOT NULL",
+            (district, user_id),
+        )
 
     async def touch(self, user_id: int, now: datetime) -> None:
         await self._db.execute(

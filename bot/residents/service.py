@@ -36,11 +36,22 @@ class ResidentService:
         assert resident is not None
         return resident
 
-    async def give_consent(self, user_id: int) -> Resident | None:
+    async def give_consent(
+        self, user_id: int, district: str | None = None, link_id: int | None = None
+    ) -> Resident | None:
+        """Record consent. `district` and `link_id` come from a deep link the resident arrived
+        through: the district is stored only now, the link counted once (bot/outreach)."""
         version = PRIVACY_NOTICE_VERSION + TRANSLATION_NOTICE * self._translation_notice
-        if not await self._repo.record_consent(user_id, version, self._clock.now()):
+        if not await self._repo.record_consent(
+            user_id, version, self._clock.now(), district, link_id
+        ):
             return None
         return await self._repo.get(user_id)
+
+    async def set_district(self, resident: Resident, district: str) -> Resident:
+        """The district for a resident who agreed already (e.g. from a poster's link)."""
+        await self._repo.set_district(resident.user_id, district)
+        return await self._repo.get(resident.user_id) or resident
 
     def needs_consent(self, resident: Resident | None) -> bool:
         if resident is None or not resident.consented:

@@ -113,7 +113,13 @@ class ChatsApi:
         chat = self._chat(p)
         if chat.type == "private":
             raise ApiError.bad("chat member status can't be changed in private chats")
-        chat.bot_status = "left"
+        if chat.bot_status in ("left", "kicked"):
+            kind = "supergroup chat" if chat.type == "supergroup" else "group chat"
+            raise ApiError.forbidden(f"bot is not a member of the {kind}")
+        old, chat.bot_status = chat.bot_status, "left"
+        # Any change of the bot's own membership is a my_chat_member update, its own leaving
+        # too (from: the bot). It is the last update from this chat: _bot_sees drops the rest.
+        self._bot_member_changed(chat, self.bot_user, old, "left")
         return True
 
     async def api_setMessageReaction(self, p: _Params) -> bool:

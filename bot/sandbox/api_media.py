@@ -5,12 +5,32 @@ A mixin of BotApiSandbox (server.py): the methods use its state through self."""
 from __future__ import annotations
 
 import copy
+import io
 import re
 import secrets
 from typing import Any
 
+from PIL import Image, UnidentifiedImageError
+
 from .common import _kind_of, _Params, _Record
 from .models import ApiError, SandboxChat, StoredFile
+
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _photo_size(content: bytes) -> tuple[int, int]:
+    """An uploaded photo as Telegram checks it (sendPhoto: at most 10 MB, width + height at most
+    10000, the ratio of the sides at most 20); not an image at all is refused too."""
+    if len(content) > PHOTO_MAX_BYTES:
+        raise ApiError.bad("PHOTO_SAVE_FILE_INVALID")
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError):
+        raise ApiError.bad("IMAGE_PROCESS_FAILED") from None
+    if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+        raise ApiError.bad("PHOTO_INVALID_DIMENSIONS")
+    return width, height
 
 
 class MediaApi:
@@ -18,6 +38,8 @@ class MediaApi:
     def _input_file(self, p: _Params, field: str, kind: str) -> StoredFile:
         if field in p.files:
             name, content, ctype = p.files[field]
+            if kind == "photo":
+                _photo_size(content)  # refused as Telegram refuses it
             return self._store_file(
                 kind,
                 content,

@@ -102,6 +102,9 @@ class StoredFile:
     mime_type: str | None = None
     width: int | None = None  # a photo's real size, once re-encoded the way Telegram does
     height: int | None = None
+    # The bytes as they were uploaded, before Telegram re-encoded a photo (tests read what the
+    # bot sent; the Bot API itself never returns them).
+    uploaded: bytes | None = None
 
     def to_file_dict(self) -> dict[str, Any]:
         return {

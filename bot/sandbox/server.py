@@ -418,6 +418,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
         self, kind: str, content: bytes, file_name: str | None = None, mime_type: str | None = None
     ) -> StoredFile:
         size = None
+        uploaded = content
         if kind == "photo":
             content, size = telegram_photo(content)
         n = next(self._file_seq)
@@ -445,6 +446,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
             mime_type=mime_type,
             width=size[0] if size else None,
             height=size[1] if size else None,
+            uploaded=uploaded,
         )
         self._files[file_id] = f
         self._files_by_path[path] = f
@@ -720,21 +722,26 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
             d["until_date"] = 0
         return d
 
+    def _bot_member_changed(
+        self, chat: SandboxChat, by: dict[str, Any], old: str, new: str
+    ) -> dict[str, Any]:
+        """The my_chat_member update for a change of the bot's own status in `chat`."""
+        update = {
+            "chat": chat.to_dict(),
+            "from": by,
+            "date": _now(),
+            "old_chat_member": self._member_dict(self.bot_user, old),
+            "new_chat_member": self._member_dict(self.bot_user, new),
+        }
+        self._inject("my_chat_member", update)
+        return copy.deepcopy(update)
+
     def _set_blocked(self, user: SandboxUser, blocked: bool) -> None:
         user.blocked = blocked
         if not blocked:
             user.started = True
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
-        self._inject(
-            "my_chat_member",
-            {
-                "chat": self.chats[user.id].to_dict(),
-                "from": user.to_dict(),
-                "date": _now(),
-                "old_chat_member": self._member_dict(self.bot_user, old),
-                "new_chat_member": self._member_dict(self.bot_user, new),
-            },
-        )
+        self._bot_member_changed(self.chats[user.id], user.to_dict(), old, new)
 
     async def block_bot(self, user: SandboxUser | int) -> None:
         u = self._user(user)
@@ -755,14 +762,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
         old = chat.bot_status if chat.bot_status != status else "left"
         chat.bot_status = status
         chat.members.setdefault(u.id, "member")
-        upd = {
-            "chat": chat.to_dict(),
-            "from": u.to_dict(),
-            "date": _now(),
-            "old_chat_member": self._member_dict(self.bot_user, old),
-            "new_chat_member": self._member_dict(self.bot_user, status),
-        }
-        self._inject("my_chat_member", upd)
+        upd = self._bot_member_changed(chat, u.to_dict(), old, status)
         if old in ("left", "kicked"):
             raw = {
                 "message_id": chat.take_message_id(),
@@ -775,7 +775,18 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
             }
             self._records[chat.id][raw["message_id"]] = _Record(raw, from_bot=False)
             self._inject("message", raw)
-        return copy.deepcopy(upd)
+        return upd
+
+    async def remove_bot_from_group(
+        self, user: SandboxUser | int, group: SandboxChat | int, status: str = "kicked"
+    ) -> dict[str, Any]:
+        """The user (an admin) removes the bot: my_chat_member, and nothing more from the group."""
+        if status not in ("left", "kicked"):
+            raise ValueError("the bot is removed as 'left' or 'kicked'")
+        u = self._user(user)
+        chat = self.chats[self._cid(group)]
+        old, chat.bot_status = chat.bot_status, status
+        return self._bot_member_changed(chat, u.to_dict(), old, status)
 
     async def create_forum_topic(
         self,
@@ -816,7 +827,13 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
         return unsubscribe
 
     def file_content(self, file_id: str) -> bytes:
+        """A file as Telegram keeps it (a photo re-encoded as JPEG, at most 1280 px)."""
         return self._files[file_id].content
+
+    def uploaded_content(self, file_id: str) -> bytes:
+        """A file exactly as the bot uploaded it (test introspection, not a Bot API call)."""
+        f = self._files[file_id]
+        return f.uploaded if f.uploaded is not None else f.content
 
     @property
     def pending_updates(self) -> int:

@@ -1,7 +1,8 @@
 """Gatekeeping that runs before every other handler (groups -2 and -1 of the composition root).
 
-1. `load_resident`: private chats and the staff group only (other groups get polite silence);
-   load the resident and choose their translator.
+1. `load_resident`: private chats and the staff group only (another group is told once where
+   the bot works, and left: handlers/gates/foreign_groups.py); load the resident and choose
+   their translator.
 2. `require_consent`: until a resident has agreed to the privacy notice, only onboarding, help,
    privacy and contact information are reachable; everything else leads back to the notice.
 """
@@ -12,6 +13,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.i18n import STAFF_LANGUAGE, I18n
+from handlers.gates import foreign_groups
 from handlers.resident import onboarding
 from handlers.shared import keyboards
 from handlers.shared.context import BotContext
@@ -37,7 +39,7 @@ OPEN_COMMANDS = frozenset(
 )
 OPEN_CALLBACKS = (
     keyboards.LANGUAGE_PREFIX,
-    keyboards.CONSENT_AGREE,
+    keyboards.CONSENT_PREFIX,
     keyboards.MENU_CONTACT,
     keyboards.MENU_HELP,
     keyboards.MENU_LANGUAGE,
@@ -56,7 +58,8 @@ async def load_resident(update: Update, context: BotContext) -> None:
         if chat.id == services.settings.staff_chat_id:
             context.use_language(STAFF_LANGUAGE)  # the staff group is one shared room, in German
             return
-        # Any other group the bot was added to gets polite silence.
+        # Any other group: no resident data is read there; the bot says where it works, leaves.
+        await foreign_groups.explain_and_leave(update, context)
         raise ApplicationHandlerStop
     resident = await services.residents.find(user.id)
     context.resident = resident

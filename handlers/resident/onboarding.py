@@ -18,20 +18,40 @@ EVENTS_PREFIX = (
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """/start: language from Telegram when we ship it, else the chooser; then consent or menu."""
+    """/start [payload]: the language from a poster's link, else from Telegram when we ship it,
+    else the chooser; then consent or the menu.
+
+    A link's district and source are not stored now (nothing but id, chat and language before
+    consent): the link's reference rides on the notice's buttons until the resident agrees."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     services = context.services
     resident = context.resident
-    if resident is None:
-        language = I18n.supported(user.language_code)
+    staff = update.message is not None and await services.staff.is_staff(user.id)
+    # None for a plain /start or a foreign link; staff trying a poster are not counted.
+    link = None if staff else services.outreach.read(context.args)
+    reference = None
+    if link is not None and resident is not None and not services.residents.needs_consent(resident):
+        # Agreed already: a poster does not change their language or count them again; it
+        # gives the district if they have none yet.
+        if resident.district is None:
+            context.resident = resident = await services.residents.set_district(
+                resident, link.district
+            )
+    elif link is not None:
+        reference = await services.outreach.arrived(link)
+    if services.residents.needs_consent(resident):
+        current = resident.language if resident else I18n.supported(user.language_code)
+        language = (link.language if link else None) or current
         if language is None:
-            await show_language_chooser(update, context)
+            await show_language_chooser(update, context, reference)
             return
-        resident = await services.residents.choose_language(user.id, chat.id, language)
-        context.resident = resident
-        context.use_language(language)
-    if update.message is not None and await services.staff.is_staff(user.id):
+        if resident is None or resident.language != language:
+            resident = await services.residents.choose_language(user.id, chat.id, language)
+            context.resident = resident
+            context.use_language(language)
+    assert resident is not None
+    if staff:
         # Staff see their commands in the "/" menu of their own chat (Telegram only knows a
         # private chat once the person has written to the bot, so this happens at /start).
         await command_menu.install_staff_menu(
@@ -49,28 +69,32 @@ async def start(update: Update, context: BotContext) -> None:
             )
             return
     if services.residents.needs_consent(resident):
-        await ask_for_consent(update, context)
+        await ask_for_consent(update, context, reference)
     else:
         await show_main_menu(update, context)
 
 
-async def show_language_chooser(update: Update, context: BotContext) -> None:
+async def show_language_chooser(
+    update: Update, context: BotContext, link: int | None = None
+) -> None:
     """The chooser: one line per language, each button named in its own language."""
     await respond(
         update,
         context,
         texts.choose_language_prompt(context.services.i18n),
-        keyboards.language_chooser(),
+        keyboards.language_chooser(link=link),
     )
 
 
 async def choose_language(update: Update, context: BotContext) -> None:
-    """lang:<code> pressed: store the language, then continue where the resident is."""
+    """lang:<code>[:<link>] pressed: store the language, then continue where the resident is.
+    lang:chooser:<link> (the notice's language button after a poster's link) shows the chooser."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    language = query.data.removeprefix(keyboards.LANGUAGE_PREFIX)
-    if language not in LANGUAGES:
-        await show_language_chooser(update, context)
+    assert query is not None
+    parts = callbacks.LANGUAGE.parts(query.data) or [""]
+    language, link = parts[0], link_reference(parts[1:])
+    if language not in LANGUAGES:  # the chooser button, or data from an old or forged button
+        await show_language_chooser(update, context, link)
         return
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -80,13 +104,13 @@ async def choose_language(update: Update, context: BotContext) -> None:
     for case_id in await services.cases.language_changed(user.id, language):
         await services.relay.refresh_case(case_id)
     if services.residents.needs_consent(context.resident):
-        await ask_for_consent(update, context)
+        await ask_for_consent(update, context, link)
     else:
         await show_main_menu(update, context)
 
 
-async def ask_for_consent(update: Update, context: BotContext) -> None:
-    """The short privacy notice with the agree button."""
+async def ask_for_consent(update: Update, context: BotContext, link: int | None = None) -> None:
+    """The short privacy notice with the agree button (carrying the deep link, if any)."""
     services = context.services
     await respond(
         update,
@@ -97,23 +121,47 @@ async def ask_for_consent(update: Update, context: BotContext) -> None:
             services.settings.retention_days,
             services.translation.info,
         ),
-        keyboards.consent(context.tr),
+        keyboards.consent(context.tr, link),
     )
 
 
+async def show_consent(update: Update, context: BotContext) -> None:
+    """consent:show[:<link>] (back from the contact page): the notice again, or the menu."""
+    query = update.callback_query
+    assert query is not None
+    parts = callbacks.CONSENT.parts(query.data) or []
+    if context.services.residents.needs_consent(context.resident):
+        await ask_for_consent(update, context, link_reference(parts[1:]))
+    else:
+        await show_main_menu(update, context)
+
+
 async def agree(update: Update, context: BotContext) -> None:
-    """consent:agree pressed: record the consent (time and notice version), then the menu."""
-    user = update.effective_user
-    assert user is not None
+    """consent:agree[:<link>] pressed: record the consent (time and notice version) and, with a
+    poster's link, its district and one count for the link; then the menu."""
+    user, query = update.effective_user, update.callback_query
+    assert user is not None and query is not None
     if context.resident is None:
         # The record was deleted in the meantime (e.g. /delete in another window): start over.
         await start(update, context)
         return
-    context.resident = await context.services.residents.give_consent(user.id)
-    if await context.services.events.needs_opt_in_question(user.id):
+    services = context.services
+    parts = callbacks.CONSENT.parts(query.data) or []
+    link = await services.outreach.link(link_reference(parts[1:]))
+    context.resident = await services.residents.give_consent(
+        user.id,
+        district=link.district if link else None,
+        link_id=link.id if link else None,
+    )
+    if await services.events.needs_opt_in_question(user.id):
         await ask_for_announcements(update, context)
         return
     await show_main_menu(update, context)
+
+
+def link_reference(rest: list[str]) -> int | None:
+    """The link reference after a button's action: digits only, else none."""
+    return int(rest[0]) if len(rest) == 1 and rest[0].isdigit() and len(rest[0]) < 12 else None
 
 
 async def ask_for_language_or_consent(update: Update, context: BotContext) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 
 from bot.cases.service import Incoming
@@ -55,6 +55,23 @@ async def respond(
         parse_mode=ParseMode.HTML,
         disable_web_page_preview=True,
     )
+
+
+def message_pages(lines: list[str], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Lines joined into as few messages as Telegram's length limit allows, never splitting a
+    line (a longer line is cut, which no report line comes near)."""
+    pages: list[str] = []
+    page = ""
+    for line in lines:
+        line = line[:limit]
+        if page and len(page) + 1 + len(line) > limit:
+            pages.append(page)
+            page = line
+        else:
+            page = f"{page}\n{line}" if page else line
+    if page:
+        pages.append(page)
+    return pages
 
 
 def first_name(update: Update) -> str | None:

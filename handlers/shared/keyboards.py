@@ -12,7 +12,12 @@ from bot.org.orgdata import DISTRICTS
 
 # Callback data: short, prefix-routed strings (Telegram allows 64 bytes).
 LANGUAGE_PREFIX = callbacks.LANGUAGE.prefix
+# From the privacy notice of someone who came through a poster's link: the chooser itself (the
+# link's reference rides on every button until the resident agrees, bot/outreach/service.py).
+LANGUAGE_CHOOSER = "chooser"
+CONSENT_PREFIX = callbacks.CONSENT.prefix
 CONSENT_AGREE = callbacks.CONSENT("agree")
+CONSENT_SHOW = callbacks.CONSENT("show")
 MENU = "menu"
 MENU_ASK = callbacks.MENU("ask")
 MENU_INFO = callbacks.MENU("info")
@@ -56,22 +61,49 @@ def main_menu(tr: Translator) -> InlineKeyboardMarkup:
     )
 
 
-def language_chooser(languages: tuple[str, ...] = LANGUAGES) -> InlineKeyboardMarkup:
-    """Each language named in itself, so nobody needs to read another language to choose."""
+def language_chooser(
+    languages: tuple[str, ...] = LANGUAGES, link: int | None = None
+) -> InlineKeyboardMarkup:
+    """Each language named in itself, so nobody needs to read another language to choose.
+    `link`: the deep link the resident came through, carried on to the privacy notice."""
     return _rows(
         *(
-            InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=LANGUAGE_PREFIX + code)
+            InlineKeyboardButton(
+                LANGUAGE_NAMES[code], callback_data=callbacks.LANGUAGE(code, *_link(link))
+            )
             for code in languages
         )
     )
 
 
-def consent(tr: Translator) -> InlineKeyboardMarkup:
+def consent(tr: Translator, link: int | None = None) -> InlineKeyboardMarkup:
+    """The privacy notice's buttons; each carries `link` (see bot/outreach/service.py)."""
     return _rows(
-        InlineKeyboardButton(tr._("✅ I agree"), callback_data=CONSENT_AGREE),
-        InlineKeyboardButton(tr._("📍 Contact without Telegram"), callback_data=MENU_CONTACT),
-        InlineKeyboardButton(tr._("🌐 Language"), callback_data=MENU_LANGUAGE),
+        InlineKeyboardButton(
+            tr._("✅ I agree"), callback_data=callbacks.CONSENT("agree", *_link(link))
+        ),
+        InlineKeyboardButton(
+            tr._("📍 Contact without Telegram"),
+            callback_data=callbacks.MENU("contact", *_link(link)),
+        ),
+        InlineKeyboardButton(
+            tr._("🌐 Language"),
+            callback_data=(
+                MENU_LANGUAGE if link is None else callbacks.LANGUAGE(LANGUAGE_CHOOSER, link)
+            ),
+        ),
     )
+
+
+def back_to_consent(tr: Translator, link: int | None = None) -> InlineKeyboardMarkup:
+    """From the contact page back to the privacy notice, for someone who has not agreed yet."""
+    return _rows(
+        InlineKeyboardButton(tr._("⬅️ Back"), callback_data=callbacks.CONSENT("show", *_link(link)))
+    )
+
+
+def _link(link: int | None) -> tuple[int, ...]:
+    return () if link is None else (link,)
 
 
 def back_to_menu(tr: Translator) -> InlineKeyboardMarkup:

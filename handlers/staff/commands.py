@@ -12,11 +12,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from html import escape
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.constants import ParseMode
 
-from bot.core.i18n import LANGUAGE_NAMES, N_
+from bot.core.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.reporting.service import ReportFiles, period_for
+from bot.reporting.text import text_report
 from handlers.shared import fallback
-from handlers.shared.common import respond
+from handlers.shared.common import message_pages, respond
 from handlers.shared.context import BotContext
 from handlers.shared.user_input import parse_id
 
@@ -57,9 +60,24 @@ def staff_only(callback: Callback) -> Callback:
 
 @staff_only
 async def stats(update: Update, context: BotContext) -> None:
-    """/stats: residents reached, by language and by month (anonymous counts survive deletion)."""
+    """/stats [YYYY | YYYY-MM]: residents reached, by language and by month (anonymous counts
+    survive deletion), events and appointments; admins also get the funder report of the period
+    (this month so far by default). In a private chat: the chart and the spreadsheet too."""
     tr = context.tr
-    residents = context.services.residents
+    services = context.services
+    chat = update.effective_chat
+    assert chat is not None
+    today = services.clock.now().astimezone(services.settings.timezone).date()
+    period = period_for(" ".join(context.args or ()) or None, today)
+    if period is None:
+        await respond(
+            update,
+            context,
+            tr._("Please write /stats, /stats 2026 for a year or /stats 2026-11 for a month."),
+        )
+        return
+    start, end = period
+    residents = services.residents
     current = await residents.count_by_language()
     by_month = await residents.reached_by_month()
     lines = ["<b>{}</b>".format(tr._("Residents who agreed to the privacy notice"))]
@@ -85,7 +103,7 @@ async def stats(update: Update, context: BotContext) -> None:
         lines.append(tr._("No figures yet."))
     for month, language, count in by_month:
         lines.append(f"• {month} · {escape(LANGUAGE_NAMES.get(language, language))}: {count}")
-    figures = await context.services.events.counts()
+    figures = await services.events.counts()
     lines.append("")
     lines.append("<b>{}</b>".format(tr._("Events and announcements")))
     lines.append(tr._("Events published: %(count)d") % {"count": figures["events"]})
@@ -94,22 +112,36 @@ async def stats(update: Update, context: BotContext) -> None:
         tr._("Residents with announcements: %(count)d") % {"count": figures["subscribers"]}
     )
     lines.append(tr._("Announcements delivered: %(count)d") % {"count": figures["delivered"]})
-    counts = await context.services.appointments.counts_by_status()
+    counts = await services.appointments.counts_by_status()
     lines.append("")
     lines.append("<b>{}</b>".format(tr._("Appointments")))
     for status, label in APPOINTMENT_STATUS_LABELS.items():
         lines.append(f"• {tr._(label)}: {counts.get(status, 0)}")
+    report = await services.reports.report(start, end)
     user = update.effective_user
-    if user is not None and context.services.staff.is_admin(user.id):
-        # Admins also get this month's funder report (small groups masked as <3).
-        services = context.services
-        today = services.clock.now().astimezone(services.settings.timezone).date()
-        report = await services.reports.report(
-            today.replace(day=1), today, services.settings.timezone
-        )
+    if user is not None and services.staff.is_admin(user.id):
+        # Admins also get the funder report of the period (small groups masked as <3).
         lines.append("")
-        lines.append(escape(report.as_text()))
-    await respond(update, context, "\n".join(lines))
+        lines += [escape(line) for line in text_report(report).splitlines()]
+    first, *more = message_pages(lines)
+    await respond(update, context, first)
+    for page in more:
+        await context.bot.send_message(chat.id, page, parse_mode=ParseMode.HTML)
+    if chat.type == chat.PRIVATE:
+        # The chart and the spreadsheet take a few seconds: after the figures, not before.
+        await send_report_files(context.bot, chat.id, await services.reports.files(report), tr)
+
+
+async def send_report_files(bot: Bot, chat_id: int, files: ReportFiles, tr: Translator) -> None:
+    """The chart (sendPhoto) and the spreadsheet (sendDocument) of a report."""
+    caption = tr._("Figures for %(start)s – %(end)s; the charts show the months up to its end.") % {
+        "start": tr.date(files.report.start, "short"),
+        "end": tr.date(files.report.end, "short"),
+    }
+    await bot.send_photo(chat_id, files.chart, caption=caption)
+    await bot.send_document(
+        chat_id, files.xlsx, filename=f"{files.name}.xlsx", caption=tr._("The figures for Excel.")
+    )
 
 
 async def audit(update: Update, context: BotContext) -> None:
