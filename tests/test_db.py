@@ -54,6 +54,21 @@ async def test_failed_migration_leaves_the_database_as_it_was(tmp_path):
         assert raw.execute("SELECT COUNT(*) FROM a").fetchone()[0] == 1
 
 
+async def test_a_migration_merged_after_a_higher_one_is_still_applied(tmp_path):
+    """Branches land in any order: a database at 0014 must still get a 0012 merged later."""
+    db = await Database.open(tmp_path / "t.sqlite3")
+    early = Migration(12, "0012_early.sql", "CREATE TABLE early (x INTEGER);")
+    later = Migration(14, "0014_later.sql", "CREATE TABLE later (x INTEGER);")
+    try:
+        assert await db.migrate([later]) == [later]
+        assert await db.migrate([early, later]) == [early]
+        assert await db.migrate([early, later]) == []
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master")}
+        assert {"early", "later"} <= tables
+    finally:
+        await db.close()
+
+
 async def test_transaction_rolls_back_on_error(tmp_path):
     db = await Database.open(tmp_path / "t.sqlite3")
     try:

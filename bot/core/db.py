@@ -175,13 +175,23 @@ class Database:
                 row = await cursor.fetchone()
         return row[0] or 0
 
+    async def applied_versions(self) -> set[int]:
+        async with self._lock:
+            await self._ensure_version_table()
+            async with self._conn.execute("SELECT version FROM schema_version") as cursor:
+                return {row[0] for row in await cursor.fetchall()}
+
     async def migrate(self, migrations: list[Migration] | None = None) -> list[Migration]:
-        """Apply pending migrations in order, each in its own transaction; return those applied."""
+        """Apply pending migrations in order, each in its own transaction; return those applied.
+
+        Pending means "not recorded in schema_version", not "above the highest number": work
+        developed side by side lands in any order, and a database that already has 0014 must
+        still get a 0012 that was merged after it."""
         migrations = load_migrations() if migrations is None else migrations
         applied: list[Migration] = []
-        current = await self.schema_version()
+        done = await self.applied_versions()
         for migration in sorted(migrations, key=lambda m: m.version):
-            if migration.version <= current:
+            if migration.version in done:
                 continue
             async with self._lock:
                 try:
