@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.db import Database, DatabaseUnavailable, MigrationError, check_database_file
+from bot.core.failures import IntakeFailed
 from bot.core.i18n import CatalogError, I18n
 from bot.org.orgdata import load_organisation
 from bot.selfhelp.content import ContentError, load_content
@@ -191,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except MigrationError as exc:
         print(f"{PROG}: error: {exc}; the database was left unchanged", file=sys.stderr)
+        return 1
+    except IntakeFailed as exc:
+        # Nothing is lost (the inbox and Telegram keep every update): exit non-zero so that the
+        # supervisor (docker --restart, systemd Restart=) starts the bot again.
+        print(f"{PROG}: error: {exc}; exiting for a restart", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
