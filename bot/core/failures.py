@@ -49,10 +49,9 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 def storage_problem(error: BaseException) -> str | None:
     """'full', 'read-only', 'locked', … when the database could not be written; else None."""
     for link in _chain(error):
-        if isinstance(link, sqlite3.Error):
-            code = getattr(link, "sqlite_errorcode", None)
-            if code is not None:
-                return _STORAGE_CODES.get(code & 0xFF)
+        code = getattr(link, "sqlite_errorcode", None) if isinstance(link, sqlite3.Error) else None
+        if code is not None and code & 0xFF in _STORAGE_CODES:
+            return _STORAGE_CODES[code & 0xFF]
     return None
 
 

@@ -16,7 +16,6 @@ answers (5xx, 429 with retry_after, 403). What the Bot API documents and this ke
 from __future__ import annotations
 
 import asyncio
-import collections
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,18 +27,33 @@ from .models import ApiError, SandboxUser
 
 class IncomingFaults:
     # -- switches ---------------------------------------------------------------------------------
-    def stall_next(self, method: str, seconds: float, *, times: int = 1) -> None:
-        """The next `times` calls of `method` are answered only after `seconds` (a client whose
-        timeout is shorter gives up first: the call is then never carried out)."""
+    def stall_next(
+        self,
+        method: str,
+        seconds: float,
+        *,
+        times: int = 1,
+        where: dict[str, Any] | None = None,
+    ) -> None:
+        """The next `times` calls of `method` (those whose parameters include `where`, e.g.
+        {"user_id": 42}) are answered only after `seconds`. A client whose timeout is shorter
+        gives up first; the call is then never carried out."""
         queue = self._network_faults_for(method)
-        queue.extend([("stall", seconds)] * times)
+        queue.extend([("stall", seconds, where or {})] * times)
 
-    def reset_next(self, method: str, *, times: int = 1, carried_out: bool = False) -> None:
+    def reset_next(
+        self,
+        method: str,
+        *,
+        times: int = 1,
+        carried_out: bool = False,
+        where: dict[str, Any] | None = None,
+    ) -> None:
         """The next `times` calls of `method` get no answer: the connection is closed. With
         `carried_out` the call took effect first (a getUpdates confirmed its offset, a message
         was sent) and only the answer is lost."""
         queue = self._network_faults_for(method)
-        queue.extend([("reset-after" if carried_out else "reset", 0.0)] * times)
+        queue.extend([("reset-after" if carried_out else "reset", 0.0, where or {})] * times)
 
     def flood_next(self, method: str, retry_after: int, *, times: int = 1) -> None:
         """The next `times` calls of `method` are refused with Telegram's flood wait."""
@@ -69,11 +83,11 @@ class IncomingFaults:
         return self.inject("poll_answer", answer)  # type: ignore[attr-defined]
 
     # -- inside -----------------------------------------------------------------------------------
-    def _network_faults_for(self, method: str) -> collections.deque[tuple[str, float]]:
-        faults: dict[str, collections.deque[tuple[str, float]]] = self.__dict__.setdefault(
+    def _network_faults_for(self, method: str) -> list[tuple[str, float, dict[str, Any]]]:
+        faults: dict[str, list[tuple[str, float, dict[str, Any]]]] = self.__dict__.setdefault(
             "_network_faults", {}
         )
-        return faults.setdefault(method.lower(), collections.deque())
+        return faults.setdefault(method.lower(), [])
 
     async def _network(
         self,
@@ -90,7 +104,12 @@ class IncomingFaults:
         queue = self.__dict__.get("_network_faults", {}).get(name.lower())
         if not queue:
             return False
-        kind, seconds = queue.popleft()
+        given = params.normalized()
+        fault = next((f for f in queue if all(given.get(k) == v for k, v in f[2].items())), None)
+        if fault is None:
+            return False
+        queue.remove(fault)
+        kind, seconds, _ = fault
         if kind == "stall":
             await asyncio.sleep(seconds)
             return False

@@ -223,10 +223,12 @@ class InboxRepository:
         )
 
     async def hold(self, update_id: int, state: str, error: str, now: datetime) -> None:
-        """Quarantine or park: kept with its payload, no longer pending."""
+        """Quarantine or park: kept with its payload, no longer pending. (A parked update's
+        last failure is counted like the others.)"""
         await self._db.execute(
-            "UPDATE inbox SET state = ?, error = ?, done_at = ? WHERE update_id = ?",
-            (state, error, _iso(now), update_id),
+            "UPDATE inbox SET state = ?, error = ?, done_at = ?, failures = failures + ?"
+            " WHERE update_id = ?",
+            (state, error, _iso(now), int(state == "parked"), update_id),
         )
 
     async def pending(self) -> list[tuple[int, int | None]]:

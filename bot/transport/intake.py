@@ -184,7 +184,12 @@ class Intake:
     # -- the receivers' side ----------------------------------------------------------------
     @property
     def backlog(self) -> int:
+        """Pending updates in the inbox (in memory or not)."""
         return self._backlog
+
+    @property
+    def in_memory(self) -> int:
+        return len(self._entries)
 
     async def room(self) -> int:
         """How many updates the poller may fetch now; waits while the backlog is too long."""
@@ -377,11 +382,16 @@ class Intake:
                     counts[key] += 1
                 else:
                     behind.add(key)
+            complete = True
             for row in await self._inbox.repository.load(picks):
+                # Updates may have come in directly while the inbox was read: check again.
+                if not self._fits(_chat_key(row.chat_id, row.update_id)):
+                    complete = False
+                    break
                 await self._enter_stored(row)
                 if self._paused:
                     return
-            if spills == self._spills:
+            if complete and spills == self._spills:
                 self._spilled &= behind
             if not picks:
                 return  # every spilled chat is at its share: woken when one leaves

@@ -79,13 +79,13 @@ class ParkedNotices:
             if chat is not None and chat.id == case.resident_chat_id:
                 text = tr._(
                     "A message or button press of the resident (update %(update_id)s) could not "
-                    "be processed (%(error)s, %(attempts)s attempts). It is kept; the resident "
+                    "be processed (%(error)s; attempts: %(attempts)s). It is kept; the resident "
                     "was asked to try again."
                 )
             else:
                 text = tr._(
                     "A message in this topic (update %(update_id)s) could not be processed "
-                    "(%(error)s, %(attempts)s attempts) and may not have reached the resident. "
+                    "(%(error)s; attempts: %(attempts)s) and may not have reached the resident. "
                     "Please check and send it again if needed."
                 )
             await self._relay.tell_staff(case, "⚠️ " + text % values)
@@ -94,8 +94,8 @@ class ParkedNotices:
             "parked",
             "⚠️ "
             + tr._(
-                "Update %(update_id)s (%(kind)s) could not be processed (%(error)s, "
-                "%(attempts)s attempts) and was parked. `python -m bot inbox` lists parked "
+                "Update %(update_id)s (%(kind)s) could not be processed (%(error)s; "
+                "attempts: %(attempts)s) and was parked. `python -m bot inbox` lists parked "
                 "updates."
             )
             % values,

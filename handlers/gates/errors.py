@@ -32,8 +32,13 @@ async def on_error(update: object, context: BotContext) -> None:
     decided = isinstance(processor, ChatOrderedProcessor) and processor.failed(update, error)
     problem = storage_problem(error)
     if problem is not None:
-        # One line: bot/transport/outage.py says the rest once per outage.
-        logger.warning("update %s: the database cannot be written (%s)", update_id, problem)
+        # bot/transport/outage.py says it once per outage, not once per update.
+        logger.log(
+            logging.DEBUG if decided else logging.WARNING,
+            "update %s: the database cannot be written (%s)",
+            update_id,
+            problem,
+        )
     elif isinstance(error, Forbidden):
         logger.info("update %s: %s", update_id, error.message)
     # In python-telegram-bot BadRequest is a NetworkError too, but it is our mistake, not the
