@@ -113,6 +113,41 @@ async def test_the_webhook_answers_200_for_what_the_library_cannot_read(
         assert (await _state(services, bad))[0] == "quarantined"
 
 
+async def test_getupdates_failing_in_every_way_loses_nothing_and_handles_nothing_twice(
+    sandbox, settings, clock, chat_as, monkeypatch
+):
+    """Telegram's 502s, a connection closed after the offset was seen, an answer slower than the
+    client waits, and a flood wait: the poller backs off, keeps its offset until a batch is
+    stored, and waits what retry_after says."""
+    monkeypatch.setattr(polling, "READ_GRACE", 0.3)
+    residents = [chat_as(lang, f"R{i}") for i, lang in enumerate(("ar", "ru", "de", "uk", "en"))]
+    application = _application(settings, clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        await residents[0].send("/start")
+        polls = len(sandbox.poll_times)
+        sandbox.fail_next("getUpdates", status=502, description="Bad Gateway", times=2)
+        sandbox.reset_next("getUpdates", carried_out=True)
+        sandbox.stall_next("getUpdates", 3.0)  # the bot waits 1 s + 0.3 s for a long poll
+        for chat in residents:
+            await sandbox.send_message(chat.user, "/help")
+        for chat in residents:
+            await sandbox.wait_for_message(chat.id, timeout=20)
+        await sandbox.wait_for_idle(timeout=10)
+        # A flood wait on getUpdates: nothing is asked before retry_after is over.
+        sandbox.flood_next("getUpdates", retry_after=1)
+        flooded = len(sandbox.poll_times)  # the next long poll is refused
+        await sandbox.send_message(residents[1].user, "/help")
+        await sandbox.wait_for_message(residents[1].id, timeout=10)
+        times = sandbox.poll_times
+        assert times[flooded + 1] - times[flooded] >= 1.0
+        await sandbox.wait_for_idle(timeout=10)
+        assert [chat.seen() for chat in residents] == [2, 2, 1, 1, 1]
+        pending = await _rows(services, "SELECT COUNT(*) FROM inbox WHERE state != 'done'")
+        assert pending == [(0,)]
+        assert len(times) - polls < 30  # backed off, not a hot loop
+
+
 # -- one chat flooding --------------------------------------------------------------------------
 
 

@@ -98,6 +98,9 @@ class IncomingFaults:
     ) -> bool:
         """Before a call is carried out: latency, a stall, a closed connection. True when the
         connection was closed (there is no answer to give)."""
+        if name == "getUpdates":
+            # When each long poll arrived (loop time): tests check the bot's back-off with it.
+            self.__dict__.setdefault("poll_times", []).append(asyncio.get_running_loop().time())
         latency = getattr(self, "_latency", 0.0)
         if latency and name != "getUpdates":
             await asyncio.sleep(latency)
