@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|demo|migrate|backup PATH` (installed as `thinka`).
+"""Command line: `python -m bot run|demo|migrate|inbox|backup PATH` (installed as `thinka`).
 
 Bad arguments or a bad environment end with one line on stderr and exit status 2, never a traceback.
 """
@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="start", required=True, type=_day, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", required=True, type=_day, metavar="YYYY-MM-DD")
     report.add_argument("--format", choices=("text", "csv"), default="text")
+    inbox = commands.add_parser(
+        "inbox", help="updates put aside (quarantined, parked); --retry hands them back"
+    )
+    inbox.add_argument("--retry", nargs="+", type=int, metavar="UPDATE_ID")
     backup = commands.add_parser("backup", help="consistent online copy of the database")
     backup.add_argument("path", type=Path, help="file to write the copy to")
     return parser
@@ -86,6 +90,32 @@ async def report(settings: Settings, start: date, end: date, fmt: str) -> str:
     finally:
         await db.close()
     return result.as_csv() if fmt == "csv" else result.as_text()
+
+
+async def inbox(settings: Settings, retry: list[int] | None) -> str:
+    """The quarantined and parked updates (ids, types, errors; never content), or hand some
+    back to be handled at the next start."""
+    from bot.transport.inbox import InboxRepository
+
+    db = await Database.open(settings.db_path)
+    try:
+        await db.migrate()
+        repository = InboxRepository(db)
+        if retry:
+            count = await repository.retry(retry)
+            return f"{count} update(s) back in the inbox; the bot handles them at its next start\n"
+        held = await repository.held(limit=500)
+    finally:
+        await db.close()
+    if not held:
+        return "nothing quarantined or parked\n"
+    lines = [f"{'update':>12}  {'state':<11}  {'type':<16}  {'attempts':>8}  received  error"]
+    for h in held:
+        lines.append(
+            f"{h.update_id:>12}  {h.state:<11}  {h.kind or '?':<16}  {h.attempts:>8}"
+            f"  {h.received_at[:19]}  {h.error or ''}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def configure_logging(level: str) -> None:
@@ -155,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
             if not settings.db_path.is_file():
                 raise ConfigError(f"no database at {settings.db_path} (THINKA_DB)")
             print(asyncio.run(report(settings, args.start, args.end, args.format)), end="")
+            return 0
+        if args.command == "inbox":
+            if not settings.db_path.is_file():
+                raise ConfigError(f"no database at {settings.db_path} (THINKA_DB)")
+            print(asyncio.run(inbox(settings, args.retry)), end="")
             return 0
         if args.command == "backup":
             if not settings.db_path.is_file():
