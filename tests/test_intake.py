@@ -230,6 +230,30 @@ async def test_a_bug_in_a_handler_parks_the_update_and_says_so(sandbox, settings
         assert f"Update {update_id} (message)" in alert.text and "/start" not in alert.text
 
 
+async def test_a_parked_update_is_erased_with_the_residents_data(sandbox, settings, clock, chat_as):
+    """A parked update keeps its content for a look after a fix; "delete my data" takes it."""
+    application = _application(settings, clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        olga = chat_as("ru", "Olga")
+        await agree(olga, await olga.send("/start"))
+        sandbox.fail_next("sendMessage", status=400, description="Bad Request: chat not found")
+        await olga.send("/help")
+        await sandbox.wait_for_idle()
+        parked = await _rows(services, "SELECT state FROM inbox WHERE chat_id = ?", (olga.id,))
+        assert ("parked",) in parked
+        question = await olga.send("/delete")
+        await olga.press_data(question, "privacy:delete:yes")
+        await sandbox.wait_for_idle()
+        held = await _rows(
+            services,
+            "SELECT COUNT(*) FROM inbox WHERE chat_id = ? AND payload IS NOT NULL"
+            " AND state != 'pending'",
+            (olga.id,),
+        )
+        assert held == [(0,)]
+
+
 async def test_a_staff_command_that_keeps_failing_is_parked_and_reported_in_the_topic(
     sandbox,
     staff_settings,  # noqa: F811
