@@ -52,10 +52,14 @@ from bot.transport.outage import StorageOutage
 
 logger = logging.getLogger(__name__)
 
-# Updates held in memory as python-telegram-bot objects (a few kB each); the inbox holds the rest.
-MAX_IN_MEMORY = 200
+# Updates held in memory as python-telegram-bot objects (measured: up to 15 kB each, a button
+# press carries its whole message), so about 10 MB at most; the inbox holds the rest.
+MAX_IN_MEMORY = 500
 # Of them, at most this many from one chat: a chat is handled one update at a time anyway.
 MAX_PER_CHAT = 10
+# Once updates wait in the inbox, they are read back when this many fit (each read goes through
+# the ids of the whole backlog, so not one by one).
+LOAD_BATCH = 25
 # Pending updates in the inbox above which the poller stops fetching, and below which it starts
 # again. Telegram keeps unfetched updates for 24 hours.
 HIGH_WATER = 1000
@@ -117,10 +121,10 @@ class Intake:
         self.put_back: Callable[[], None] = lambda: None
         self._entries: dict[int, Entry] = {}
         self._per_chat: Counter[Hashable] = Counter()
-        # Chats with pending updates in the inbox that are not in memory yet: their next updates
-        # must come from there too, or they would overtake them.
-        self._spilled: set[Hashable] = set()
-        self._spills = 0  # counts spills, so the feeder knows whether it saw all of them
+        # Pending updates wait in the inbox that are not in memory: then every new update goes
+        # there too and is read back in order, or it would overtake them.
+        self._behind = False
+        self._spills = 0  # counts updates left in the inbox, so the feeder knows it saw them all
         self._direct = False  # new updates may go straight to memory (not at start-up, not paused)
         self._paused = False  # storage outage
         self._stopping = False
@@ -142,7 +146,7 @@ class Intake:
         """At start-up: the backlog the previous run left, sorted, then fed like new updates."""
         pending = await self._inbox.repository.pending()
         self._backlog = len(pending)
-        self._spilled = {_chat_key(chat, update_id) for update_id, chat in pending}
+        self._behind = bool(pending)
         self._update_room()
         if pending:
             logger.info("%d updates from the previous run are handled first", len(pending))
@@ -166,10 +170,15 @@ class Intake:
             while not self._stopping:
                 await self._wake.wait()
                 self._wake.clear()
-                if self._paused:
-                    await self._probe()
-                else:
-                    await self._load()
+                try:
+                    if self._paused:
+                        await self._probe()
+                    else:
+                        await self._load()
+                except Exception as error:
+                    if storage_problem(error) is None:
+                        raise
+                    self._storage_failed(error, [])
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -178,7 +187,7 @@ class Intake:
 
     async def settled(self) -> None:
         """Return once nothing is in memory and nothing waits to be read (tests)."""
-        while self._entries or (self._spilled and not self._paused) or self._wake.is_set():  # noqa: ASYNC110
+        while self._entries or (self._behind and not self._paused) or self._wake.is_set():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
     # -- the receivers' side ----------------------------------------------------------------
@@ -211,11 +220,13 @@ class Intake:
         for update in updates:
             if update.update_id not in fresh:
                 continue
+            if update.update_id in self._entries:
+                continue  # the feeder read it from the inbox meanwhile
             key = _chat_key(update_chat(update.data), update.update_id)
-            if self._direct and key not in self._spilled and self._fits(key):
+            if self._direct and not self._behind and self._fits(key):
                 await self._enter(update.update_id, update.data, 0, 0)
             else:
-                self._spilled.add(key)
+                self._behind = True
                 self._spills += 1
                 self._wake.set()
         return True
@@ -307,7 +318,7 @@ class Intake:
             del self._per_chat[entry.chat]
         if pending:
             if not self._stopping:
-                self._spilled.add(entry.chat)
+                self._behind = True
                 self._spills += 1
         else:
             self._backlog -= 1
@@ -336,7 +347,15 @@ class Intake:
         self._queue.put_nowait(update)
 
     async def _quarantine(self, update_id: int, kind: str | None, error: str) -> None:
-        await self._inbox.hold(update_id, "quarantined", error)
+        try:
+            await self._inbox.hold(update_id, "quarantined", error)
+        except Exception as failure:
+            if storage_problem(failure) is None:
+                raise
+            # Still pending: read again, and put aside, once the database takes writes.
+            self._storage_failed(failure, [])
+            self._behind = True
+            return
         self._backlog -= 1
         self._update_room()
         logger.warning(
@@ -364,37 +383,39 @@ class Intake:
             self._wake.set()
 
     async def _load(self) -> None:
-        """Read pending updates of spilled chats into memory, oldest first, as room allows."""
-        while self._spilled and not self._stopping and not self._paused:
-            in_memory = len(self._entries)
-            if in_memory >= MAX_IN_MEMORY:
+        """Read pending updates into memory, oldest first, as room allows and in batches (each
+        pass reads the ids of the whole backlog)."""
+        while self._behind and not self._stopping and not self._paused:
+            room = MAX_IN_MEMORY - len(self._entries)
+            if room <= 0 or (room < LOAD_BATCH and len(self._entries) >= LOAD_BATCH):
                 return  # woken again when one leaves
             spills = self._spills
             counts = Counter(self._per_chat)
             picks: list[int] = []
-            behind: set[Hashable] = set()  # spilled chats with rows left in the inbox
+            left = False  # pending updates that stay in the inbox for now
             for update_id, chat in await self._inbox.repository.pending():
-                key = _chat_key(chat, update_id)
-                if update_id in self._entries or key not in self._spilled:
+                if update_id in self._entries:
                     continue
-                if len(picks) + in_memory < MAX_IN_MEMORY and counts[key] < MAX_PER_CHAT:
+                key = _chat_key(chat, update_id)
+                if len(picks) < room and counts[key] < MAX_PER_CHAT:
                     picks.append(update_id)
                     counts[key] += 1
                 else:
-                    behind.add(key)
+                    left = True
             complete = True
             for row in await self._inbox.repository.load(picks):
-                # Updates may have come in directly while the inbox was read: check again.
+                if row.update_id in self._entries:
+                    continue  # came in directly while the inbox was read
                 if not self._fits(_chat_key(row.chat_id, row.update_id)):
                     complete = False
                     break
                 await self._enter_stored(row)
                 if self._paused:
                     return
-            if complete and spills == self._spills:
-                self._spilled &= behind
+            if complete and not left and spills == self._spills:
+                self._behind = False  # all caught up: new updates may go straight in again
             if not picks:
-                return  # every spilled chat is at its share: woken when one leaves
+                return  # every chat with updates waiting is at its share: woken when one leaves
 
     async def _enter_stored(self, row: Stored) -> None:
         if row.update_id in self._handled:
