@@ -26,10 +26,11 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, RetryAfter
 from telegram.ext import Application, BaseUpdateProcessor
 
 from bot.core.failures import is_transient, storage_problem
+from bot.core.retry import retry_after_seconds
 from bot.transport.inbox import MAX_ATTEMPTS
 from bot.transport.intake import MAX_IN_MEMORY, Entry, Intake
 
@@ -168,6 +169,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     intake.put_aside(entry)
                     return
                 delay = self.retry_delays[min(failures, len(self.retry_delays)) - 1]
+                if isinstance(error, RetryAfter):
+                    delay = max(delay, retry_after_seconds(error))  # Telegram said how long
                 logger.warning(
                     "update %s (%s) failed (%s); attempt %d in %.0f s",
                     update.update_id,
