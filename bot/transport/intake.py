@@ -133,8 +133,6 @@ class Intake:
         self._room = asyncio.Event()  # the backlog is below LOW_WATER: fetch again
         self._room.set()
         self._left = asyncio.Event()  # an update left memory
-        # Ids whose start was written but whose end could not be (storage): not a death.
-        self._explained: set[int] = set()
         self._handled: set[int] = set()  # handled, but "done" could not be written (storage)
         self._probe_id: int | None = None  # the update tried during a storage outage
         self._task: asyncio.Task[None] | None = None
@@ -255,7 +253,6 @@ class Intake:
         except Exception as failure:
             if storage_problem(failure) is None:
                 raise
-            self._explained.add(entry.update_id)
             self._storage_failed(failure, [entry.sender])
             return False
         return True
@@ -287,7 +284,6 @@ class Intake:
         except Exception as failure:
             if storage_problem(failure) is None:
                 raise
-            self._explained.add(entry.update_id)
             self._storage_failed(failure, [entry.sender])
             self._leave(entry, pending=True)
             return
@@ -296,7 +292,6 @@ class Intake:
     def put_aside(self, entry: Entry, *, storage: BaseException | None = None) -> None:
         """Not handled now (shutdown, storage outage): it stays pending in the inbox."""
         if storage is not None:
-            self._explained.add(entry.update_id)
             self._storage_failed(storage, [entry.sender])
         self._leave(entry, pending=True)
 

@@ -142,8 +142,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     return
                 if verdict == "storage":
                     assert error is not None
-                    self._release(entry.chat)
+                    # Put back first: that also puts back the chat's next updates, which must
+                    # not run before this one.
                     intake.put_aside(entry, storage=error)
+                    self._release(entry.chat)
                     return
                 assert error is not None
                 failures += 1
