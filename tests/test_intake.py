@@ -444,3 +444,50 @@ async def _all_stored(services, chat_id: int, written) -> bool:
     wanted = [m["message_id"] for m in written]
     assert len(ids) == len(set(ids))  # never twice
     return set(wanted) <= set(ids)
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.mark.slow
+async def test_a_database_locked_by_another_process_is_waited_out(
+    sandbox, settings, clock, chat_as, monkeypatch
+):
+    """Another process (a second bot, a careless sqlite3 shell) holds the write lock longer than
+    SQLite's busy timeout (5 s): the same as a full disk, with SQLite's own "database is
+    locked". (Slow: every write waits out the busy timeout; the quick siblings are above.)"""
+    import sys
+
+    monkeypatch.setattr(intake_module, "PROBE_DELAYS", (0.5, 1.0))
+    monkeypatch.setattr(polling, "MAX_BACKOFF", 3.0)
+    _admin(sandbox)
+    amal = chat_as("ar", "Amal")
+    application = _application(settings, clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        await agree(amal, await amal.send("/start"))
+        await amal.ask("سؤال عن الإيجار")
+        await sandbox.wait_for_idle()
+        holder = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            HOLD_LOCK,
+            str(settings.db_path),
+            "12",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert (await holder.stdout.readline()).strip() == b"locked"
+            written = [await sandbox.send_message(amal.user, f"رسالة {i}") for i in range(3)]
+            await eventually(lambda: _got(sandbox, ADMIN_ID, "gesperrt"), within=20)
+            await eventually(lambda: _got(sandbox, amal.id, "مشكلة تقنية"), within=20)
+        finally:
+            await holder.wait()
+        await eventually(lambda: _all_stored(services, amal.id, written), within=30)
+        await eventually(lambda: _got(sandbox, ADMIN_ID, "wieder"), within=15)
