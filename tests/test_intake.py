@@ -188,6 +188,43 @@ async def _fetched(sandbox, sent) -> bool:
     return sandbox._max_fetched_update_id >= max(sandbox.update_ids())
 
 
+async def test_staff_answers_in_two_case_topics_do_not_wait_for_each_other(
+    sandbox,
+    staff_settings,  # noqa: F811
+    clock,
+    group,  # noqa: F811
+    chat_as,
+    staff,  # noqa: F811
+):
+    """The staff group is one chat, but each case has its topic: what is said in one topic is
+    handled in order, and need not wait for another topic (before, the whole group was one
+    queue: one slow answer held up every colleague)."""
+    application = _application(staff_settings, clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        amal, olga = chat_as("ar", "Amal"), chat_as("ru", "Olga")
+        await request(services, amal, "سؤال", "Debt")
+        await request(services, olga, "Вопрос", "Family")
+        first, second = [await case_topic(sandbox, services, i) for i in (1, 2)]
+        # Telegram is slow to answer in the first topic only.
+        sandbox.stall_next("sendMessage", 3.0, where={"message_thread_id": first.thread_id})
+        await sandbox.send_message(
+            staff[0], "/t gibtesnicht", chat=group, message_thread_id=first.thread_id
+        )
+        await asyncio.sleep(0.2)  # under way
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await sandbox.send_message(
+            staff[1], "/t gibtesauchnicht", chat=group, message_thread_id=second.thread_id
+        )
+        answer = await sandbox.wait_for_message(
+            group.id, timeout=10, predicate=lambda m: m.message_thread_id == second.thread_id
+        )
+        assert loop.time() - started < 1.0
+        assert "gibtesnicht" not in (answer.text or "")
+        await sandbox.wait_for_idle(timeout=10)
+
+
 # -- handlers that fail -------------------------------------------------------------------------
 
 

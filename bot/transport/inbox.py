@@ -102,6 +102,18 @@ def update_chat(data: dict[str, Any]) -> int | None:
     return None
 
 
+def update_topic(data: dict[str, Any]) -> int | None:
+    """The forum topic a message (or a button press under one) belongs to: in the staff group
+    each case has its topic, and what is said in one need not wait for another."""
+    kind = update_kind(data)
+    body = data.get(kind) if kind else None
+    message = body.get("message") if kind == "callback_query" and isinstance(body, dict) else body
+    if not isinstance(message, dict) or not message.get("is_topic_message"):
+        return None
+    thread = message.get("message_thread_id")
+    return thread if type(thread) is int else None
+
+
 def private_sender(data: dict[str, Any]) -> tuple[int, str | None] | None:
     """(chat id, language code) of a person writing or pressing in a private chat; None for
     groups and for updates that nobody wrote."""

@@ -47,6 +47,7 @@ from bot.transport.inbox import (
     replay_safe,
     update_chat,
     update_kind,
+    update_topic,
 )
 from bot.transport.outage import StorageOutage
 
@@ -89,6 +90,7 @@ class Entry:
 
     update_id: int
     chat: Hashable  # its chat (or user) id; an update of nobody is a chat of its own
+    order: Hashable  # what it is handled in order with: its chat, or its topic of a forum
     kind: str | None
     replay_safe: bool
     sender: tuple[int, str | None] | None  # who to tell about a storage outage
@@ -329,9 +331,11 @@ class Intake:
             await self._quarantine(update_id, update_kind(data), type(error).__name__)
             return
         key = _chat_key(update_chat(data), update_id)
+        thread = update_topic(data)
         self._entries[update_id] = Entry(
             update_id,
             key,
+            key if thread is None else (key, thread),
             update_kind(data),
             replay_safe(data),
             private_sender(data),

@@ -2,6 +2,9 @@
 order, every start and end written to the durable inbox, and a handler that fails tried again
 or parked, never silently counted as done (the rule is in bot/transport/inbox.py).
 
+"A chat" here is what must stay in order: a private chat, a group, or one forum topic of the
+staff group (each case has its topic; what is said in one need not wait for another).
+
 Fairness. A chat never holds a slot while it waits: updates wait in their chat's queue, and only
 a chat whose next update may run (nothing of that chat under way) stands in the ring of ready
 chats. A free slot goes to the chat at the head of the ring, which, if it has more, goes to the
@@ -119,7 +122,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         assert self._intake is not None and self._application is not None
         intake = self._intake
         starts, failures = entry.attempts, entry.failures
-        turn = self._queue(entry.chat, first=False)
+        turn = self._queue(entry.order, first=False)
         try:
             while True:
                 if not await turn:
@@ -127,7 +130,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     return
                 if not await intake.started(entry):
                     # The database cannot be written: back to the inbox (intake.py pauses).
-                    self._release(entry.chat)
+                    self._release(entry.order)
                     intake.put_aside(entry)
                     return
                 starts += 1
@@ -137,7 +140,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 coroutine = None
                 verdict = self._verdict(error, starts)
                 if verdict == "done":
-                    self._release(entry.chat)
+                    self._release(entry.order)
                     await intake.done(entry)
                     return
                 if verdict == "storage":
@@ -145,13 +148,13 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     # Put back first: that also puts back the chat's next updates, which must
                     # not run before this one.
                     intake.put_aside(entry, storage=error)
-                    self._release(entry.chat)
+                    self._release(entry.order)
                     return
                 assert error is not None
                 failures += 1
                 name = type(error).__name__
                 if verdict == "park":
-                    self._release(entry.chat)
+                    self._release(entry.order)
                     logger.error(
                         "update %s (%s) parked after %d attempts: %s",
                         update.update_id,
@@ -167,7 +170,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 self._running -= 1
                 self._dispatch()
                 if not await intake.retrying(entry, name):
-                    self._release(entry.chat, running=False)
+                    self._release(entry.order, running=False)
                     intake.put_aside(entry)
                     return
                 delay = self.retry_delays[min(failures, len(self.retry_delays)) - 1]
@@ -182,10 +185,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                     delay,
                 )
                 if not await self._pause(delay):
-                    self._release(entry.chat, running=False)
+                    self._release(entry.order, running=False)
                     intake.put_aside(entry)
                     return
-                turn = self._queue(entry.chat, first=True)
+                turn = self._queue(entry.order, first=True)
         finally:
             if coroutine is not None:
                 coroutine.close()  # never started (put back): no "never awaited" warning
