@@ -366,9 +366,9 @@ class Intake:
             "quarantine",
             "⚠️ "
             + tr._(
-                "Update %(update_id)s (%(kind)s) could not be read (%(error)s) and was put in "
-                "quarantine; the bot goes on with the next ones. Quarantined or parked in all: "
-                "%(held)s. `python -m bot inbox` lists them."
+                "Update %(update_id)s (%(kind)s) was put in quarantine (%(error)s); the bot "
+                "goes on with the next ones. Quarantined or parked in all: %(held)s. "
+                "`python -m bot inbox` lists them."
             )
             % {"update_id": update_id, "kind": kind or "?", "error": error, "held": held},
         )
@@ -419,8 +419,8 @@ class Intake:
     async def _enter_stored(self, row: Stored) -> None:
         if row.update_id in self._handled:
             # Handled in this run; only its "done" was lost to the storage outage.
-            self._handled.discard(row.update_id)
             await self._inbox.done(row.update_id)
+            self._handled.discard(row.update_id)
             self._backlog -= 1
             self._update_room()
             return
