@@ -39,10 +39,12 @@ from bot.transport.intake import MAX_IN_MEMORY, Entry, Intake
 
 logger = logging.getLogger(__name__)
 
-# Updates handled at the same time. Measured on the 2-core machine with bench/throughput.py
-# (docs/performance.md): 8 gave the most updates per second and the lowest p99; 32 spent CPU on
-# open HTTP connections and context switches without handling more.
-MAX_IN_FLIGHT = 8
+# Updates handled at the same time. Sized with bench/throughput.py on this project's 2-core
+# machine (docs/performance.md): 4 was clearly slower (107 against 168 updates/s), 8 to 32 within
+# the noise of one another, 16 with the best median ratio to bare python-telegram-bot (0.47,
+# p99 2.2x) over three runs each; more only opens more HTTP connections. Fairness does not
+# depend on it: a waiting chat holds no slot, so a newcomer gets the next free one.
+MAX_IN_FLIGHT = 16
 # Pauses before the 2nd, 3rd and 4th start of an update whose handler failed transiently: long
 # enough for Telegram's hiccups (a 502 for some seconds), short enough that a staff reply is late
 # by half a minute at worst.
