@@ -116,6 +116,10 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
             return None
 
         Inbox.store, Inbox.started, Inbox.done = store, mark, mark
+        # Nothing can wait in an inbox that stores nothing: keep every update in memory.
+        from bot.transport import intake
+
+        intake.MAX_IN_MEMORY = intake.MAX_PER_CHAT = 10**9
     # The production limiter's algorithm with rates that never bind (see the module docstring).
     limiter = AIORateLimiter(overall_max_rate=100_000, group_max_rate=100_000, max_retries=3)
     application = app.build_application(settings, rate_limiter=limiter)

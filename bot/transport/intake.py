@@ -137,6 +137,7 @@ class Intake:
         self._left = asyncio.Event()  # an update left memory
         self._handled: set[int] = set()  # handled, but "done" could not be written (storage)
         self._probe_id: int | None = None  # the update tried during a storage outage
+        self._under_way: list[Stored] = []  # at start-up: under way when the last run died
         self._task: asyncio.Task[None] | None = None
         self.fatal: BaseException | None = None
         self.failed = asyncio.Event()
@@ -147,6 +148,9 @@ class Intake:
         pending = await self._inbox.repository.pending()
         self._backlog = len(pending)
         self._behind = bool(pending)
+        self._under_way = await self._inbox.repository.under_way()
+        # New updates may go straight in unless something must be replayed alone first.
+        self._direct = not self._under_way
         self._update_room()
         if pending:
             logger.info("%d updates from the previous run are handled first", len(pending))
@@ -435,7 +439,7 @@ class Intake:
 
     async def _recover(self) -> None:
         """Start-up: updates that were being handled when the previous run died."""
-        for row in await self._inbox.repository.under_way():
+        for row in self._under_way:
             deaths = row.attempts - row.failures
             try:
                 data = json.loads(row.raw)
@@ -466,6 +470,7 @@ class Intake:
             while row.update_id in self._entries and not self._stopping:
                 await self._left.wait()
                 self._left.clear()
+        self._under_way = []
         self._update_room()
 
     async def _probe(self) -> None:
