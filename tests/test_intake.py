@@ -374,6 +374,26 @@ async def test_a_backlog_waits_in_the_inbox_and_at_telegram_not_in_memory(
     assert all(len(sandbox.messages_to(chat.id)) == 1 for chat in users)  # nothing twice
 
 
+async def test_stopping_does_not_wait_for_the_backlog_to_shrink(sandbox):
+    """The poller waits while the inbox is above its high-water mark; a SIGTERM then must not
+    wait for the backlog to drain (found by the 2,000-update process test: 15 s)."""
+    from telegram import Bot
+
+    class FullInbox:  # at its high-water mark, and nothing is handled
+        async def room(self) -> int:
+            await asyncio.Event().wait()
+            return 0
+
+    async with Bot(sandbox.token, base_url=sandbox.base_url) as bot:
+        poller = polling.Poller(bot, FullInbox(), timeout=1)
+        await poller.start()
+        await asyncio.sleep(0.1)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.wait_for(poller.stop(), 10)
+        assert loop.time() - started < 1.0
+
+
 async def _answered(sandbox, users, at_least: int) -> bool:
     return await _answered_count(sandbox, users) >= at_least
 

@@ -118,7 +118,6 @@ class Poller:
         self._offset = 0
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._fetch: asyncio.Task[list[tuple[str, Any]]] | None = None
         # Why polling gave up (a revoked token, an unexpected error); `failed` is set then, so
         # the process stops instead of running on without updates.
         self.fatal: BaseException | None = None
@@ -136,11 +135,12 @@ class Poller:
         """Stop fetching; what was fetched is stored already. A short last call confirms the
         last batch, so Telegram does not send it again at the next start."""
         self._stopping = True
-        if self._fetch is not None:
-            self._fetch.cancel()
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Waiting for Telegram, for room in the inbox or out a back-off: stop at once. A batch
+            # on its way into the inbox is stored first (the loop ends after it).
+            if self._idle.is_set():
+                self._task.cancel()
+            await asyncio.wait([self._task])  # its end, without swallowing our own cancellation
         if self._offset and self.fatal is None:
             with contextlib.suppress(TelegramError):
                 # Short: a SIGTERM must end within seconds even when Telegram does not answer.
@@ -185,10 +185,7 @@ class Poller:
         while not self._stopping:
             limit = min(BATCH, await self._intake.room())
             try:
-                self._fetch = asyncio.create_task(
-                    self._get_updates(limit=limit, poll=self._timeout)
-                )
-                items = await self._fetch
+                items = await self._get_updates(limit=limit, poll=self._timeout)
             except InvalidToken as error:
                 logger.error("Telegram refuses the bot token (%s): the bot stops", error.message)
                 self.fatal = error
@@ -209,8 +206,6 @@ class Poller:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
-            finally:
-                self._fetch = None
             if not items:
                 backoff = 0.5
                 continue
