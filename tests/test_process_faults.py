@@ -303,6 +303,37 @@ async def test_a_poller_that_dies_ends_the_process_with_one_line_for_a_restart(
     assert "Traceback" not in err
 
 
+async def test_a_webhook_receiver_that_fails_ends_the_process_with_one_line(
+    tmp_path, monkeypatch, unused_tcp_port
+):
+    """The same supervision in webhook mode: the request is answered 500 (Telegram delivers the
+    update again), and the process exits with status 1 for its supervisor to restart it."""
+    monkeypatch.setenv("PYTHONPATH", f"{FAULTS}:{ROOT}")
+    url = f"http://127.0.0.1:{unused_tcp_port}/thinka/hook"
+    async with BotApiSandbox() as sandbox:
+        olga = sandbox.add_user(first_name="Olga", language_code="ru")
+        process = await start_bot(
+            tmp_path,
+            sandbox,
+            TEST_FAULT="intake-bug",
+            THINKA_WEBHOOK_URL=url,
+            THINKA_WEBHOOK_SECRET="s3cret",
+            THINKA_WEBHOOK_LISTEN=f"127.0.0.1:{unused_tcp_port}",
+        )
+        try:
+            await _until(lambda: any(name == "setWebhook" for name, _ in sandbox.calls))
+            await sandbox.send_message(olga, "/start")  # the sandbox posts it to the webhook
+            code = await asyncio.wait_for(process.wait(), 20)
+        finally:
+            await _stop(process)
+    err = (await process.stderr.read()).decode()
+    assert code == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("thinka: error: receiving updates failed: RuntimeError at ")
+    assert "Traceback" not in err
+    assert not sandbox.confirmed_update_ids  # never answered 2xx: Telegram keeps it
+
+
 async def test_an_update_under_way_at_two_crashes_is_quarantined_and_the_rest_goes_on(tmp_path):
     """An update that takes the process down (here: it hangs until the process is killed, as
     a native crash or the OOM killer would end it) is replayed once, alone; under way at a

@@ -12,3 +12,11 @@ if os.environ.get("TEST_FAULT") == "poller-bug":
         raise RuntimeError("a bug in the poller")
 
     polling.Poller._hand_over = _broken_hand_over
+
+if os.environ.get("TEST_FAULT") == "intake-bug":
+    from bot.transport import intake
+
+    async def _broken_stored(self, updates):
+        raise RuntimeError("a bug in the intake")
+
+    intake.Intake.stored = _broken_stored
