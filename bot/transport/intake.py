@@ -25,6 +25,7 @@ goes through; then everything continues by itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -64,6 +65,8 @@ LOAD_BATCH = 25
 # again. Telegram keeps unfetched updates for 24 hours.
 HIGH_WATER = 1000
 LOW_WATER = 500
+# At start-up, how long an update replayed alone may take before the others go on beside it.
+REPLAY_ALONE = 60.0
 # During a storage outage: the pauses between tries of one pending update.
 PROBE_DELAYS = (1.0, 2.0, 5.0, 10.0)
 
@@ -327,14 +330,9 @@ class Intake:
 
     async def _enter(self, update_id: int, data: dict, attempts: int, failures: int) -> None:
         """Read the update with python-telegram-bot and queue it; quarantine it if it cannot."""
-        try:
-            update = Update.de_json(data, self._bot)
-        except Exception as error:
-            await self._quarantine(update_id, update_kind(data), type(error).__name__)
-            return
         key = _chat_key(update_chat(data), update_id)
         thread = update_topic(data)
-        self._entries[update_id] = Entry(
+        entry = Entry(
             update_id,
             key,
             key if thread is None else (key, thread),
@@ -344,6 +342,12 @@ class Intake:
             attempts,
             failures,
         )
+        try:
+            update = Update.de_json(data, self._bot)
+        except Exception as error:
+            await self._quarantine(update_id, entry.kind, type(error).__name__)
+            return
+        self._entries[update_id] = entry
         self._per_chat[key] += 1
         self._queue.put_nowait(update)
 
@@ -465,9 +469,12 @@ class Intake:
             )
             self._left.clear()
             await self._enter(row.update_id, data, row.attempts, row.failures)
-            while row.update_id in self._entries and not self._stopping:
-                await self._left.wait()
-                self._left.clear()
+            with contextlib.suppress(TimeoutError):
+                # A replay that hangs (rather than crashes) must not hold up everybody else.
+                async with asyncio.timeout(REPLAY_ALONE):
+                    while row.update_id in self._entries and not self._stopping:
+                        await self._left.wait()
+                        self._left.clear()
         self._under_way = []
         self._update_room()
 
