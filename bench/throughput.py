@@ -56,6 +56,7 @@ OUR_FLOW = [
     ("press", "sh:a", None),
 ]
 VARIANTS = ("bare", "bare-concurrent", "ours", "ours-no-inbox")
+IN_FLIGHT: int | None = None  # --in-flight
 
 
 # -- the bots, each run as `python bench/throughput.py --serve VARIANT` --------------------------
@@ -107,17 +108,25 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
         env_file=None,
     )
     if not inbox:
-        # Updates pass straight through: nothing stored, nothing marked.
+        # Updates pass straight through: nothing stored, no start or end marked.
         async def store(self, updates):
-            return {update_id for update_id, _ in updates}
+            return {update.update_id for update in updates}
 
-        async def mark_done(self, update_id):
+        async def mark(self, update_id):
             return None
 
-        Inbox.store, Inbox.mark_done = store, mark_done
+        Inbox.store, Inbox.started, Inbox.done = store, mark, mark
+        # Nothing can wait in an inbox that stores nothing: keep every update in memory.
+        from bot.transport import intake
+
+        intake.MAX_IN_MEMORY = intake.MAX_PER_CHAT = 10**9
     # The production limiter's algorithm with rates that never bind (see the module docstring).
     limiter = AIORateLimiter(overall_max_rate=100_000, group_max_rate=100_000, max_retries=3)
-    app.run(app.build_application(settings, rate_limiter=limiter), settings)
+    application = app.build_application(settings, rate_limiter=limiter)
+    if os.environ.get("IN_FLIGHT"):
+        # --in-flight N: the processor's cap, to size MAX_IN_FLIGHT by measurement.
+        application.update_processor.max_in_flight = int(os.environ["IN_FLIGHT"])
+    app.run(application, settings)
 
 
 # -- the load -----------------------------------------------------------------------------------
@@ -169,6 +178,8 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
         db = workdir / f"{variant}.sqlite3"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("THINKA_", "TELEGRAM_"))}
         env.update(TOKEN=sandbox.token, BASE_URL=sandbox.base_url, DB=str(db))
+        if IN_FLIGHT:
+            env["IN_FLIGHT"] = str(IN_FLIGHT)
         env["PYTHONPATH"] = str(ROOT)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -240,12 +251,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def main(n: int) -> None:
+async def main(n: int, variants: tuple[str, ...] = VARIANTS) -> None:
     print(f"Machine: {machine()}")
-    print(f"{n} residents x {len(OUR_FLOW)} updates each, all residents at once\n")
+    print(f"{n} residents x {len(OUR_FLOW)} updates each, all residents at once")
+    if IN_FLIGHT:
+        print(f"our bot with at most {IN_FLIGHT} updates in flight")
+    print()
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        for variant in VARIANTS:
+        for variant in variants:
             results[variant] = result = await run_variant(variant, n, Path(folder))
             extra = f", {result['cases']} cases opened" if result["cases"] is not None else ""
             print(
@@ -254,6 +268,8 @@ async def main(n: int) -> None:
                 f"   bot CPU {result['cpu_ms']:.2f} ms/update"
                 f"   ({result['updates']} updates in {result['seconds']:.1f} s{extra})"
             )
+    if set(variants) != set(VARIANTS):
+        return  # a partial run (--only): the ratios need every variant
     ours = results["ours"]
     bare = max((results["bare"], results["bare-concurrent"]), key=lambda r: r["rate"])
     ratio = ours["rate"] / bare["rate"]
@@ -284,7 +300,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--serve", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--in-flight", type=int, help="our bot's cap on updates in flight (default: its own)"
+    )
+    parser.add_argument("--only", nargs="+", choices=VARIANTS, help="run only these variants")
     args = parser.parse_args()
+    IN_FLIGHT = args.in_flight
     if args.serve and os.environ.get("BENCH_PROFILE"):
         # Where the bot process spends its time: BENCH_PROFILE=/tmp/x.prof python bench/...
         import cProfile
@@ -293,4 +314,4 @@ if __name__ == "__main__":
     elif args.serve:
         serve(args.serve)
     else:
-        asyncio.run(main(args.residents))
+        asyncio.run(main(args.residents, tuple(args.only or VARIANTS)))

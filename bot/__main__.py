@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|demo|migrate|backup PATH|report|…` (installed as `thinka`).
+"""Command line: `python -m bot run|demo|migrate|inbox|backup|report|…` (installed as `thinka`).
 
 Bad arguments or a bad environment end with one line on stderr and exit status 2, never a traceback.
 """
@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.db import Database, DatabaseUnavailable, MigrationError, check_database_file
+from bot.core.failures import IntakeFailed
 from bot.core.i18n import CatalogError, I18n
 from bot.org.orgdata import load_organisation
 from bot.reporting.service import FORMATS, ReportService, file_stem
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="file to write (text and csv: standard output without it; xlsx, pdf, png:"
         " thinka-bericht-FROM-TO.<format>)",
     )
+    inbox = commands.add_parser(
+        "inbox", help="updates put aside (quarantined, parked); --retry hands them back"
+    )
+    inbox.add_argument("--retry", nargs="+", type=int, metavar="UPDATE_ID")
     backup = commands.add_parser("backup", help="consistent online copy of the database")
     backup.add_argument("path", type=Path, help="file to write the copy to")
     return parser
@@ -108,6 +113,32 @@ def write_report(content: bytes, fmt: str, out: Path | None, start: date, end: d
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
     print(f"report written to {target}")
+
+
+async def inbox(settings: Settings, retry: list[int] | None) -> str:
+    """The quarantined and parked updates (ids, types, errors; never content), or hand some
+    back to be handled at the next start."""
+    from bot.transport.inbox import InboxRepository
+
+    db = await Database.open(settings.db_path)
+    try:
+        await db.migrate()
+        repository = InboxRepository(db)
+        if retry:
+            count = await repository.retry(retry)
+            return f"{count} update(s) back in the inbox; the bot handles them at its next start\n"
+        held = await repository.held(limit=500)
+    finally:
+        await db.close()
+    if not held:
+        return "nothing quarantined or parked\n"
+    lines = [f"{'update':>12}  {'state':<11}  {'type':<16}  {'attempts':>8}  received  error"]
+    for h in held:
+        lines.append(
+            f"{h.update_id:>12}  {h.state:<11}  {h.kind or '?':<16}  {h.attempts:>8}"
+            f"  {h.received_at[:19]}  {h.error or ''}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def configure_logging(level: str) -> None:
@@ -186,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
             content = asyncio.run(report(settings, args.start, args.end, args.format, args.lang))
             write_report(content, args.format, args.out, args.start, args.end, args.lang)
             return 0
+        if args.command == "inbox":
+            if not settings.db_path.is_file():
+                raise ConfigError(f"no database at {settings.db_path} (THINKA_DB)")
+            print(asyncio.run(inbox(settings, args.retry)), end="")
+            return 0
         if args.command == "backup":
             if not settings.db_path.is_file():
                 raise ConfigError(f"no database at {settings.db_path} (THINKA_DB) to back up")
@@ -222,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except MigrationError as exc:
         print(f"{PROG}: error: {exc}; the database was left unchanged", file=sys.stderr)
+        return 1
+    except IntakeFailed as exc:
+        # Nothing is lost (the inbox and Telegram keep every update): exit non-zero so that the
+        # supervisor (docker --restart, systemd Restart=) starts the bot again.
+        print(f"{PROG}: error: {exc}; exiting for a restart", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

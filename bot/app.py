@@ -63,8 +63,12 @@ from bot.translation import providers as translation_providers
 from bot.translation.repository import TranslationRepository
 from bot.translation.service import TranslationService
 from bot.transport import command_menu
+from bot.transport.alerts import AdminAlerts
 from bot.transport.inbox import Inbox, InboxRepository
+from bot.transport.intake import Intake
 from bot.transport.letter_notices import BotLetterNotices, TelegramPages
+from bot.transport.outage import StorageOutage
+from bot.transport.parked import ParkedNotices
 from bot.transport.polling import Poller
 from bot.transport.relay import Relay
 from bot.transport.update_processor import ChatOrderedProcessor
@@ -86,6 +90,10 @@ logger = logging.getLogger(__name__)
 SETTINGS_KEY = "settings"
 CLOCK_KEY = "clock"
 RECEIVER_KEY = "receiver"
+INTAKE_KEY = "intake"
+ALERTS_KEY = "alerts"
+# SIGTERM: how long the updates under way may take to finish; what waits stays in the inbox.
+DRAIN_TIMEOUT = 5.0
 
 
 def build_application(
@@ -101,8 +109,8 @@ def build_application(
 
     There is no python-telegram-bot Updater: it confirms updates to Telegram before they are
     handled. Updates arrive through bot/transport/polling.py or bot/transport/webhook.py, which
-    store them in the
-    durable inbox first, and are handled by chat, in order (bot/transport/update_processor.py).
+    store them in the durable inbox first (bot/transport/intake.py), and are handled by chat, in
+    order, chats in turn (bot/transport/update_processor.py).
     """
     application = (
         ApplicationBuilder()
@@ -349,7 +357,7 @@ async def on_startup(application: Application) -> None:
         crisis=CrisisDetector(i18n),
         personal_data=PersonalDataRepository(db, cipher),
         reports=ReportService(db, settings.timezone),
-        inbox=Inbox(InboxRepository(db, cipher), application.bot, clock),
+        inbox=Inbox(InboxRepository(db, cipher), clock),
         content=content,
         selfhelp=SelfHelpRepository(db),
         translation=translation,
@@ -368,9 +376,28 @@ async def on_startup(application: Application) -> None:
         ),
     )
     services = application.bot_data[SERVICES_KEY]
+    # Intake: stored updates to the handlers; what the bot says about itself goes out directly.
+    alerts = AdminAlerts(application.bot, settings.admin_ids)
+    intake = Intake(
+        application.bot,
+        services.inbox,
+        application.update_queue,
+        outage=StorageOutage(alerts, i18n),
+        alerts=alerts,
+        staff_tr=i18n.translator(STAFF_LANGUAGE),
+    )
     processor = application.update_processor
     assert isinstance(processor, ChatOrderedProcessor)
-    processor.inbox = services.inbox
+    intake.put_back = processor.put_back
+    processor.bind(
+        application,
+        intake,
+        ParkedNotices(
+            application.bot, i18n, alerts, residents, cases, relay, settings.staff_chat_id
+        ),
+    )
+    application.bot_data[INTAKE_KEY] = intake
+    application.bot_data[ALERTS_KEY] = alerts
     assert application.job_queue is not None
     jobs.schedule(application.job_queue, services)
     await outbox.start()
@@ -438,6 +465,10 @@ async def check_staff_group(bot: Bot, chat_id: int) -> bool:
 async def on_shutdown(application: Application) -> None:
     """post_shutdown: close the database (an open aiosqlite thread keeps the process alive)."""
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
+    application.bot_data.pop(INTAKE_KEY, None)
+    alerts: AdminAlerts | None = application.bot_data.pop(ALERTS_KEY, None)
+    if alerts is not None:
+        await alerts.close()
     if services is not None:
         await services.outbox.stop()
         await services.letters.stop()
@@ -465,17 +496,18 @@ async def running(
 ) -> AsyncIterator[Application]:
     """Run the bot inside the current event loop: start-up, what the previous run left in the
     inbox, then the receiver (long polling, or the webhook with `webhook=True`); on leaving,
-    the reverse: stop receiving, finish the updates under way, flush, close the database."""
+    the reverse: stop receiving, finish the updates under way (DRAIN_TIMEOUT at most; the rest
+    stays pending in the inbox), flush, close the database."""
     settings: Settings = application.bot_data[SETTINGS_KEY]
     receiver: Poller | WebhookReceiver | None = None
+    intake: Intake | None = None
     await application.initialize()
     try:
         await on_startup(application)
         await application.start()
-        inbox: Inbox = application.bot_data[SERVICES_KEY].inbox
-        for update in await inbox.open():
-            await application.update_queue.put(update)
-        receiver = _receiver(application, settings, inbox, poll_timeout, webhook)
+        intake = application.bot_data[INTAKE_KEY]
+        await intake.open()
+        receiver = _receiver(application, settings, intake, poll_timeout, webhook)
         application.bot_data[RECEIVER_KEY] = receiver
         await receiver.start()
         yield application
@@ -483,6 +515,11 @@ async def running(
         if receiver is not None:
             await receiver.stop()
             application.bot_data.pop(RECEIVER_KEY, None)
+        if intake is not None:
+            await intake.stop()
+        processor = application.update_processor
+        if isinstance(processor, ChatOrderedProcessor):
+            await processor.drain(DRAIN_TIMEOUT)
         if application.running:
             await application.stop()
         await on_shutdown(application)
@@ -490,16 +527,15 @@ async def running(
 
 
 def _receiver(
-    application: Application, settings: Settings, inbox: Inbox, poll_timeout: int, webhook: bool
+    application: Application, settings: Settings, intake: Intake, poll_timeout: int, webhook: bool
 ) -> Poller | WebhookReceiver:
     if not webhook:
-        return Poller(application.bot, inbox, application.update_queue, timeout=poll_timeout)
+        return Poller(application.bot, intake, timeout=poll_timeout)
     if not settings.webhook_url or not settings.webhook_secret:
         raise ValueError("webhook mode needs THINKA_WEBHOOK_URL and THINKA_WEBHOOK_SECRET")
     return WebhookReceiver(
         application.bot,
-        inbox,
-        application.update_queue,
+        intake,
         url=settings.webhook_url,
         path=urlsplit(settings.webhook_url).path,
         secret=settings.webhook_secret,
@@ -513,18 +549,27 @@ def run(application: Application, settings: Settings) -> None:
 
 
 async def serve(application: Application, settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, or until receiving or feeding updates dies: then the error is
+    raised after an orderly stop (a refused token, or IntakeFailed), and the command line
+    exits non-zero so that the supervisor (docker, systemd) starts the bot again."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running(application, poll_timeout=50, webhook=bool(settings.webhook_url)):
         receiver: Poller | WebhookReceiver = application.bot_data[RECEIVER_KEY]
+        intake: Intake = application.bot_data[INTAKE_KEY]
         logger.info("running; SIGTERM or Ctrl-C stops")
-        waiting = [asyncio.create_task(stop.wait()), asyncio.create_task(receiver.failed.wait())]
+        waiting = [
+            asyncio.create_task(stop.wait()),
+            asyncio.create_task(receiver.failed.wait()),
+            asyncio.create_task(intake.failed.wait()),
+        ]
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         for task in waiting:
             task.cancel()
         logger.info("stopping: finishing the updates under way")
     logger.info("stopped")
-    if receiver.fatal is not None:
-        raise receiver.fatal  # the CLI turns a refused token into one line and exit status 2
+    fatal = receiver.fatal or intake.fatal
+    if fatal is not None:
+        raise fatal  # the command line turns it into one line and a non-zero exit status

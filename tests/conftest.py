@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.app import RECEIVER_KEY, SERVICES_KEY, build_application, running
+from bot.app import INTAKE_KEY, RECEIVER_KEY, SERVICES_KEY, build_application, running
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings, load_settings
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
@@ -72,6 +72,9 @@ def make_application(settings: Settings, clock: FrozenClock):
         receiver = application.bot_data.get(RECEIVER_KEY)
         if receiver is not None:
             await receiver.settled()
+        intake = application.bot_data.get(INTAKE_KEY)
+        if intake is not None:
+            await intake.settled()
         await application.update_queue.join()
         services = application.bot_data.get(SERVICES_KEY)
         if services is not None and application.running:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -110,6 +112,53 @@ async def test_migrate_then_backup(tmp_path):
         )
     code, _, err = await cli(tmp_path, "backup", "copy.sqlite3")
     assert code == 2 and "exists already" in err
+
+
+async def test_inbox_lists_what_was_put_aside_and_retry_hands_it_back(tmp_path):
+    """An update parked by a bug: the operator sees it (id, type, error, no content) and, after
+    the fix, hands it back; the next start handles it."""
+    async with BotApiSandbox() as sandbox:
+        olga = sandbox.add_user(first_name="Olga", language_code="ru")
+        olga.started = True
+        update = {
+            "update_id": 4711,
+            "message": {
+                "message_id": 1,
+                "date": 1_780_000_000,
+                "chat": {"id": olga.id, "type": "private", "first_name": "Olga"},
+                "from": {
+                    "id": olga.id,
+                    "is_bot": False,
+                    "first_name": "Olga",
+                    "language_code": "ru",
+                },
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        assert (await cli(tmp_path, "migrate"))[0] == 0
+        with contextlib.closing(sqlite3.connect(tmp_path / "thinka.sqlite3")) as raw, raw:
+            raw.execute(
+                "INSERT INTO inbox (update_id, payload, received_at, state, kind, chat_id,"
+                " attempts, failures, error, done_at) VALUES"
+                " (4711, ?, '2026-12-01T09:00:00Z', 'parked', 'message', ?, 1, 1, 'KeyError',"
+                " '2026-12-01T09:00:01Z')",
+                (json.dumps(update), olga.id),
+            )
+        code, out, _ = await cli(tmp_path, "inbox")
+        assert code == 0
+        assert "4711" in out and "parked" in out and "message" in out and "KeyError" in out
+        assert "/start" not in out and "Olga" not in out
+        code, out, _ = await cli(tmp_path, "inbox", "--retry", "4711")
+        assert code == 0 and out.startswith("1 update(s) back")
+        assert (await cli(tmp_path, "inbox"))[1] == "nothing quarantined or parked\n"
+        process = await start_bot(tmp_path, sandbox)
+        try:
+            reply = await sandbox.wait_for_message(olga.id, timeout=30)
+            assert reply.buttons
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), 10) == 0
 
 
 async def test_run_answers_in_the_users_language_and_stops_on_sigterm(tmp_path):

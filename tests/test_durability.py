@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 from bot.app import SERVICES_KEY, running
 from bot.core.crypto import Cipher
 from bot.core.db import Database
-from bot.transport.inbox import InboxRepository
+from bot.transport.inbox import InboxRepository, Received
 from tests.conftest import agree, eventually, make_application
 from tests.test_cases_e2e import (  # the staff group fixtures, shared
     case_topic,
@@ -47,6 +47,10 @@ def _start_update(user, update_id: int, text: str = "/start") -> dict:
     return {"update_id": update_id, "message": message}
 
 
+def _received(data: dict) -> Received:
+    return Received(data["update_id"], json.dumps(data), data)
+
+
 async def _inbox_rows(db_path) -> list[tuple]:
     db = await Database.open(db_path)
     try:
@@ -64,9 +68,7 @@ async def test_an_update_stored_but_not_handled_is_handled_at_the_next_start(
     olga = chat_as("ru", "Olga")
     db = await Database.open(settings.db_path)
     await db.migrate()
-    await InboxRepository(db).store(
-        [(7_000, json.dumps(_start_update(olga.user, 7_000)))], clock.now()
-    )
+    await InboxRepository(db).store([_received(_start_update(olga.user, 7_000))], clock.now())
     await db.close()
 
     application = make_application(settings, clock)
@@ -116,7 +118,7 @@ async def test_pending_updates_are_sealed_and_handled_ones_keep_no_content(
     db = await Database.open(sealed.db_path)
     await db.migrate()
     await InboxRepository(db, Cipher((key,))).store(
-        [(8_000, json.dumps(_start_update(olga.user, 8_000, "/help")))], clock.now()
+        [_received(_start_update(olga.user, 8_000, "/help"))], clock.now()
     )
     raw = (await db.fetchone("SELECT payload FROM inbox WHERE update_id = 8000"))[0]
     await db.close()

@@ -570,7 +570,12 @@ async def _run_recorded(settings, clock, sandbox) -> AsyncIterator[tuple[Applica
     application = make_application(settings, clock)
     recorder = Recorder()
     application.add_handler(TypeHandler(Update, recorder.mark), group=-10)
+    # First among the error handlers: the bot's own (handlers/gates/errors.py) ends the update's
+    # attempt, and python-telegram-bot then calls no further error handler.
+    others = dict(application.error_handlers)
+    application.error_handlers.clear()
     application.add_error_handler(recorder.error)
+    application.error_handlers.update(others)
     unsubscribe = sandbox.subscribe(recorder.on_event)
     try:
         async with running(application):

@@ -962,3 +962,87 @@ async def test_a_photo_is_stored_as_telegram_does_and_big_files_are_not_served(
         assert [(e.type, e.offset, e.length) for e in quote.entities] == [
             ("expandable_blockquote", 7, 18)
         ]
+
+
+# -- faults of the network and of other Bot API versions (bot/sandbox/faults_incoming.py) ----------
+
+
+async def test_reset_next_closes_the_connection_without_an_answer(
+    sb: BotApiSandbox, api: httpx.AsyncClient
+) -> None:
+    u = sb.add_user("Rana")
+    await sb.send_message(u, "hi")
+    sb.reset_next("sendMessage")
+    with pytest.raises(httpx.RemoteProtocolError):
+        await api.post("sendMessage", data={"chat_id": str(u.id), "text": "a"})
+    assert sb.messages_to(u.id) == []  # not carried out
+    sb.reset_next("sendMessage", carried_out=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        await api.post("sendMessage", data={"chat_id": str(u.id), "text": "b"})
+    assert [m.text for m in sb.messages_to(u.id)] == ["b"]  # sent, only the answer was lost
+    assert (await call(api, "sendMessage", chat_id=u.id, text="c"))["ok"] is True
+
+
+async def test_a_reset_getupdates_that_was_carried_out_confirms_its_offset(
+    sb: BotApiSandbox, api: httpx.AsyncClient
+) -> None:
+    u = sb.add_user("Rana")
+    await sb.send_message(u, "one")
+    first = (await call(api, "getUpdates"))["result"][0]["update_id"]
+    await sb.send_message(u, "two")
+    sb.reset_next("getUpdates", carried_out=True)
+    with pytest.raises(httpx.RemoteProtocolError):
+        await api.post("getUpdates", data={"offset": str(first + 1)})
+    assert first in sb.confirmed_update_ids  # Telegram saw the offset
+    again = (await call(api, "getUpdates", offset=first + 1))["result"]
+    assert [x["message"]["text"] for x in again] == ["two"]  # the lost answer, once more
+
+
+async def test_stall_next_outlasts_the_clients_timeout_and_only_matching_calls(
+    sb: BotApiSandbox,
+) -> None:
+    from telegram import Bot
+    from telegram.error import TimedOut
+
+    a, b = sb.add_user("A"), sb.add_user("B")
+    await sb.send_message(a, "hi")
+    await sb.send_message(b, "hi")
+    sb.stall_next("sendMessage", 5, where={"chat_id": b.id})
+    async with Bot(sb.token, base_url=sb.base_url) as bot:
+        await bot.send_message(a.id, "not stalled", read_timeout=1)
+        with pytest.raises(TimedOut):
+            await bot.send_message(b.id, "stalled", read_timeout=0.3)
+        await bot.send_message(b.id, "once only", read_timeout=1)
+    assert [m.text for m in sb.messages_to(b.id)] == ["once only"]
+
+
+async def test_flood_next_and_latency_as_python_telegram_bot_sees_them(sb: BotApiSandbox) -> None:
+    from telegram import Bot
+
+    from bot.core.retry import retry_after_seconds
+
+    u = sb.add_user("Rana")
+    await sb.send_message(u, "hi")
+    sb.flood_next("getUpdates", retry_after=3)
+    async with Bot(sb.token, base_url=sb.base_url) as bot:
+        with pytest.raises(RetryAfter) as flood:
+            await bot.get_updates()
+        assert retry_after_seconds(flood.value) == 3
+        sb.set_latency(0.2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await bot.send_message(u.id, "slow")
+        assert loop.time() - started >= 0.2
+
+
+async def test_a_poll_answer_of_an_older_bot_api_is_what_python_telegram_bot_cannot_read(
+    sb: BotApiSandbox, api: httpx.AsyncClient
+) -> None:
+    u = sb.add_user("Rana")
+    sb.send_poll_answer(u, "p1", [0])
+    sb.send_poll_answer(u, "p2", [1], api_9_6=False)
+    current, older = (await call(api, "getUpdates"))["result"]
+    assert Update.de_json(current, None).poll_answer.option_persistent_ids == ("0",)
+    assert "option_persistent_ids" not in older["poll_answer"]
+    with pytest.raises(TypeError, match="option_persistent_ids"):
+        Update.de_json(older, None)

@@ -163,9 +163,19 @@ class Database:
             try:
                 yield Transaction(self._conn)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk does): a second ROLLBACK
+                # would fail and hide the error that matters.
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
                 raise
-            await self._conn.execute("COMMIT")
+            try:
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                # A COMMIT that failed (disk full, locked) leaves the transaction open: every
+                # later BEGIN would fail until the process restarts.
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
+                raise
 
     # -- schema ---------------------------------------------------------------------------------
     async def schema_version(self) -> int:

@@ -169,6 +169,11 @@ class ResidentRepository:
             await tx.execute(
                 "DELETE FROM cases WHERE resident_id = ? AND status = 'draft'", (user_id,)
             )
+            # Updates of theirs put aside with their content (bot/transport/inbox.py).
+            await tx.execute(
+                "DELETE FROM inbox WHERE chat_id = ? AND state IN ('quarantined', 'parked')",
+                (user_id,),
+            )
             # cases.resident_id becomes NULL (ON DELETE SET NULL).
             return await tx.execute("DELETE FROM residents WHERE user_id = ?", (user_id,)) > 0
 

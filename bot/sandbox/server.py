@@ -42,13 +42,14 @@ from .common import (
     _Record,
     log,
 )
+from .faults_incoming import IncomingFaults, connection_closed
 from .formatting import EntityParseError, parse_text
 from .markup import validate_reply_markup
 from .models import ApiError, SandboxChat, SandboxEvent, SandboxUser, SentMessage, StoredFile
 from .photos import telegram_photo
 
 
-class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
+class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, IncomingFaults):
     """A local, faithful emulator of the Telegram Bot API. See module docstring."""
 
     def __init__(
@@ -996,6 +997,8 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
             raw, files = await self._read_params(request)
             params = _Params(raw, files)
             self.calls.append((name, params.normalized()))
+            if await self._network(name, request, fn, params):
+                raise connection_closed()
             fault = self._take_fault(name)
             if fault is None and self._chaos is not None:
                 fault = self._chaos.fault(name, params.raw.get("chat_id"))

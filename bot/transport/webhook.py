@@ -6,8 +6,12 @@ one is a small aiohttp server instead, with each of those decided here:
 - the X-Telegram-Bot-Api-Secret-Token header is required and compared in constant time (403);
 - only application/json (415), at most MAX_BODY bytes (413), a JSON object with an integer
   update_id (400): Telegram never sends anything else, so anything else is refused unread;
-- a database error answers 500, so Telegram delivers the update again later.
-No handler runs for a refused request.
+- the body is stored as it came and answered 200 before python-telegram-bot reads it
+  (bot/transport/intake.py): an update the library cannot read is quarantined there, never
+  answered with an error that Telegram would retry for a day, holding up the ones behind it;
+- a database that cannot be written answers 500, so Telegram delivers the update again later.
+No handler runs for a refused request. An unexpected error while storing (a bug, not a bad
+update) sets `failed`, like the poller's: the process exits non-zero and is restarted.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from collections.abc import Sequence
 from aiohttp import web
 from telegram import Bot, Update
 
-from bot.transport.inbox import Inbox
+from bot.transport.inbox import Received
+from bot.transport.intake import Intake, describe_failure
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +39,7 @@ class WebhookReceiver:
     def __init__(
         self,
         bot: Bot,
-        inbox: Inbox,
-        queue: asyncio.Queue,
+        intake: Intake,
         *,
         url: str,
         path: str,
@@ -46,15 +50,14 @@ class WebhookReceiver:
         if not secret:
             raise ValueError("a webhook needs a secret token")
         self._bot = bot
-        self._inbox = inbox
-        self._queue = queue
+        self._intake = intake
         self._url = url
         self._path = "/" + path.lstrip("/")
         self._secret = secret.encode()
         self._listen = listen
         self._allowed = list(allowed_updates)
         self._runner: web.AppRunner | None = None
-        # Like the poller's: nothing here gives up on its own, Telegram simply stops calling.
+        # Like the poller's: set when receiving dies of an unexpected error.
         self.fatal: BaseException | None = None
         self.failed = asyncio.Event()
         self._receiving = 0
@@ -112,23 +115,19 @@ class WebhookReceiver:
         except web.HTTPRequestEntityTooLarge:
             return web.Response(status=413, text="body too large")
         try:
-            data = json.loads(body)
+            text = body.decode("utf-8")
+            data = json.loads(text)
         except ValueError:
             return web.Response(status=400, text="malformed JSON")
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return web.Response(status=400, text="not an update")
         try:
-            update = Update.de_json(data, self._bot)
-        except Exception:
-            return web.Response(status=400, text="not an update")
-        if update is None:
-            return web.Response(status=400, text="not an update")
-        try:
-            raw = json.dumps(data, ensure_ascii=False)
-            fresh = await self._inbox.store([(update.update_id, raw)])
-        except Exception:
-            logger.exception("update %s could not be stored; Telegram will retry", update.update_id)
+            stored = await self._intake.stored([Received(data["update_id"], text, data)])
+        except Exception as error:
+            # A bug, not a bad update: the process exits (bot/app.py) and is restarted.
+            self.fatal = describe_failure("receiving updates", error)
+            self.failed.set()
             return web.Response(status=500, text="not stored")
-        if update.update_id in fresh:
-            await self._queue.put(update)
+        if not stored:
+            return web.Response(status=500, text="not stored")
         return web.Response(status=200)

@@ -1,4 +1,11 @@
-"""The one error handler: log the traceback, tell the user in their language, keep serving."""
+"""The one error handler: hand the failure to the update processor, log it, and keep serving.
+
+python-telegram-bot catches what a handler raises and calls this. For an update from the inbox
+the processor (bot/transport/update_processor.py) decides what happens next: try it again after
+a pause, park it and tell staff, or wait for the database; the update's remaining handlers are
+stopped, so none runs on half-done work. Anything else (a job, an update put in by hand) gets the
+apology in the resident's language here.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +13,44 @@ import logging
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError
+from telegram.ext import ApplicationHandlerStop
 
-from bot.core.i18n import I18n
+from bot.core.failures import storage_problem
+from bot.transport.parked import apologise
+from bot.transport.update_processor import ChatOrderedProcessor
 from handlers.shared.context import SERVICES_KEY, BotContext
 
 logger = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log with the traceback; in a private chat, apologise in the resident's language."""
+    """Log (a traceback only for what looks like a bug); let the processor retry or park."""
     error = context.error
+    assert error is not None
     update_id = update.update_id if isinstance(update, Update) else None
+    processor = context.application.update_processor
+    decided = isinstance(processor, ChatOrderedProcessor) and processor.failed(update, error)
+    problem = storage_problem(error)
+    if problem is not None:
+        # bot/transport/outage.py says it once per outage, not once per update.
+        logger.log(
+            logging.DEBUG if decided else logging.WARNING,
+            "update %s: the database cannot be written (%s)",
+            update_id,
+            problem,
+        )
+    elif isinstance(error, Forbidden):
+        logger.info("update %s: %s", update_id, error.message)
     # In python-telegram-bot BadRequest is a NetworkError too, but it is our mistake, not the
-    # network's: it gets the full traceback. Real network trouble is retried by the library.
-    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+    # network's: it gets the full traceback. Real network trouble is retried.
+    elif isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         logger.warning("network problem in update %s: %s", update_id, error)
     else:
         logger.error("error in update %s", update_id, exc_info=error)
+    if decided:
+        raise ApplicationHandlerStop
     if not isinstance(update, Update) or isinstance(error, Forbidden):
         return
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or chat.type != chat.PRIVATE or SERVICES_KEY not in context.bot_data:
-        return
-    services = context.services
-    language = None
-    if user is not None:
-        try:
-            resident = await services.residents.find(user.id)
-            language = resident.language if resident else I18n.supported(user.language_code)
-        except Exception:
-            logger.warning("could not load the language for the error message", exc_info=True)
-            language = I18n.supported(user.language_code)
-    tr = services.i18n.translator(language)
-    try:
-        await context.bot.send_message(
-            chat.id,
-            tr._("Sorry, something went wrong on our side. Please try again, or open the /menu."),
-        )
-    except Exception:
-        logger.warning("could not tell chat %s about the error", chat.id, exc_info=True)
+    if SERVICES_KEY in context.bot_data:
+        services = context.services
+        await apologise(context.bot, services.i18n, services.residents, update)

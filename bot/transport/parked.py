@@ -1,0 +1,126 @@
+"""Who is told about a parked update (one whose handler failed for good), never what it said.
+
+- Staff, where they act: in the case's topic when the update belongs to a case (a message in a
+  case topic, or a resident whose case is open), else the admins (once per COOLDOWN, see
+  alerts.py; `python -m bot inbox` lists every parked update).
+- The person, in a private chat: the apology in their language, so that they try again instead
+  of waiting for an answer that will not come.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, Update
+from telegram.error import TelegramError
+
+from bot.cases.repository import Case
+from bot.cases.service import CaseService
+from bot.core.i18n import STAFF_LANGUAGE, I18n
+from bot.residents.service import ResidentService
+from bot.transport.alerts import AdminAlerts
+from bot.transport.intake import Entry
+from bot.transport.relay import Relay
+
+logger = logging.getLogger(__name__)
+
+
+class ParkedNotices:
+    def __init__(
+        self,
+        bot: Bot,
+        i18n: I18n,
+        alerts: AdminAlerts,
+        residents: ResidentService,
+        cases: CaseService,
+        relay: Relay,
+        staff_chat_id: int | None,
+    ) -> None:
+        self._bot = bot
+        self._i18n = i18n
+        self._alerts = alerts
+        self._residents = residents
+        self._cases = cases
+        self._relay = relay
+        self._staff_chat_id = staff_chat_id
+
+    async def __call__(self, update: Update, entry: Entry, error: str, attempts: int) -> None:
+        try:
+            await self._tell_staff(update, entry, error, attempts)
+        except Exception:
+            logger.warning("staff not told about parked update %s", update.update_id, exc_info=True)
+        try:
+            await apologise(self._bot, self._i18n, self._residents, update)
+        except Exception:
+            logger.warning("chat of parked update %s not told", update.update_id, exc_info=True)
+
+    async def _case_of(self, update: Update) -> Case | None:
+        chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+        if chat is None:
+            return None
+        if chat.id == self._staff_chat_id:
+            thread = message.message_thread_id if message is not None else None
+            return await self._cases.by_thread(thread) if thread else None
+        if chat.type == chat.PRIVATE and user is not None:
+            return await self._cases.current_for(user.id)
+        return None
+
+    async def _tell_staff(self, update: Update, entry: Entry, error: str, attempts: int) -> None:
+        tr = self._i18n.translator(STAFF_LANGUAGE)
+        case = await self._case_of(update)
+        values = {
+            "update_id": update.update_id,
+            "kind": entry.kind or "?",
+            "error": error,
+            "attempts": attempts,
+        }
+        if case is not None and case.thread_id is not None and self._staff_chat_id is not None:
+            chat = update.effective_chat
+            if chat is not None and chat.id == case.resident_chat_id:
+                text = tr._(
+                    "A message or button press of the resident (update %(update_id)s) could not "
+                    "be processed (%(error)s; attempts: %(attempts)s). It is kept; the resident "
+                    "was asked to try again."
+                )
+            else:
+                text = tr._(
+                    "A message in this topic (update %(update_id)s) could not be processed "
+                    "(%(error)s; attempts: %(attempts)s) and may not have reached the resident. "
+                    "Please check and send it again if needed."
+                )
+            await self._relay.tell_staff(case, "⚠️ " + text % values)
+            return
+        self._alerts.alert(
+            "parked",
+            "⚠️ "
+            + tr._(
+                "Update %(update_id)s (%(kind)s) could not be processed (%(error)s; "
+                "attempts: %(attempts)s) and was parked. `python -m bot inbox` lists parked "
+                "updates."
+            )
+            % values,
+        )
+
+
+async def apologise(bot: Bot, i18n: I18n, residents: ResidentService, update: Update) -> None:
+    """In a private chat: sorry, please try again, in the person's language."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type != chat.PRIVATE:
+        return
+    language = I18n.supported(user.language_code) if user is not None else None
+    if user is not None:
+        try:
+            resident = await residents.find(user.id)
+        except Exception as error:  # the apology matters more than its language
+            logger.warning("no language for the apology to chat %s: %s", chat.id, error)
+            resident = None
+        if resident is not None:
+            language = resident.language
+    tr = i18n.translator(language)
+    try:
+        await bot.send_message(
+            chat.id,
+            tr._("Sorry, something went wrong on our side. Please try again, or open the /menu."),
+        )
+    except TelegramError as error:
+        logger.info("chat %s not told about a failure: %s", chat.id, type(error).__name__)
