@@ -74,6 +74,11 @@ def test_tesseract_stops_at_its_time_limit(clean_page: Image.Image) -> None:
     started = time.monotonic()
     with pytest.raises(ocr.OcrTimeout):
         ocr.recognise(prepared, timeout_s=0.001)
-    assert time.monotonic() - started < 1.0
+    stopped_after = time.monotonic() - started
     # The engine is usable again afterwards.
+    started = time.monotonic()
     assert "Jobcenter" in ocr.recognise(prepared, timeout_s=20)
+    whole_page = time.monotonic() - started
+    # Stopped early: well under a second, or (on a machine busy with other work, where both
+    # take longer) well under the time the whole page takes in the same conditions.
+    assert stopped_after < max(1.0, 0.75 * whole_page)
