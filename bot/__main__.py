@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.db import Database, DatabaseUnavailable, MigrationError, check_database_file
 from bot.core.i18n import CatalogError, I18n
+from bot.core.logs import configure_logging
 from bot.org.orgdata import load_organisation
 from bot.selfhelp.content import ContentError, load_content
 
@@ -85,15 +85,6 @@ async def report(settings: Settings, start: date, end: date, fmt: str) -> str:
     finally:
         await db.close()
     return result.as_csv() if fmt == "csv" else result.as_text()
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # httpx logs every request URL at INFO, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 async def migrate(settings: Settings) -> list[str]:

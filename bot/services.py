@@ -12,6 +12,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.i18n import I18n
+from bot.core.recent import Recent
 from bot.events.outbox import Outbox
 from bot.events.service import EventService
 from bot.org.orgdata import Organisation
@@ -42,6 +43,8 @@ class Services:
     events: EventService
     outbox: Outbox
     crisis: CrisisDetector
+    # (chat, message) that got the emergency numbers: each message is answered once.
+    crisis_answered: Recent
     personal_data: PersonalDataRepository
     reports: ReportRepository
     inbox: Inbox

@@ -174,6 +174,43 @@ async def test_a_crisis_message_gets_the_numbers_at_once_and_the_case_is_urgent(
     assert queue.text.splitlines()[1].startswith("🆘")
 
 
+async def test_an_edited_message_or_caption_with_signs_of_danger_gets_the_numbers_once(
+    sandbox, bot, chat_as
+):
+    """Issue 14, finding 7: an edit that added "my husband beats me" got no emergency numbers."""
+    chat = chat_as("ar", "X")
+    t = bot.i18n.translator("ar")
+    await agree(chat, await chat.send("/start"))
+    seen = chat.seen()
+    sent = await sandbox.send_message(chat.user, "مرحبا، عندي سؤال")
+    topics = await sandbox.wait_for_message(chat.id, after=seen)
+    districts = await chat.press_data(topics, "req:topic:family")
+    await chat.past_suggestions(await chat.press_data(districts, "req:district:1"))
+    case = await bot.cases.current_open_case(await bot.residents.find(chat.id))
+    assert case is not None and not case.urgent
+
+    def emergency_answers(since: int) -> int:
+        return sum(
+            t._("Your safety comes first.") in (m.text or "")
+            for m in sandbox.messages_to(chat.id)[since:]
+        )
+
+    before = chat.seen()
+    await sandbox.edit_message(chat.user, sent, "زوجي يضربني")
+    await sandbox.wait_for_idle()
+    assert emergency_answers(before) == 1
+    assert (await bot.cases.get(case.id)).urgent  # staff see it first in /queue
+    await sandbox.edit_message(chat.user, sent, "زوجي يضربني كل يوم")  # the same message again
+    await sandbox.wait_for_idle()
+    assert emergency_answers(before) == 1
+    photo = await sandbox.send_photo(chat.user, caption="ich will nicht mehr leben")
+    await sandbox.wait_for_idle()
+    assert emergency_answers(before) == 2
+    await sandbox.edit_message(chat.user, photo, "ich will wirklich nicht mehr leben")
+    await sandbox.wait_for_idle()
+    assert emergency_answers(before) == 2
+
+
 async def test_a_crisis_message_before_consent_gets_the_numbers_and_stores_nothing(
     sandbox, bot, chat_as
 ):

@@ -413,16 +413,16 @@ class CaseRepository:
             (staff_id, case_id, now.isoformat()),
         )
 
+    async def has_reply_target(self, staff_id: int) -> bool:
+        """Every private message passes here: a plain read, no write."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM staff_reply_targets WHERE staff_id = ?", (staff_id,)
+        )
+        return row is not None
+
     async def take_reply_target(self, staff_id: int) -> tuple[int, datetime] | None:
         """The case the staff member chose to answer and when; the choice is used up."""
-        # Every resident message passes here: a plain read first, a write transaction only for
-        # the rare staff member who armed a reply.
-        if (
-            await self._db.fetchone(
-                "SELECT 1 FROM staff_reply_targets WHERE staff_id = ?", (staff_id,)
-            )
-            is None
-        ):
+        if not await self.has_reply_target(staff_id):
             return None
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
