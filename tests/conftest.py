@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,10 +17,66 @@ from telegram.ext import AIORateLimiter
 from bot.app import RECEIVER_KEY, SERVICES_KEY, build_application, running
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings, load_settings
+from bot.core.logs import guarded_handler
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
 from bot.services import Services
 
 ADMIN_ID = 900_001
+
+
+@pytest.fixture(autouse=True)
+def logs_carry_no_content(monkeypatch) -> Iterator[io.StringIO]:
+    """Every test runs with logging at DEBUG through the bot's own guarded handler
+    (bot/core/logs.py); afterwards, nothing a person sent to any sandbox (texts, captions, first
+    and last names, usernames) may be in what that handler wrote. So every flow of the suite
+    checks that logs never carry content, at any level, python-telegram-bot's included."""
+    received: list[tuple[str, dict]] = []
+    deliver = BotApiSandbox._inject
+
+    def recording(self, kind, payload):
+        received.append((kind, payload))
+        return deliver(self, kind, payload)
+
+    monkeypatch.setattr(BotApiSandbox, "_inject", recording)
+    written = io.StringIO()
+    handler = guarded_handler(written)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield written
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    log = written.getvalue()
+    leaked = sorted({text for text in personal_strings(received) if text in log})
+    assert not leaked, f"the log carries what people sent: {leaked[:5]}"
+
+
+def personal_strings(updates: list[tuple[str, dict]]) -> set[str]:
+    """What people wrote and what they are called, in the updates the sandbox delivered: long
+    enough to mean something (short words like "Ja" appear in any log) and not commands."""
+    found: set[str] = set()
+
+    def person(user: object) -> None:
+        if isinstance(user, dict) and not user.get("is_bot"):
+            found.update(str(user.get(k) or "") for k in ("first_name", "last_name", "username"))
+
+    for _kind, payload in updates:
+        if not isinstance(payload, dict):
+            continue
+        person(payload.get("from"))
+        for key in ("text", "caption"):
+            found.add(str(payload.get(key) or ""))
+        for key in ("new_chat_member", "old_chat_member"):
+            if isinstance(payload.get(key), dict):
+                person(payload[key].get("user"))
+    return {
+        text
+        for text in (raw.strip() for raw in found)
+        if len(text) >= 4 and not text.startswith("/") and any(c.isalpha() for c in text)
+    }
 
 
 @pytest.fixture

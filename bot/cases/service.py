@@ -12,6 +12,7 @@ from datetime import timedelta
 from bot.cases.repository import OPEN_STATUSES, TOPICS, Case, CaseRepository
 from bot.core.clock import Clock
 from bot.core.i18n import Translator
+from bot.core.logs import person
 from bot.org.orgdata import DISTRICTS
 from bot.residents.repository import Resident
 
@@ -266,7 +267,7 @@ class CaseService:
         case = await self.repo.get(case_id)
         assert case is not None
         if submitted:
-            logger.info("case %s submitted by resident %s", case.id, resident.user_id)
+            logger.info("case %s submitted by %s", case.id, person(resident.user_id))
             self._on_change(case.id)
             return Result(Step.SUBMITTED, case)
         return Result(Step.ADDED, case)

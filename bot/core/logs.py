@@ -78,11 +78,17 @@ class GuardedFormatter(logging.Formatter):
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(level: str | int, stream: TextIO | None = None) -> logging.Handler:
-    """The process's logging: one handler on the root logger, guarded; returns the handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+def guarded_handler(stream: TextIO) -> logging.Handler:
+    """A handler writing to `stream` with both guards: the bot's own, and the tests' capture."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(GuardedFormatter(FORMAT))
     handler.addFilter(ContentGuard())
+    return handler
+
+
+def configure_logging(level: str | int, stream: TextIO | None = None) -> logging.Handler:
+    """The process's logging: one guarded handler on the root logger; returns the handler."""
+    handler = guarded_handler(stream or sys.stderr)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

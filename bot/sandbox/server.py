@@ -915,6 +915,10 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
     def pending_updates(self) -> int:
         return len(self._updates)
 
+    def fetched(self, update_id: int) -> bool:
+        """Whether the bot has received the update (getUpdates returned it, or the webhook)."""
+        return self._max_fetched_update_id >= update_id
+
     async def wait_for_message(
         self,
         chat_id: int | SandboxChat | SandboxUser,

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError
 
 from bot.core.i18n import I18n
+from bot.core.logs import person
 from handlers.shared.context import SERVICES_KEY, BotContext
 
 logger = logging.getLogger(__name__)
@@ -44,4 +45,4 @@ async def on_error(update: object, context: BotContext) -> None:
             tr._("Sorry, something went wrong on our side. Please try again, or open the /menu."),
         )
     except Exception:
-        logger.warning("could not tell chat %s about the error", chat.id, exc_info=True)
+        logger.warning("could not tell %s about the error", person(chat.id), exc_info=True)

@@ -7,6 +7,7 @@ import logging
 
 from telegram import InputFile, Update
 
+from bot.core.logs import person
 from handlers.shared import keyboards, texts
 from handlers.shared.common import respond
 from handlers.shared.context import BotContext
@@ -48,7 +49,7 @@ async def delete(update: Update, context: BotContext) -> None:
         # refuses, the card says the data was deleted and the topic is closed.
         if not await services.relay.delete_topic(case.thread_id):
             await services.relay.refresh_case(case.id)
-    logger.info("resident %s erased their data (found: %s)", user.id, erased)
+    logger.info("%s erased their data (found: %s)", person(user.id), erased)
     context.resident = None
     await respond(
         update,
