@@ -37,7 +37,7 @@ from bot.cases.repository import CaseRepository
 from bot.cases.service import CaseService
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.core.crypto import Cipher
+from bot.core.crypto import open_cipher
 from bot.core.db import Database
 from bot.core.i18n import STAFF_LANGUAGE, I18n
 from bot.core.recent import Recent
@@ -45,6 +45,7 @@ from bot.events.outbox import Outbox
 from bot.events.repository import EventRepository
 from bot.events.service import EventService
 from bot.org.orgdata import load_organisation
+from bot.privacy.erasure import Erasure
 from bot.privacy.repository import PersonalDataRepository
 from bot.reporting.report import ReportRepository
 from bot.residents.repository import ResidentRepository
@@ -234,11 +235,11 @@ async def on_startup(application: Application) -> None:
     db = await Database.open(settings.db_path)
     try:
         await db.migrate()
+        cipher = await open_cipher(db, settings.encryption_keys, settings.keys_path)
     except Exception:
         await db.close()
         raise
     repository = ResidentRepository(db)
-    cipher = Cipher(settings.encryption_keys)
     content = ContentStore(settings.content_path)
     case_repository = CaseRepository(db, cipher)
     appointment_repository = AppointmentRepository(db, cipher)
@@ -279,6 +280,10 @@ async def on_startup(application: Application) -> None:
         settings.broadcast_rate,
         on_blocked=lambda resident_id: residents.mark_blocked(resident_id, True),
     )
+    personal_data = PersonalDataRepository(db, cipher)
+    erasure = Erasure(personal_data, db, cipher.store, clock, settings.backup_days)
+    # A restored backup may hold residents erased after it was made: erased again first.
+    await erasure.erase_again()
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         clock=clock,
@@ -309,7 +314,8 @@ async def on_startup(application: Application) -> None:
         crisis=CrisisDetector(i18n),
         # Telegram lets people edit a message for 48 hours.
         crisis_answered=Recent(clock, timedelta(hours=48)),
-        personal_data=PersonalDataRepository(db, cipher),
+        personal_data=personal_data,
+        erasure=erasure,
         reports=ReportRepository(db),
         inbox=Inbox(InboxRepository(db, cipher), application.bot, clock),
         content=content,

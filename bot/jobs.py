@@ -10,6 +10,7 @@ from datetime import timedelta
 from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
+from bot.privacy.erasure import CHECKPOINT_RETRY
 from bot.privacy.retention import Retention
 from bot.services import Services
 from handlers.shared.context import SERVICES_KEY
@@ -24,13 +25,21 @@ def schedule(job_queue: JobQueue, services: Services) -> None:
     job_queue.run_repeating(_event_job, interval=30, first=1, name="events")
     Retention(
         services.personal_data,
-        services.residents,
+        services.erasure,
         services.relay,
         services.clock,
         services.settings.retention_days,
     ).schedule(job_queue)
     job_queue.run_repeating(_monthly_report_job, interval=3600, first=120, name="monthly report")
     job_queue.run_repeating(_inbox_job, interval=3600, first=3600, name="inbox")
+    # An erasure whose WAL could not be emptied at once (another connection was reading).
+    job_queue.run_repeating(
+        _erasure_job, interval=CHECKPOINT_RETRY.total_seconds(), first=1, name="erasure"
+    )
+
+
+async def _erasure_job(context) -> None:
+    await context.bot_data[SERVICES_KEY].erasure.finish()
 
 
 async def _monthly_report_job(context) -> None:

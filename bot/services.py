@@ -16,6 +16,7 @@ from bot.core.recent import Recent
 from bot.events.outbox import Outbox
 from bot.events.service import EventService
 from bot.org.orgdata import Organisation
+from bot.privacy.erasure import Erasure
 from bot.privacy.repository import PersonalDataRepository
 from bot.reporting.report import ReportRepository
 from bot.residents.service import ResidentService
@@ -46,6 +47,7 @@ class Services:
     # (chat, message) that got the emergency numbers: each message is answered once.
     crisis_answered: Recent
     personal_data: PersonalDataRepository
+    erasure: Erasure
     reports: ReportRepository
     inbox: Inbox
     content: ContentStore

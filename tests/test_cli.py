@@ -83,8 +83,8 @@ def importable(monkeypatch):
         (("run",), {}, "TELEGRAM_BOT_TOKEN is not set"),
         (("run",), {"TELEGRAM_BOT_TOKEN": "nonsense"}, "does not look like a bot token"),
         (("migrate",), {"THINKA_TIMEZONE": "Erfurt/Rieth"}, "not a known time zone"),
-        (("backup",), {}, "the following arguments are required: path"),
-        (("backup", "copy.db"), {}, "no database at"),
+        (("backup",), {}, "the following arguments are required: folder"),
+        (("backup", "backups"), {}, "no database at"),
     ],
 )
 async def test_bad_arguments_and_environment_give_one_line_and_status_2(
@@ -101,14 +101,16 @@ async def test_migrate_then_backup(tmp_path):
     assert code == 0 and "0001_residents.sql" in out
     code, out, _ = await cli(tmp_path, "migrate")
     assert code == 0 and "up to date" in out
-    code, out, _ = await cli(tmp_path, "backup", "copy.sqlite3")
+    code, out, _ = await cli(tmp_path, "backup", "backups")
     assert code == 0
-    with sqlite3.connect(tmp_path / "copy.sqlite3") as raw:
+    (copy,) = (tmp_path / "backups").glob("thinka-2*.sqlite3")
+    with sqlite3.connect(copy) as raw:
         assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone() == (
             load_migrations()[-1].version,
         )
-    code, _, err = await cli(tmp_path, "backup", "copy.sqlite3")
-    assert code == 2 and "exists already" in err
+    (tmp_path / "file").write_text("x")
+    code, _, err = await cli(tmp_path, "backup", "file")
+    assert code == 2 and "is a file" in err
 
 
 async def test_run_answers_in_the_users_language_and_stops_on_sigterm(tmp_path):

@@ -89,7 +89,7 @@ async def test_retention_erases_old_closed_cases_and_inactive_residents(
     await bot.db.execute(  # onboarding, never agreed: nothing but id, chat and language
         "INSERT INTO residents (user_id, chat_id, language) VALUES (43, 43, 'ar')"
     )
-    retention = Retention(bot.personal_data, bot.residents, bot.relay, clock, 180)
+    retention = Retention(bot.personal_data, bot.erasure, bot.relay, clock, 180)
     with caplog.at_level(logging.INFO, logger="bot.privacy.retention"):
         assert await retention.run() == (1, 1)
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "bot.privacy.retention")
@@ -124,7 +124,7 @@ async def test_content_is_encrypted_at_rest_and_refused_without_the_key(
         assert [m.text for m in await services.cases.repo.messages(case.id)] == [SECRET]
     with sqlite3.connect(settings.db_path) as raw:
         stored = raw.execute("SELECT text FROM case_messages").fetchone()[0]
-    assert stored.startswith("enc1:") and "Zyxwvut" not in stored
+    assert stored.startswith("enc2:") and "Zyxwvut" not in stored  # the resident's own key
     async with running(make_application(settings, clock)) as application:  # no key
         services = application.bot_data[SERVICES_KEY]
         with pytest.raises(ContentLocked):
@@ -145,6 +145,9 @@ async def test_key_rotation_from_the_command_line(
         assert [m.text for m in await repo.messages(1)] == [SECRET]  # readable with new only
     code, _, err = await cli(tmp_path, "rotate-key", THINKA_ENCRYPTION_KEY="not-a-key")
     assert code == 2 and "not a Fernet key" in err
+    stranger = Fernet.generate_key().decode()  # a key that never sealed anything here
+    code, _, err = await cli(tmp_path, "rotate-key", THINKA_ENCRYPTION_KEY=stranger)
+    assert code == 2 and "does not open the key file" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

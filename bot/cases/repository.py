@@ -116,6 +116,10 @@ def _message(row) -> CaseMessage:
     )
 
 
+# A message with the resident its case belongs to: the owner of the key it is sealed with.
+MESSAGE_COLUMNS = (
+    "m.*, c.resident_id AS owner FROM case_messages m JOIN cases c ON c.id = m.case_id"
+)
 CASE_SELECT = (
     "SELECT cases.*, residents.chat_id AS resident_chat_id FROM cases"
     " LEFT JOIN residents ON residents.user_id = cases.resident_id"
@@ -127,18 +131,25 @@ class CaseRepository:
         self._db = db
         self._cipher = cipher or Cipher()
 
-    def _message(self, row) -> CaseMessage:
+    async def _message(self, row) -> CaseMessage:
+        """Every message of a case, staff's included, is sealed with its resident's key."""
         message = _message(row)
-        return replace(message, text=self._cipher.open(message.text))
+        return replace(message, text=await self._cipher.open_for(row["owner"], message.text))
+
+    async def _case(self, row) -> Case:
+        case = _case(row)
+        return replace(
+            case, first_name=await self._cipher.open_for(case.resident_id, case.first_name)
+        )
 
     # -- reading ----------------------------------------------------------------------------
     async def get(self, case_id: int) -> Case | None:
         row = await self._db.fetchone(f"{CASE_SELECT} WHERE cases.id = ?", (case_id,))
-        return _case(row) if row else None
+        return await self._case(row) if row else None
 
     async def by_thread(self, thread_id: int) -> Case | None:
         row = await self._db.fetchone(f"{CASE_SELECT} WHERE cases.thread_id = ?", (thread_id,))
-        return _case(row) if row else None
+        return await self._case(row) if row else None
 
     async def current_for(self, resident_id: int) -> Case | None:
         """The resident's latest case that is not closed (a draft included)."""
@@ -147,7 +158,7 @@ class CaseRepository:
             " ORDER BY cases.id DESC LIMIT 1",
             (resident_id,),
         )
-        return _case(row) if row else None
+        return await self._case(row) if row else None
 
     async def for_resident(self, resident_id: int, limit: int = 20) -> list[Case]:
         rows = await self._db.fetchall(
@@ -155,7 +166,7 @@ class CaseRepository:
             " ORDER BY cases.id DESC LIMIT ?",
             (resident_id, limit),
         )
-        return [_case(row) for row in rows]
+        return [await self._case(row) for row in rows]
 
     async def queue(self, limit: int = 30) -> list[QueueEntry]:
         """Open cases: urgent first, then oldest first (uses the cases_queue index)."""
@@ -166,27 +177,27 @@ class CaseRepository:
             " ORDER BY q.urgent DESC, q.submitted_at ASC, q.id ASC LIMIT ?",
             (limit,),
         )
-        return [QueueEntry(_case(row), row["n"]) for row in rows]
+        return [QueueEntry(await self._case(row), row["n"]) for row in rows]
 
     async def messages(self, case_id: int, limit: int = 50) -> list[CaseMessage]:
         rows = await self._db.fetchall(
-            "SELECT * FROM (SELECT * FROM case_messages WHERE case_id = ? ORDER BY id DESC"
+            f"SELECT * FROM (SELECT {MESSAGE_COLUMNS} WHERE m.case_id = ? ORDER BY m.id DESC"
             " LIMIT ?) ORDER BY id",
             (case_id, limit),
         )
-        return [self._message(row) for row in rows]
+        return [await self._message(row) for row in rows]
 
     async def message(self, message_id: int) -> CaseMessage | None:
-        row = await self._db.fetchone("SELECT * FROM case_messages WHERE id = ?", (message_id,))
-        return self._message(row) if row else None
+        row = await self._db.fetchone(f"SELECT {MESSAGE_COLUMNS} WHERE m.id = ?", (message_id,))
+        return await self._message(row) if row else None
 
     async def pending_relays(self, now: datetime, limit: int = 50) -> list[CaseMessage]:
         rows = await self._db.fetchall(
-            "SELECT * FROM case_messages WHERE relay_status = 'pending'"
-            " AND (relay_after IS NULL OR relay_after <= ?) ORDER BY id LIMIT ?",
+            f"SELECT {MESSAGE_COLUMNS} WHERE m.relay_status = 'pending'"
+            " AND (m.relay_after IS NULL OR m.relay_after <= ?) ORDER BY m.id LIMIT ?",
             (now.isoformat(), limit),
         )
-        return [self._message(row) for row in rows]
+        return [await self._message(row) for row in rows]
 
     async def cases_without_topic(self, limit: int = 20) -> list[Case]:
         rows = await self._db.fetchall(
@@ -195,7 +206,7 @@ class CaseRepository:
             " AND cases.resident_id IS NOT NULL ORDER BY cases.id LIMIT ?",
             (limit,),
         )
-        return [_case(row) for row in rows]
+        return [await self._case(row) for row in rows]
 
     # -- writing ----------------------------------------------------------------------------
     async def create_draft(
@@ -207,11 +218,12 @@ class CaseRepository:
         topic: str | None = None,
         district: str | None = None,
     ) -> Case:
+        sealed_name = await self._cipher.seal_for(resident_id, first_name)
         async with self._db.transaction() as tx:
             case_id = await tx.insert(
                 "INSERT INTO cases (resident_id, language, first_name, topic, district,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (resident_id, language, first_name, topic, district, now.isoformat()),
+                (resident_id, language, sealed_name, topic, district, now.isoformat()),
             )
         case = await self.get(case_id)
         assert case is not None
@@ -249,6 +261,8 @@ class CaseRepository:
         template_key: str | None = None,
     ) -> int | None:
         """Store a message; None when that Telegram message was stored before (a duplicate)."""
+        owner = await self._db.fetchone("SELECT resident_id FROM cases WHERE id = ?", (case_id,))
+        sealed = await self._cipher.seal_for(owner[0] if owner else None, text)
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "INSERT OR IGNORE INTO case_messages (case_id, direction, sender_id, kind, text,"
@@ -259,7 +273,7 @@ class CaseRepository:
                     direction,
                     sender_id,
                     kind,
-                    self._cipher.seal(text),
+                    sealed,
                     file_id,
                     media_group_id,
                     source_chat_id,

@@ -48,6 +48,17 @@ class Settings:
     log_level: str = "INFO"
     retention_days: int = 180
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Each resident's data key, in a file of its own (bot/core/keystore.py); None: next to the
+    # database, "thinka-keys.sqlite3" for "thinka.sqlite3".
+    keys_db: Path | None = None
+    # Days `python -m bot backup DIR` keeps the database copies it wrote.
+    backup_days: int = 30
+
+    @property
+    def keys_path(self) -> Path:
+        if self.keys_db is not None:
+            return self.keys_db
+        return self.db_path.with_name(f"{self.db_path.stem}-keys{self.db_path.suffix}")
 
     def require_token(self) -> str:
         if not self.token:
@@ -110,6 +121,8 @@ def load_settings(
         retention_days=_positive_int(
             get("THINKA_RETENTION_DAYS") or "180", "THINKA_RETENTION_DAYS"
         ),
+        keys_db=Path(keys) if (keys := get("THINKA_KEYS_DB")) else None,
+        backup_days=_positive_int(get("THINKA_BACKUP_DAYS") or "30", "THINKA_BACKUP_DAYS"),
     )
 
 
