@@ -137,12 +137,18 @@ async def test_key_rotation_from_the_command_line(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     async with running(make_application(replace(settings, encryption_keys=(old,)), clock)) as app:
-        await resident_with_case(app.bot_data[SERVICES_KEY], chat_as)
+        services = app.bot_data[SERVICES_KEY]
+        await resident_with_case(services, chat_as)
+        # A value from before resident keys: in clear (or sealed with the main key only).
+        await services.db.execute("UPDATE cases SET first_name = 'Rana'")
     code, _, err = await cli(tmp_path, "rotate-key", THINKA_ENCRYPTION_KEY=f"{new},{old}")
     assert code == 0, err
+    with sqlite3.connect(settings.db_path) as raw:
+        assert raw.execute("SELECT first_name FROM cases").fetchone()[0].startswith("enc2:")
     async with running(make_application(replace(settings, encryption_keys=(new,)), clock)) as app:
         repo = app.bot_data[SERVICES_KEY].cases.repo
         assert [m.text for m in await repo.messages(1)] == [SECRET]  # readable with new only
+        assert (await repo.get(1)).first_name == "Rana"
     code, _, err = await cli(tmp_path, "rotate-key", THINKA_ENCRYPTION_KEY="not-a-key")
     assert code == 2 and "not a Fernet key" in err
     stranger = Fernet.generate_key().decode()  # a key that never sealed anything here

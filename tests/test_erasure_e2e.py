@@ -196,6 +196,10 @@ async def test_erasure_leaves_nothing_in_the_database_wal_key_file_or_log(
         services = application.bot_data[SERVICES_KEY]
         chat = await live_a_case(sandbox, services, group=sandbox.chats[world.staff_chat_id])
         assert found_in(tmp_path, NEEDLES)  # the search looks in the right places
+        counted = "SELECT (SELECT COUNT(*) FROM deliveries WHERE status = 'sent'),"
+        counted += " (SELECT COUNT(*) FROM audit_log), (SELECT COUNT(*) FROM cases)"
+        figures = tuple(await services.db.fetchone(counted))
+        assert figures[0] == 1 and figures[1] >= 2  # delivered once; answered and noted
         # Another connection reads while the resident erases (a backup, an operator).
         reader = sqlite3.connect(world.db_path)
         reader.execute("BEGIN")
@@ -211,10 +215,27 @@ async def test_erasure_leaves_nothing_in_the_database_wal_key_file_or_log(
 
         await eventually(finished, within=20)  # the bot's job empties the WAL
         assert await services.residents.find(RESIDENT_ID) is None
+        # The announcement stays counted, the case too, the staff's audit entries stay.
+        assert tuple(await services.db.fetchone(counted)) == figures
         # While the bot runs on: the database, its WAL, the key file, the log.
         assert found_in(tmp_path, NEEDLES) == {}, "left behind after erasure"
     assert found_in(tmp_path, NEEDLES) == {}, "left behind after erasure and shutdown"
     assert log_file.stat().st_size > 0
+
+
+async def test_without_a_key_a_backup_holds_everything_in_clear(
+    sandbox, settings, group, org_file, clock, tmp_path
+):
+    """What the README says of backups without THINKA_ENCRYPTION_KEY, shown."""
+    plain = replace(settings, staff_chat_id=group.id, config_path=org_file)
+    async with running(make_application(plain, clock)) as application:
+        await live_a_case(sandbox, application.bot_data[SERVICES_KEY], group)
+        db = await Database.open(plain.db_path)
+        try:
+            await write_backup(db, tmp_path / "backups", plain.backup_days, now=clock.now())
+        finally:
+            await db.close()
+    assert set(next(iter(found_in(tmp_path / "backups", CLEAR).values()))) >= set(TEXTS[:3])
 
 
 async def test_backups_hold_nothing_readable_after_erasure_and_a_restore_erases_again(

@@ -182,3 +182,19 @@ def test_a_person_in_our_log_lines_is_a_pseudonym(caplog):
     assert person(RESIDENT_ID) == person(RESIDENT_ID) != person(RESIDENT_ID + 1)
     assert str(RESIDENT_ID) not in person(RESIDENT_ID)
     assert person(None) == "p-none"
+
+
+def test_an_exception_nothing_caught_is_logged_without_its_message(tmp_path):
+    import subprocess
+    import sys
+
+    script = (
+        "from bot.core.logs import configure_logging\n"
+        "configure_logging('INFO')\n"
+        "raise ValueError('Mietschulden bei Frau Qwertz')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 1
+    assert "Qwertz" not in done.stderr and "ValueError (message withheld)" in done.stderr

@@ -974,6 +974,20 @@ async def test_much_random_staff_work(fuzzed_with_staff_group, sandbox, staff_gr
     await random_staff_group_updates(application, recorder, sandbox, staff_group, caplog, 10)
 
 
+@pytest.mark.slow
+async def test_ten_thousand_random_updates(fuzzed_with_staff_group, sandbox, staff_group, caplog):
+    """Issue 14: 10,000 random updates on one bot with a staff group, private chats, other
+    groups and channels first, then staff work in the topics; not one exception (162
+    AssertionErrors came from the consent bypass before it was closed)."""
+    application, recorder = fuzzed_with_staff_group
+    sent = await random_private_updates(application, recorder, sandbox, caplog, factor=20)
+    sent += await random_staff_group_updates(
+        application, recorder, sandbox, staff_group, caplog, factor=16
+    )
+    assert len(sent) >= 10_000
+    assert recorder.errors == []
+
+
 # The minimal inputs of the crashes this test found (issue 7), one each: who, what they send,
 # and where it used to crash. Each now gets the normal answer; test_found_crashes_stay_fixed
 # replays them.

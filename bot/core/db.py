@@ -90,12 +90,12 @@ class Transaction:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        return cursor.rowcount
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
 
     async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        return cursor.lastrowid or 0
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.lastrowid or 0
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
         async with self._conn.execute(sql, params) as cursor:
@@ -142,7 +142,10 @@ class Database:
         conn.row_factory = aiosqlite.Row
         try:
             for pragma in ("foreign_keys = ON", "busy_timeout = 5000", *FILE_PRAGMAS):
-                await conn.execute(f"PRAGMA {pragma}")
+                # Closed at once: a pragma answers with a row, and a statement left open
+                # would keep VACUUM (`compact`) from running.
+                async with conn.execute(f"PRAGMA {pragma}"):
+                    pass
         except Exception:
             await conn.close()
             raise
@@ -159,15 +162,14 @@ class Database:
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         async with self._lock:
-            await self._conn.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
+            await self._run(f"ATTACH DATABASE ? AS {name}", (str(path),))
             for pragma in FILE_PRAGMAS:
-                await self._conn.execute(f"PRAGMA {name}.{pragma}")
+                await self._run(f"PRAGMA {name}.{pragma}")
         self.attached[name] = path
 
     # -- single statements (autocommit) -----------------------------------------------------
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        async with self._lock:
-            cursor = await self._conn.execute(sql, params)
+        async with self._lock, self._conn.execute(sql, params) as cursor:
             return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
@@ -231,7 +233,7 @@ class Database:
         bot's job tries again until it succeeds."""
         done = True
         async with self._lock:
-            await self._conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+            await self._run(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
             try:
                 for schema in ("main", *self.attached):
                     async with self._conn.execute(
@@ -240,9 +242,31 @@ class Database:
                         busy, _log, _moved = await cursor.fetchone()
                     done = done and busy == 0
             finally:
-                await self._conn.execute("PRAGMA busy_timeout = 5000")
+                await self._run("PRAGMA busy_timeout = 5000")
         self.checkpoint_pending = not done
         return done
+
+    async def compact(self) -> bool:
+        """Rewrite every open file page by page (VACUUM), then empty the WAL. Deleting a row
+        can leave its key behind inside the b-tree: a rowid or indexed value (a Telegram id)
+        that served as a divider between pages stays in the parent page until the tree is
+        rebuilt. False when another connection kept it from running; tried again later."""
+        async with self._lock:
+            await self._run(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+            try:
+                for schema in ("main", *self.attached):
+                    await self._run(f"VACUUM {schema}")
+            except sqlite3.OperationalError as error:
+                logger.warning("compaction postponed: %s", error)
+                return False
+            finally:
+                await self._run("PRAGMA busy_timeout = 5000")
+        return await self.checkpoint()
+
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A statement whose answer is not needed, closed at once (the lock is held)."""
+        async with self._conn.execute(sql, params):
+            pass
 
     async def backup(self, target: Path, schema: str = "main") -> None:
         """A consistent copy of one file while the bot keeps running (SQLite's online backup

@@ -94,4 +94,11 @@ def configure_logging(level: str | int, stream: TextIO | None = None) -> logging
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # An exception nothing caught would be printed by Python itself, message and all: it goes
+    # through the guarded handler instead (as a line of no library of ours: message withheld).
+    sys.excepthook = _log_uncaught
     return handler
+
+
+def _log_uncaught(kind, value, tb) -> None:
+    logging.getLogger("uncaught").critical("the process ends", exc_info=(kind, value, tb))

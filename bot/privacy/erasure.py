@@ -7,7 +7,10 @@
    just deleted. When another connection is reading (`python -m bot backup`, an operator's
    sqlite3), SQLite cannot empty it yet: the erasure then says so (`Erased.wiped` false) and
    `finish` (a job, every CHECKPOINT_RETRY) empties it as soon as it can; start-up tries too.
-3. A backup restored later would bring their rows back: at start-up `erase_again` erases anyone
+3. A deleted row can leave its key inside the b-tree: a Telegram id that served as a divider
+   between two pages stays in their parent page until the tree is rebuilt. So the retention
+   pass (every six hours) rewrites the files (VACUUM, `compact_if_due`) after erasures.
+4. A backup restored later would bring their rows back: at start-up `erase_again` erases anyone
    the key file remembers as erased (bot/core/keystore.py).
 """
 
@@ -50,9 +53,12 @@ class Erasure:
         self._keys = keys
         self._clock = clock
         self._backup_days = backup_days
+        # Whether an erasure may have left ids in b-tree pages; at start-up nobody knows.
+        self._compaction_due = True
 
     async def erase(self, user_id: int) -> Erased:
         found = await self._repo.erase_resident(user_id, self._clock.now())
+        self._compaction_due = True
         wiped = await self._db.checkpoint()
         if not wiped:
             logger.warning(
@@ -80,6 +86,16 @@ class Erasure:
             return True
         if await self._db.checkpoint():
             logger.info("the WAL of an earlier erasure is emptied now")
+            return True
+        return False
+
+    async def compact_if_due(self) -> bool:
+        """Rewrite the files if an erasure happened since the last time (see step 3 above);
+        True when nothing is left to do."""
+        if not self._compaction_due:
+            return True
+        if await self._db.compact():
+            self._compaction_due = False
             return True
         return False
 

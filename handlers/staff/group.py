@@ -20,6 +20,7 @@ from bot.cases.repository import Case
 from bot.cases.service import CaseError, Incoming
 from bot.core import callbacks
 from bot.core.i18n import STAFF_LANGUAGE
+from handlers.shared import fallback
 from handlers.shared.common import incoming
 from handlers.shared.context import BotContext
 from handlers.shared.user_input import LEADING, parse_id, typed_command
@@ -299,6 +300,10 @@ async def card_button(update: Update, context: BotContext) -> None:
     """case:<action>:<id>[:<key>] from a case card."""
     query = update.callback_query
     assert query is not None and query.data is not None and context.staff_id is not None
+    if query.message is None or query.message.chat.id != context.services.settings.staff_chat_id:
+        # Case cards live in the staff group only: data like this elsewhere is forged.
+        await fallback.unknown_button(update, context)
+        return
     parts = query.data.split(":")
     case_id = parse_id(parts[2]) if len(parts) >= 3 else None
     if case_id is None:
