@@ -10,7 +10,7 @@ from datetime import timedelta
 from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
-from bot.privacy.erasure import CHECKPOINT_RETRY
+from bot.privacy.erasure import CHECKPOINT_RETRY, COMPACTION_AT
 from bot.privacy.retention import Retention
 from bot.services import Services
 from handlers.shared.context import SERVICES_KEY
@@ -36,10 +36,20 @@ def schedule(job_queue: JobQueue, services: Services) -> None:
     job_queue.run_repeating(
         _erasure_job, interval=CHECKPOINT_RETRY.total_seconds(), first=1, name="erasure"
     )
+    # Erased ids can stay as dividers in SQLite's pages: the files are rewritten every night.
+    job_queue.run_daily(
+        _compaction_job,
+        time=COMPACTION_AT.replace(tzinfo=services.settings.timezone),
+        name="compaction",
+    )
 
 
 async def _erasure_job(context) -> None:
     await context.bot_data[SERVICES_KEY].erasure.finish()
+
+
+async def _compaction_job(context) -> None:
+    await context.bot_data[SERVICES_KEY].erasure.compact_if_due()
 
 
 async def _monthly_report_job(context) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -50,8 +51,20 @@ def logs_carry_no_content(monkeypatch) -> Iterator[io.StringIO]:
         root.removeHandler(handler)
         root.setLevel(level)
     log = written.getvalue()
-    leaked = sorted({text for text in personal_strings(received) if text in log})
+    leaked = sorted(
+        text for text in personal_strings(received) if text in log and text not in vocabulary()
+    )
     assert not leaked, f"the log carries what people sent: {leaked[:5]}"
+
+
+@functools.cache
+def vocabulary() -> str:
+    """The bot's own words (catalogs, quick answers, organisation data): somebody who writes
+    "Termin" is not quoted when an error message of the bot says "Unbekannter Termin"."""
+    root = Path(__file__).resolve().parent.parent
+    files = [*root.glob("locales/*/LC_MESSAGES/messages.po"), *root.glob("content/**/*.toml")]
+    files += root.glob("bot/data/*.toml")
+    return "\n".join(path.read_text("utf-8") for path in files)
 
 
 def personal_strings(updates: list[tuple[str, dict]]) -> set[str]:

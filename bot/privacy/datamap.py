@@ -4,7 +4,8 @@ it when a resident erases their data or retention erases an old case.
 Nothing here runs; it is the map the erasure is checked against. tests/test_datamap.py reads
 every table and column from sqlite_schema and fails unless each one is classified here, unless
 every table holding a resident's data has its erasure step in bot/privacy/repository.py
-(RESIDENT_ERASURE, CASE_ERASURE), and unless every CONTENT or NAME column is sealed at rest. A
+(RESIDENT_ERASURE, CASE_ERASURE, SENDER_ERASURE), and unless every CONTENT or NAME column is
+sealed at rest (SEALED_COLUMNS, MAIN_KEY_COLUMNS). A
 migration that adds a table or column therefore also adds a line here, and says what it holds.
 
 Column kinds:

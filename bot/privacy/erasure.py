@@ -8,8 +8,10 @@
    sqlite3), SQLite cannot empty it yet: the erasure then says so (`Erased.wiped` false) and
    `finish` (a job, every CHECKPOINT_RETRY) empties it as soon as it can; start-up tries too.
 3. A deleted row can leave its key inside the b-tree: a Telegram id that served as a divider
-   between two pages stays in their parent page until the tree is rebuilt. So the retention
-   pass (every six hours) rewrites the files (VACUUM, `compact_if_due`) after erasures.
+   between two pages stays in their parent page until the tree is rebuilt. So every night
+   (COMPACTION_AT, bot/jobs.py) the files are rewritten (VACUUM, `compact_if_due`) when anything
+   was erased since: at night, because the bot waits for the database meanwhile (seconds, on a
+   database of years).
 4. A backup restored later would bring their rows back: at start-up `erase_again` erases anyone
    the key file remembers as erased (bot/core/keystore.py).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from bot.core.clock import Clock
 from bot.core.db import Database
@@ -29,6 +31,7 @@ from bot.privacy.repository import PersonalDataRepository
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_RETRY = timedelta(seconds=5)
+COMPACTION_AT = time(3, 30)  # local time (THINKA_TIMEZONE)
 # Erasures are remembered this much longer than backups are kept (margin for a late backup).
 REMEMBER_BEYOND_BACKUPS = timedelta(days=7)
 

@@ -55,9 +55,17 @@ RESIDENT_ERASURE: tuple[tuple[str, str], ...] = (
     ),
     ("residents", "DELETE FROM residents WHERE user_id = :user"),
 )
-# Updates still holding their payload (waiting to be handled): the resident's go with them.
-# They are sealed with the main key, so they are read here, not matched in SQL.
-SENDER_ERASURE = ("inbox",)
+# Raw updates still holding their payload (waiting to be handled): the resident's go with them:
+# (table, key column, payload column, SQL that empties one row by :key). They are sealed with the
+# main key, so they are read here and matched in Python, not in SQL.
+SENDER_ERASURE: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "inbox",
+        "update_id",
+        "payload",
+        "UPDATE inbox SET payload = NULL, done_at = COALESCE(done_at, :now) WHERE update_id = :key",
+    ),
+)
 
 # Erasing an old case's content (retention, :case); the case row stays.
 CASE_ERASURE: tuple[tuple[str, str], ...] = (
@@ -116,24 +124,23 @@ class PersonalDataRepository:
     async def erase_resident(self, user_id: int, now: datetime) -> bool:
         """Everything of the resident, in one transaction (their key too, when there is a key
         file); False when there was no such resident."""
-        waiting = await self._db.fetchall(
-            "SELECT update_id, payload FROM inbox WHERE payload IS NOT NULL"
-        )
-        theirs = [
-            update_id
-            for update_id, payload in waiting
-            if _sent_by(_json(self._cipher.open(payload)), user_id)
-        ]
+        theirs = []
+        for table, key, payload, empty in SENDER_ERASURE:
+            waiting = await self._db.fetchall(
+                f"SELECT {key}, {payload} FROM {table} WHERE {payload} IS NOT NULL"
+            )
+            theirs += [
+                (empty, {"key": row[0], "now": _iso(now)})
+                for row in waiting
+                if _sent_by(_json(self._cipher.open(row[1])), user_id)
+            ]
         params = {"user": user_id, "now": _iso(now)}
         async with self._db.transaction() as tx:
             found = await tx.fetchone("SELECT 1 FROM residents WHERE user_id = ?", (user_id,))
             for _table, sql in RESIDENT_ERASURE:
                 await tx.execute(sql, params)
-            await tx.executemany(
-                "UPDATE inbox SET payload = NULL, done_at = COALESCE(done_at, ?)"
-                " WHERE update_id = ?",
-                [(_iso(now), update_id) for update_id in theirs],
-            )
+            for sql, row in theirs:
+                await tx.execute(sql, row)
             if self._cipher.store is not None:
                 await self._cipher.store.forget(tx, user_id, now)
         return found is not None

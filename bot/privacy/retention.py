@@ -1,7 +1,7 @@
 """Retention, every six hours: message content of cases closed longer than THINKA_RETENTION_DAYS
 is erased (with their topics in the staff group), requests never sent are discarded after 30
-days, and residents inactive for two years are deleted; after erasures the files are rewritten
-(bot/privacy/erasure.py). Only counts are logged, never who or what."""
+days, and residents inactive for two years are deleted. Only counts are logged, never who or
+what."""
 
 from __future__ import annotations
 
@@ -72,7 +72,6 @@ class Retention:
             # Erasing a resident empties the WAL itself; old case content needs it too.
             await self._erasure.checkpoint()
         await self._erasure.forget_old_erasures(now)
-        await self._erasure.compact_if_due()
         logger.info(
             "retention: content of %d closed cases erased, %d unsent drafts discarded,"
             " %d inactive residents deleted",
