@@ -201,3 +201,13 @@ async def test_nothing_but_id_chat_and_language_is_stored_before_consent_even_wh
             assert [row["payload"] for row in rows] == [None] * len(rows)
         elif table != "schema_version":
             assert rows == [], table
+
+
+async def test_a_lone_slash_before_consent_gets_the_notice_not_an_error(bot, chat_as, caplog):
+    """The consent gate read "/" as a command and failed on it (IndexError); a failing gate
+    now stops the update, so it must not fail on what people type."""
+    chat = chat_as("de")
+    await chat.send("/start")
+    answer = await chat.send("/")
+    assert tr(bot, "de")._("Do you agree?") in answer.text
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []

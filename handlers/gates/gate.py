@@ -147,9 +147,10 @@ def _residents_only(update: Update) -> bool:
 
 def _command(update: Update) -> str | None:
     message = update.message
-    if message is not None and message.text and message.text.startswith("/"):
-        return message.text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
-    return None
+    if message is None or not message.text or not message.text.startswith("/"):
+        return None
+    words = message.text[1:].split(maxsplit=1)
+    return words[0].split("@", 1)[0].lower() if words else ""
 
 
 def _is_open(update: Update) -> bool:
