@@ -132,9 +132,15 @@ class CaseRepository:
         self._cipher = cipher or Cipher()
 
     async def _message(self, row) -> CaseMessage:
-        """Every message of a case, staff's included, is sealed with its resident's key."""
+        """Every message of a case, staff's included, is sealed with its resident's key: the
+        text, and the file id (with the bot's token it fetches the photo from Telegram)."""
         message = _message(row)
-        return replace(message, text=await self._cipher.open_for(row["owner"], message.text))
+        owner = row["owner"]
+        return replace(
+            message,
+            text=await self._cipher.open_for(owner, message.text),
+            file_id=await self._cipher.open_for(owner, message.file_id),
+        )
 
     async def _case(self, row) -> Case:
         case = _case(row)
@@ -261,8 +267,10 @@ class CaseRepository:
         template_key: str | None = None,
     ) -> int | None:
         """Store a message; None when that Telegram message was stored before (a duplicate)."""
-        owner = await self._db.fetchone("SELECT resident_id FROM cases WHERE id = ?", (case_id,))
-        sealed = await self._cipher.seal_for(owner[0] if owner else None, text)
+        row = await self._db.fetchone("SELECT resident_id FROM cases WHERE id = ?", (case_id,))
+        owner = row[0] if row else None
+        sealed = await self._cipher.seal_for(owner, text)
+        sealed_file = await self._cipher.seal_for(owner, file_id)
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "INSERT OR IGNORE INTO case_messages (case_id, direction, sender_id, kind, text,"
@@ -274,7 +282,7 @@ class CaseRepository:
                     sender_id,
                     kind,
                     sealed,
-                    file_id,
+                    sealed_file,
                     media_group_id,
                     source_chat_id,
                     source_message_id,

@@ -11,9 +11,9 @@ migration that adds a table or column therefore also adds a line here, and says 
 Column kinds:
 - ID: a resident's Telegram id or chat id (who they are).
 - NAME: what they are called. CONTENT: what they wrote, or what staff wrote to or about them.
-  Both are sealed with the resident's key when THINKA_ENCRYPTION_KEY is set.
-- FILE: a Telegram file id of something they sent (no content itself; only this bot's token
-  opens it); erased with the content.
+  Both (and FILE) are sealed with the resident's key when THINKA_ENCRYPTION_KEY is set.
+- FILE: a Telegram file id of something they sent or were sent: no content itself, but with
+  this bot's token it fetches the photo or document from Telegram; sealed like content.
 - ABOUT: a fact about the resident (language, district, times) that goes with their row.
 - KEPT: stays after erasure, then tied to nobody (topic, language, dates of an anonymous case:
   what the funder's figures count).
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 ID, NAME, CONTENT, FILE, ABOUT = "id", "name", "content", "file", "about"
 KEPT, STAFF, LINK, TECHNICAL = "kept", "staff", "link", "technical"
 PERSONAL = frozenset({ID, NAME, CONTENT, FILE, ABOUT})
-SEALED = frozenset({NAME, CONTENT})
+SEALED = frozenset({NAME, CONTENT, FILE})
 
 RESIDENT, CASE, SENDER, NOTHING = "resident", "case", "sender", "nothing"
 

@@ -93,6 +93,7 @@ CASE_ERASURE: tuple[tuple[str, str], ...] = (
 OWNER_OF_CASE = "(SELECT resident_id FROM cases WHERE cases.id = {table}.case_id)"
 SEALED_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("case_messages", "id", "text", OWNER_OF_CASE.format(table="case_messages")),
+    ("case_messages", "id", "file_id", OWNER_OF_CASE.format(table="case_messages")),
     ("cases", "id", "first_name", "resident_id"),
     ("appointments", "id", "note", OWNER_OF_CASE.format(table="appointments")),
     ("appointment_drafts", "resident_id", "note", "resident_id"),
