@@ -43,12 +43,11 @@ from bot.cases.repository import CaseRepository  # noqa: E402
 from bot.core.clock import FrozenClock  # noqa: E402
 from bot.core.db import Database  # noqa: E402
 from bot.core.i18n import I18n  # noqa: E402
+from bot.privacy.erasure import Erasure  # noqa: E402
 from bot.privacy.repository import PersonalDataRepository  # noqa: E402
 from bot.privacy.retention import Retention  # noqa: E402
 from bot.reporting.report import ReportRepository  # noqa: E402
 from bot.reporting.service import ReportService  # noqa: E402
-from bot.residents.repository import ResidentRepository  # noqa: E402
-from bot.residents.service import ResidentService  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
 from bot.transport.relay import Relay  # noqa: E402
 
@@ -197,7 +196,7 @@ def seed(db_path: Path, sizes: Sizes, now: float, rng: random.Random) -> Seeded:
         mean = 8 * DAY if rng.random() < 0.9 else 45 * DAY
         closes = submitted + rng.expovariate(1 / mean)
         if deleted[owner]:
-            # Deleting closes what was open, at that moment (ResidentRepository.delete).
+            # Deleting closes what was open, at that moment (bot/privacy/repository.py).
             status, closes = "closed", min(closes, seen)
         elif closes < now:
             status = "closed"
@@ -517,11 +516,12 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
         )
 
         # "Delete my data" as handlers/privacy.delete does it, minus Telegram: the resident's
-        # cases (for their topics), then ResidentService.erase (delete + WAL checkpoint). Before
+        # cases (for their topics), then Erasure.erase (delete + WAL checkpoint). Before
         # each, a busy hour of residents writing (not timed): the checkpoint then has a WAL of
         # a few MB to move, as in production, not the empty one a read-only benchmark leaves.
         clock = FrozenClock(now)
-        residents = ResidentService(ResidentRepository(db), clock)
+        personal = PersonalDataRepository(db)
+        erasure = Erasure(personal, db, None, clock, backup_days=30)
         open_cases = [entry.case for entry in await cases.queue(limit=200)]
         wal = db_path.with_name(db_path.name + "-wal")
         deletions, wal_sizes, source_id = [], [], 10**9
@@ -544,7 +544,7 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
             wal_sizes.append(wal.stat().st_size)
             started = time.perf_counter()
             await cases.for_resident(user_id)
-            assert await residents.erase(user_id)
+            assert (await erasure.erase(user_id)).found
             deletions.append(time.perf_counter() - started)
         figures.append(
             Figure(
@@ -559,7 +559,6 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
         # Retention as the job runs it, every six hours: each pass a quarter day later, so each
         # finds the cases that crossed the retention period since the previous one. Without a
         # staff group Relay.delete_topic does not call Telegram: this is the database's share.
-        personal = PersonalDataRepository(db)
         relay = Relay(
             Bot("123456789:SANDBOX-token-abcdefghijklmnop"),
             cases,
@@ -567,7 +566,7 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
             I18n(TZ),
             None,
         )
-        retention = Retention(personal, residents, relay, clock, RETENTION_DAYS)
+        retention = Retention(personal, erasure, relay, clock, RETENTION_DAYS)
         passes, work = [], []
         for _ in range(8):
             started = time.perf_counter()

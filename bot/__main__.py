@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,8 @@ from bot.core.config import ConfigError, Settings, load_settings
 from bot.core.db import Database, DatabaseUnavailable, MigrationError, check_database_file
 from bot.core.failures import IntakeFailed
 from bot.core.i18n import CatalogError, I18n
+from bot.core.keystore import KeysLocked
+from bot.core.logs import configure_logging
 from bot.org.orgdata import load_organisation
 from bot.reporting.service import FORMATS, ReportService, file_stem
 from bot.selfhelp.content import ContentError, load_content
@@ -65,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
         "inbox", help="updates put aside (quarantined, parked); --retry hands them back"
     )
     inbox.add_argument("--retry", nargs="+", type=int, metavar="UPDATE_ID")
-    backup = commands.add_parser("backup", help="consistent online copy of the database")
-    backup.add_argument("path", type=Path, help="file to write the copy to")
+    backup = commands.add_parser(
+        "backup", help="dated copy of the database (and the key file) into a folder"
+    )
+    backup.add_argument("folder", type=Path, help="folder the backups are kept in")
     return parser
 
 
@@ -78,7 +81,7 @@ def _day(value: str) -> date:
 
 
 async def rotate_key(settings: Settings) -> int:
-    from bot.core.crypto import Cipher
+    from bot.core.crypto import open_cipher
     from bot.privacy.repository import PersonalDataRepository
 
     if not settings.encryption_keys:
@@ -86,7 +89,8 @@ async def rotate_key(settings: Settings) -> int:
     db = await Database.open(settings.db_path)
     try:
         await db.migrate()
-        return await PersonalDataRepository(db).rotate(Cipher(settings.encryption_keys))
+        cipher = await open_cipher(db, settings.encryption_keys, settings.keys_path)
+        return await PersonalDataRepository(db, cipher).rotate(cipher)
     finally:
         await db.close()
 
@@ -141,22 +145,6 @@ async def inbox(settings: Settings, retry: list[int] | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # httpx logs every request URL at INFO, and the URL contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    # At DEBUG, aiosqlite logs every statement with its values and python-telegram-bot every API
-    # call with its parameters: message texts, letters read. Content never goes to the log.
-    quiet = max(logging.INFO, logging.getLevelNamesMapping()[level])
-    for name in ("aiosqlite", "telegram.Bot", "telegram.ext.ExtBot"):
-        logging.getLogger(name).setLevel(quiet)
-    # fpdf2's font subsetting (the PDF report) logs every table it prunes at INFO.
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
-
-
 async def migrate(settings: Settings) -> list[str]:
     db = await Database.open(settings.db_path)
     try:
@@ -165,10 +153,16 @@ async def migrate(settings: Settings) -> list[str]:
         await db.close()
 
 
-async def backup(settings: Settings, target: Path) -> None:
+async def backup(settings: Settings, folder: Path, keys: Path | None) -> list[str]:
+    """A dated copy of the database into `folder`, the newest copy of the key file beside it,
+    and copies older than THINKA_BACKUP_DAYS deleted (bot/privacy/backups.py)."""
+    from bot.privacy.backups import write_backup
+
     db = await Database.open(settings.db_path)
     try:
-        await db.backup(target)
+        if keys is not None:
+            await db.attach(keys, "keys")
+        return await write_backup(db, folder, settings.backup_days)
     finally:
         await db.close()
 
@@ -225,10 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "backup":
             if not settings.db_path.is_file():
                 raise ConfigError(f"no database at {settings.db_path} (THINKA_DB) to back up")
-            if args.path.exists():
-                raise ConfigError(f"{args.path} exists already; choose a new file for the backup")
-            asyncio.run(backup(settings, args.path))
-            print(f"backup written to {args.path}")
+            if args.folder.exists() and not args.folder.is_dir():
+                raise ConfigError(f"{args.folder} is a file; backups go into a folder")
+            keys = settings.keys_path if settings.keys_path.is_file() else None
+            for line in asyncio.run(backup(settings, args.folder, keys)):
+                print(line)
             return 0
         if args.command == "demo":
             from bot.demo import main as demo_main
@@ -242,7 +237,14 @@ def main(argv: list[str] | None = None) -> int:
 
         run(build_application(settings), settings)
         return 0
-    except (UsageError, ConfigError, CatalogError, ContentError, DatabaseUnavailable) as exc:
+    except (
+        UsageError,
+        ConfigError,
+        CatalogError,
+        ContentError,
+        DatabaseUnavailable,
+        KeysLocked,
+    ) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except InvalidToken as exc:

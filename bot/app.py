@@ -9,11 +9,12 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
 from telegram import Bot, ChatMember, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -37,9 +38,10 @@ from bot.cases.repository import CaseRepository
 from bot.cases.service import CaseService
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.core.crypto import Cipher
+from bot.core.crypto import open_cipher
 from bot.core.db import Database
 from bot.core.i18n import STAFF_LANGUAGE, I18n
+from bot.core.recent import Recent
 from bot.events.outbox import Outbox
 from bot.events.repository import EventRepository
 from bot.events.service import EventService
@@ -50,6 +52,7 @@ from bot.org.orgdata import load_organisation
 from bot.outreach.deeplinks import district_slugs
 from bot.outreach.repository import OutreachRepository
 from bot.outreach.service import OutreachService
+from bot.privacy.erasure import Erasure
 from bot.privacy.repository import PersonalDataRepository
 from bot.reporting.service import ReportService
 from bot.residents.repository import ResidentRepository
@@ -57,7 +60,7 @@ from bot.residents.service import ResidentService
 from bot.selfhelp.content import placeholders as content_placeholders
 from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.services import Services
-from bot.staff.directory import StaffDirectory
+from bot.staff.directory import LookupRefused, StaffDirectory
 from bot.text.crisis import CrisisDetector
 from bot.translation import providers as translation_providers
 from bot.translation.repository import TranslationRepository
@@ -154,6 +157,12 @@ CASE_CONTENT = (
 
 def register_handlers(application: Application) -> None:
     settings: Settings = application.bot_data[SETTINGS_KEY]
+    # Group -4: somebody left or was removed from the staff group: access ends before anything
+    # else is handled (no gate may stop this, whoever made the change).
+    application.add_handler(
+        ChatMemberHandler(membership.staff_membership_changed, ChatMemberHandler.CHAT_MEMBER),
+        group=-4,
+    )
     # Group -3: who is this, which language, do we serve this chat at all.
     application.add_handler(TypeHandler(Update, gate.load_resident), group=-3)
     # Group -2: signs of acute danger get the emergency numbers first, consent or not.
@@ -251,11 +260,11 @@ async def on_startup(application: Application) -> None:
     db = await Database.open(settings.db_path)
     try:
         await db.migrate()
+        cipher = await open_cipher(db, settings.encryption_keys, settings.keys_path)
     except Exception:
         await db.close()
         raise
     repository = ResidentRepository(db)
-    cipher = Cipher(settings.encryption_keys)
     content = ContentStore(settings.content_path)
     case_repository = CaseRepository(
         db, cipher, today=lambda: clock.now().astimezone(settings.timezone).date()
@@ -327,6 +336,10 @@ async def on_startup(application: Application) -> None:
         settings.broadcast_rate,
         on_blocked=lambda resident_id: residents.mark_blocked(resident_id, True),
     )
+    personal_data = PersonalDataRepository(db, cipher)
+    erasure = Erasure(personal_data, db, cipher.store, clock, settings.backup_days)
+    # A restored backup may hold residents erased after it was made: erased again first.
+    await erasure.erase_again()
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         clock=clock,
@@ -355,7 +368,10 @@ async def on_startup(application: Application) -> None:
         events=EventService(event_repository, clock, i18n, on_broadcast=outbox.kick),
         outbox=outbox,
         crisis=CrisisDetector(i18n),
-        personal_data=PersonalDataRepository(db, cipher),
+        # Telegram lets people edit a message for 48 hours.
+        crisis_answered=Recent(clock, timedelta(hours=48)),
+        personal_data=personal_data,
+        erasure=erasure,
         reports=ReportService(db, settings.timezone),
         inbox=Inbox(InboxRepository(db, cipher), clock),
         content=content,
@@ -393,7 +409,14 @@ async def on_startup(application: Application) -> None:
         application,
         intake,
         ParkedNotices(
-            application.bot, i18n, alerts, residents, cases, relay, settings.staff_chat_id
+            application.bot,
+            i18n,
+            alerts,
+            residents,
+            cases,
+            relay,
+            settings.staff_chat_id,
+            forget_content=services.inbox.repository.forget_payload,
         ),
     )
     application.bot_data[INTAKE_KEY] = intake
@@ -478,13 +501,20 @@ async def on_shutdown(application: Application) -> None:
         await services.db.close()
 
 
+# What Telegram answers for somebody it does not know as a participant of the chat: a "no".
+NOT_A_MEMBER = ("user not found", "member not found", "participant_id_invalid", "user_id_invalid")
+
+
 async def _member_status(bot: Bot, chat_id: int, user_id: int) -> str | None:
     try:
         member = await bot.get_chat_member(chat_id, user_id)
     except BadRequest as exc:
-        if "not found" in exc.message.lower():
+        if any(answer in exc.message.lower() for answer in NOT_A_MEMBER):
             return None
-        raise
+        # "chat not found", CHAT_ADMIN_REQUIRED …: the bot cannot see the staff group's members.
+        raise LookupRefused(exc.message) from exc
+    except Forbidden as exc:
+        raise LookupRefused(exc.message) from exc
     if member.status == ChatMember.RESTRICTED:
         return ChatMember.MEMBER if getattr(member, "is_member", False) else None
     return member.status

@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
 from bot.core.i18n import STAFF_LANGUAGE
+from bot.privacy.erasure import CHECKPOINT_RETRY, COMPACTION_AT
 from bot.privacy.retention import Retention
 from bot.services import Services
 from handlers.shared.common import message_pages
@@ -27,7 +28,7 @@ def schedule(job_queue: JobQueue, services: Services) -> None:
     job_queue.run_repeating(_event_job, interval=30, first=1, name="events")
     Retention(
         services.personal_data,
-        services.residents,
+        services.erasure,
         services.relay,
         services.clock,
         services.settings.retention_days,
@@ -37,6 +38,24 @@ def schedule(job_queue: JobQueue, services: Services) -> None:
     # Deadlines read from letters: a reminder to staff when one is near and nobody answered,
     # and the case cards' "in 3 days" renewed when the day changes.
     job_queue.run_repeating(_deadline_job, interval=60, first=20, name="deadlines")
+    # An erasure whose WAL could not be emptied at once (another connection was reading).
+    job_queue.run_repeating(
+        _erasure_job, interval=CHECKPOINT_RETRY.total_seconds(), first=1, name="erasure"
+    )
+    # Erased ids can stay as dividers in SQLite's pages: the files are rewritten every night.
+    job_queue.run_daily(
+        _compaction_job,
+        time=COMPACTION_AT.replace(tzinfo=services.settings.timezone),
+        name="compaction",
+    )
+
+
+async def _erasure_job(context) -> None:
+    await context.bot_data[SERVICES_KEY].erasure.finish()
+
+
+async def _compaction_job(context) -> None:
+    await context.bot_data[SERVICES_KEY].erasure.compact_if_due()
 
 
 async def _monthly_report_job(context) -> None:

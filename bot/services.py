@@ -12,11 +12,13 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.i18n import I18n
+from bot.core.recent import Recent
 from bot.events.outbox import Outbox
 from bot.events.service import EventService
 from bot.letters.service import LetterService
 from bot.org.orgdata import Organisation
 from bot.outreach.service import OutreachService
+from bot.privacy.erasure import Erasure
 from bot.privacy.repository import PersonalDataRepository
 from bot.reporting.service import ReportService
 from bot.residents.service import ResidentService
@@ -45,7 +47,10 @@ class Services:
     events: EventService
     outbox: Outbox
     crisis: CrisisDetector
+    # (chat, message) that got the emergency numbers: each message is answered once.
+    crisis_answered: Recent
     personal_data: PersonalDataRepository
+    erasure: Erasure
     reports: ReportService
     inbox: Inbox
     content: ContentStore

@@ -640,3 +640,147 @@ async def test_start_up_does_not_warn_about_an_admin_who_never_wrote(
     records = [r for r in caplog.records if r.name == "bot.transport.command_menu"]
     assert any("waits for their /start" in r.getMessage() for r in records)
     assert not [r for r in records if r.levelno >= logging.WARNING]
+
+
+# ---- who may act as staff (issue 14: access ends at once, notes stay internal)
+
+
+@pytest.mark.parametrize("how", ["leaves", "is removed", "is restricted out of the group"])
+async def test_a_staff_member_who_leaves_the_group_loses_access_at_once(
+    sandbox, services, group, chat_as, staff, how
+):
+    """Issue 14, finding 5: a cached membership let a leaver read full cases for 3 minutes."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال عن ديوني", "Debt")
+    await case_topic(sandbox, services, 1)
+    assert "chat_member" in sandbox.allowed_updates  # the bot asks Telegram for these
+    boris = Chat(sandbox, staff[1])
+    listing = await boris.send("/queue")
+    assert "#1" in listing.text  # a member: the answer is now cached
+    if how == "leaves":
+        await sandbox.leave_group(staff[1], group)
+    elif how == "is removed":
+        await sandbox.remove_from_group(staff[0], group, staff[1])
+    else:
+        sandbox.set_member_status(group, staff[1], "restricted", by=staff[0], is_member=False)
+    await sandbox.wait_for_idle()
+    answer = await boris.send("/queue")  # the clock stands still: the cache alone would say yes
+    # Anybody else: somebody who has not agreed to the privacy notice is asked to.
+    assert "#1" not in answer.text
+    assert services.i18n.translator("de")._("Do you agree?") in answer.text
+    before = boris.seen()
+    for data in ("q:read:1", "q:open:1", "case:take:1"):  # buttons he still has, or forged
+        await sandbox.press_button(boris.user, listing, data, forge=True)
+        await sandbox.wait_for_idle()
+    assert all("سؤال" not in (m.text or "") for m in sandbox.messages_to(boris.id)[before:])
+    assert await services.cases.repo.audit_trail(1) == []
+
+
+async def test_an_anonymous_administrator_is_staff_and_audited_as_the_group(
+    sandbox, services, group, chat_as, staff
+):
+    """Anonymous admins write as the group (GroupAnonymousBot, a bot user, is the sender)."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Family")
+    case = await case_topic(sandbox, services, 1)
+    seen = amal.seen()
+    in_topic = {"chat": group, "message_thread_id": case.thread_id, "anonymous": True}
+    await sandbox.send_message(staff[0], "/take", **in_topic)
+    await sandbox.send_message(staff[0], "Wir melden uns morgen.", **in_topic)
+    reply = await sandbox.wait_for_message(amal.id, after=seen)
+    assert reply.text == "Wir melden uns morgen."
+    await sandbox.send_photo(staff[0], caption="/note Kopie liegt vor", **in_topic)
+    await sandbox.wait_for_idle()
+    trail = [(who, action) for who, action, _ in await services.cases.repo.audit_trail(1)]
+    assert trail == [(group.id, "take"), (group.id, "reply"), (group.id, "note")]
+    card = topic_messages(sandbox, group, case.thread_id)[0]
+    assert "anonym" in card.text  # "Übernommen von: einer anonymen Administratorin …"
+    with pytest.raises(ValueError, match="administrators"):  # members cannot write as the group
+        await sandbox.send_message(staff[1], "x", **in_topic)
+
+
+async def test_a_failed_membership_lookup_is_retried_and_never_treats_staff_as_a_resident(
+    sandbox, services, group, chat_as, staff
+):
+    """A lookup that fails is asked again; one that keeps failing neither lets the message
+    through as staff nor treats a social worker as a resident (no privacy notice, nothing
+    stored): the update fails with StaffCheckUnavailable and is handled again shortly."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    seen = amal.seen()
+    sandbox.fail_next("getChatMember", status=502, description="Bad Gateway", times=2)
+    await sandbox.send_message(
+        staff[1], "Bitte bringen Sie den Brief mit.", chat=group, message_thread_id=case.thread_id
+    )
+    reply = await sandbox.wait_for_message(amal.id, after=seen)
+    assert reply.text == "Bitte bringen Sie den Brief mit."  # the third try answered
+    services.staff.forget(STAFF_B)
+    sandbox.fail_next("getChatMember", status=502, description="Bad Gateway", times=3)
+    boris = Chat(sandbox, staff[1])
+    answer = await boris.send("/queue")
+    de = services.i18n.translator("de")
+    assert de._("Do you agree?") not in answer.text
+    assert de._("I do not know this command. Please use the menu:") not in answer.text
+    # The update failed with StaffCheckUnavailable and was handled again a second later, when
+    # Telegram answered (bot/transport/update_processor.py): the queue, not an apology.
+    assert "#1" in answer.text
+    assert await services.residents.find(STAFF_B) is None  # not taken for a resident
+
+
+@pytest.mark.parametrize(
+    "form", ["photo caption", "document caption", "unmarked text", "after an invisible mark"]
+)
+async def test_a_note_never_reaches_the_resident_whatever_its_form(
+    sandbox, services, group, chat_as, staff, form
+):
+    """Issue 14, finding 4: "/note …" as a caption went to the resident."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Family")
+    case = await case_topic(sandbox, services, 1)
+    seen = amal.seen()
+    note = "/note Frau A. hat Angst vor dem Ex-Mann"
+    where = {"chat": group, "message_thread_id": case.thread_id}
+    if form == "photo caption":
+        await sandbox.send_photo(staff[0], caption=note, **where)
+    elif form == "document caption":
+        await sandbox.send_document(staff[0], caption=note, **where)
+    elif form == "unmarked text":
+        await sandbox.send_message(staff[0], note, mark_command=False, **where)
+    else:
+        await sandbox.send_message(staff[0], "\u200b" + note, **where)
+    await sandbox.wait_for_idle()
+    assert amal.seen() == seen
+    messages = await services.cases.repo.messages(1)
+    assert [m.direction for m in messages] == ["in", "note"]
+    assert messages[1].text == "Frau A. hat Angst vor dem Ex-Mann"
+    assert (messages[1].file_id is not None) == form.endswith("caption")
+    # An unknown command is not passed on either, and staff are told so.
+    await sandbox.send_photo(staff[0], caption="/notiz vergessen", **where)
+    await sandbox.wait_for_idle()
+    assert amal.seen() == seen
+    assert "nothing was sent" in topic_messages(sandbox, group, case.thread_id)[-1].text or (
+        "nicht" in topic_messages(sandbox, group, case.thread_id)[-1].text
+    )
+
+
+async def test_a_note_as_caption_in_a_private_reply_is_not_passed_on(
+    sandbox, services, group, chat_as, staff
+):
+    """The "✍️ Reply" path from /queue: a captioned "/note" is refused, the reply stays armed."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Family")
+    await case_topic(sandbox, services, 1)
+    anna = Chat(sandbox, staff[0])
+    view = await anna.send("/queue")
+    opened = await anna.press_data(view, "q:open:1")
+    await anna.press_data(opened, "q:reply:1")
+    seen = amal.seen()
+    await sandbox.send_photo(staff[0], caption="/note nur intern")
+    await sandbox.send_message(staff[0], "/note auch intern", mark_command=False)
+    await sandbox.wait_for_idle()
+    assert amal.seen() == seen
+    assert [m.direction for m in await services.cases.repo.messages(1)] == ["in"]
+    await sandbox.send_message(staff[0], "Die Antwort für Amal")
+    reply = await sandbox.wait_for_message(amal.id, after=seen)
+    assert reply.text == "Die Antwort für Amal"

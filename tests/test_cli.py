@@ -85,8 +85,8 @@ def importable(monkeypatch):
         (("run",), {}, "TELEGRAM_BOT_TOKEN is not set"),
         (("run",), {"TELEGRAM_BOT_TOKEN": "nonsense"}, "does not look like a bot token"),
         (("migrate",), {"THINKA_TIMEZONE": "Erfurt/Rieth"}, "not a known time zone"),
-        (("backup",), {}, "the following arguments are required: path"),
-        (("backup", "copy.db"), {}, "no database at"),
+        (("backup",), {}, "the following arguments are required: folder"),
+        (("backup", "backups"), {}, "no database at"),
         (("migrate",), {"THINKA_TRANSLATE": "deepl"}, "needs THINKA_TRANSLATE_KEY"),
     ],
 )
@@ -104,14 +104,16 @@ async def test_migrate_then_backup(tmp_path):
     assert code == 0 and "0001_residents.sql" in out
     code, out, _ = await cli(tmp_path, "migrate")
     assert code == 0 and "up to date" in out
-    code, out, _ = await cli(tmp_path, "backup", "copy.sqlite3")
+    code, out, _ = await cli(tmp_path, "backup", "backups")
     assert code == 0
-    with sqlite3.connect(tmp_path / "copy.sqlite3") as raw:
+    (copy,) = (tmp_path / "backups").glob("thinka-2*.sqlite3")
+    with sqlite3.connect(copy) as raw:
         assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone() == (
             load_migrations()[-1].version,
         )
-    code, _, err = await cli(tmp_path, "backup", "copy.sqlite3")
-    assert code == 2 and "exists already" in err
+    (tmp_path / "file").write_text("x")
+    code, _, err = await cli(tmp_path, "backup", "file")
+    assert code == 2 and "is a file" in err
 
 
 async def test_inbox_lists_what_was_put_aside_and_retry_hands_it_back(tmp_path):
@@ -257,26 +259,3 @@ def test_poster_and_read_letter_are_commands_of_the_cli(tmp_path, capsys):
     assert out.read_bytes().startswith(b"%PDF")
     assert main(["read-letter", str(tmp_path / "missing.jpg")]) == 2
     assert "missing.jpg" in capsys.readouterr().err
-
-
-def test_debug_logging_leaves_message_content_out():
-    """THINKA_LOG_LEVEL=DEBUG: libraries that log SQL values or API parameters (message texts,
-    letters read) stay at INFO; the rest of the log is as verbose as asked."""
-    import logging
-
-    from bot.__main__ import configure_logging
-
-    names = ("", "aiosqlite", "telegram.Bot", "telegram.ext.ExtBot")
-    saved = {name: logging.getLogger(name).level for name in names}
-    try:
-        # basicConfig leaves the level alone where pytest has set up logging already.
-        logging.getLogger().setLevel(logging.DEBUG)
-        configure_logging("DEBUG")
-        for name in names[1:]:
-            assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
-        assert logging.getLogger("bot.letters.service").isEnabledFor(logging.DEBUG)
-        configure_logging("WARNING")
-        assert not logging.getLogger("aiosqlite").isEnabledFor(logging.INFO)
-    finally:
-        for name, level in saved.items():
-            logging.getLogger(name).setLevel(level)

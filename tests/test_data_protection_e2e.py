@@ -89,7 +89,7 @@ async def test_retention_erases_old_closed_cases_and_inactive_residents(
     await bot.db.execute(  # onboarding, never agreed: nothing but id, chat and language
         "INSERT INTO residents (user_id, chat_id, language) VALUES (43, 43, 'ar')"
     )
-    retention = Retention(bot.personal_data, bot.residents, bot.relay, clock, 180)
+    retention = Retention(bot.personal_data, bot.erasure, bot.relay, clock, 180)
     with caplog.at_level(logging.INFO, logger="bot.privacy.retention"):
         assert await retention.run() == (1, 1)
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "bot.privacy.retention")
@@ -124,7 +124,7 @@ async def test_content_is_encrypted_at_rest_and_refused_without_the_key(
         assert [m.text for m in await services.cases.repo.messages(case.id)] == [SECRET]
     with sqlite3.connect(settings.db_path) as raw:
         stored = raw.execute("SELECT text FROM case_messages").fetchone()[0]
-    assert stored.startswith("enc1:") and "Zyxwvut" not in stored
+    assert stored.startswith("enc2:") and "Zyxwvut" not in stored  # the resident's own key
     async with running(make_application(settings, clock)) as application:  # no key
         services = application.bot_data[SERVICES_KEY]
         with pytest.raises(ContentLocked):
@@ -137,14 +137,23 @@ async def test_key_rotation_from_the_command_line(
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     async with running(make_application(replace(settings, encryption_keys=(old,)), clock)) as app:
-        await resident_with_case(app.bot_data[SERVICES_KEY], chat_as)
+        services = app.bot_data[SERVICES_KEY]
+        await resident_with_case(services, chat_as)
+        # A value from before resident keys: in clear (or sealed with the main key only).
+        await services.db.execute("UPDATE cases SET first_name = 'Rana'")
     code, _, err = await cli(tmp_path, "rotate-key", THINKA_ENCRYPTION_KEY=f"{new},{old}")
     assert code == 0, err
+    with sqlite3.connect(settings.db_path) as raw:
+        assert raw.execute("SELECT first_name FROM cases").fetchone()[0].startswith("enc2:")
     async with running(make_application(replace(settings, encryption_keys=(new,)), clock)) as app:
         repo = app.bot_data[SERVICES_KEY].cases.repo
         assert [m.text for m in await repo.messages(1)] == [SECRET]  # readable with new only
+        assert (await repo.get(1)).first_name == "Rana"
     code, _, err = await cli(tmp_path, "rotate-key", THINKA_ENCRYPTION_KEY="not-a-key")
     assert code == 2 and "not a Fernet key" in err
+    stranger = Fernet.generate_key().decode()  # a key that never sealed anything here
+    code, _, err = await cli(tmp_path, "rotate-key", THINKA_ENCRYPTION_KEY=stranger)
+    assert code == 2 and "does not open the key file" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -172,6 +181,43 @@ async def test_a_crisis_message_gets_the_numbers_at_once_and_the_case_is_urgent(
     admin = chat_as("de", "Admin", user_id=ADMIN_ID)
     queue = await admin.send("/queue")
     assert queue.text.splitlines()[1].startswith("🆘")
+
+
+async def test_an_edited_message_or_caption_with_signs_of_danger_gets_the_numbers_once(
+    sandbox, bot, chat_as
+):
+    """Issue 14, finding 7: an edit that added "my husband beats me" got no emergency numbers."""
+    chat = chat_as("ar", "X")
+    t = bot.i18n.translator("ar")
+    await agree(chat, await chat.send("/start"))
+    seen = chat.seen()
+    sent = await sandbox.send_message(chat.user, "مرحبا، عندي سؤال")
+    topics = await sandbox.wait_for_message(chat.id, after=seen)
+    districts = await chat.press_data(topics, "req:topic:family")
+    await chat.past_suggestions(await chat.press_data(districts, "req:district:1"))
+    case = await bot.cases.current_open_case(await bot.residents.find(chat.id))
+    assert case is not None and not case.urgent
+
+    def emergency_answers(since: int) -> int:
+        return sum(
+            t._("Your safety comes first.") in (m.text or "")
+            for m in sandbox.messages_to(chat.id)[since:]
+        )
+
+    before = chat.seen()
+    await sandbox.edit_message(chat.user, sent, "زوجي يضربني")
+    await sandbox.wait_for_idle()
+    assert emergency_answers(before) == 1
+    assert (await bot.cases.get(case.id)).urgent  # staff see it first in /queue
+    await sandbox.edit_message(chat.user, sent, "زوجي يضربني كل يوم")  # the same message again
+    await sandbox.wait_for_idle()
+    assert emergency_answers(before) == 1
+    photo = await sandbox.send_photo(chat.user, caption="ich will nicht mehr leben")
+    await sandbox.wait_for_idle()
+    assert emergency_answers(before) == 2
+    await sandbox.edit_message(chat.user, photo, "ich will wirklich nicht mehr leben")
+    await sandbox.wait_for_idle()
+    assert emergency_answers(before) == 2
 
 
 async def test_a_crisis_message_before_consent_gets_the_numbers_and_stores_nothing(

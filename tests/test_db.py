@@ -98,3 +98,26 @@ async def test_backup_is_a_consistent_copy(tmp_path):
         await db.close()
     with sqlite3.connect(tmp_path / "copy.sqlite3") as raw:
         assert raw.execute("SELECT language FROM residents").fetchone() == ("ar",)
+
+
+async def test_a_checkpoint_another_reader_blocks_is_reported_and_done_later(tmp_path):
+    """After an erasure the WAL must be emptied; while another connection reads, SQLite cannot
+    do that, and the database says so instead of ignoring it."""
+    db = await Database.open(tmp_path / "t.sqlite3")
+    wal = tmp_path / "t.sqlite3-wal"
+    try:
+        await db.execute("CREATE TABLE t (x TEXT)")
+        await db.execute("INSERT INTO t VALUES ('erased text')")
+        reader = sqlite3.connect(tmp_path / "t.sqlite3")
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM t").fetchone()
+        await db.execute("DELETE FROM t")
+        assert not await db.checkpoint() and db.checkpoint_pending
+        assert wal.stat().st_size > 0
+        reader.rollback()
+        reader.close()
+        assert await db.checkpoint() and not db.checkpoint_pending
+        assert wal.stat().st_size == 0
+        assert b"erased text" not in (tmp_path / "t.sqlite3").read_bytes()
+    finally:
+        await db.close()

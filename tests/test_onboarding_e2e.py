@@ -157,3 +157,57 @@ async def test_command_menus_are_set_per_language_and_scope(bot, sandbox, chat_a
     staff_commands = sandbox.commands(scope={"type": "chat", "chat_id": ADMIN_ID})
     assert "stats" in [c["command"] for c in staff_commands]
     assert "stats" not in [c["command"] for c in sandbox.commands(scope=private)]
+
+
+async def test_nothing_but_id_chat_and_language_is_stored_before_consent_even_when_sends_fail(
+    bot, sandbox, chat_as
+):
+    """Issue 14, finding 6: when the privacy notice could not be sent, the update went on and a
+    forged "topic" press stored a draft with first name, topic and district."""
+    chat = chat_as("de", "Zyxwana")
+    notice = await chat.send("/start")  # the notice, and the row: id, chat, language
+    for method in ("sendMessage", "editMessageText", "answerCallbackQuery", "sendDocument"):
+        sandbox.fail_next(method, status=500, times=100)  # a bad day at Telegram from now on
+    for data in ("menu:ask", "req:topic:debt", "req:district:1", "ev:optin:all", "ap:start"):
+        await sandbox.press_button(chat.user, notice, data, forge=True)
+        await sandbox.wait_for_idle()
+    await sandbox.send_message(chat.user, "Schulden bei Frau Zyxwvut")
+    await sandbox.send_photo(chat.user, caption="Brief vom Jobcenter")
+    await sandbox.send_message(chat.user, "/mycases")
+    await sandbox.wait_for_idle()
+    tables = [
+        row[0]
+        for row in await bot.db.fetchall(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    for table in tables:
+        rows = [dict(row) for row in await bot.db.fetchall(f"SELECT * FROM {table}")]
+        if table == "residents":
+            assert rows == [
+                {
+                    "user_id": chat.id,
+                    "chat_id": chat.id,
+                    "language": "de",
+                    "district": None,
+                    "consent_at": None,
+                    "consent_version": None,
+                    "last_seen_at": None,
+                    "blocked": 0,
+                    "announcements_asked": 0,
+                }
+            ]
+        elif table == "inbox":  # handled updates keep no content
+            assert [row["payload"] for row in rows] == [None] * len(rows)
+        elif table != "schema_version":
+            assert rows == [], table
+
+
+async def test_a_lone_slash_before_consent_gets_the_notice_not_an_error(bot, chat_as, caplog):
+    """The consent gate read "/" as a command and failed on it (IndexError); a failing gate
+    now stops the update, so it must not fail on what people type."""
+    chat = chat_as("de")
+    await chat.send("/start")
+    answer = await chat.send("/")
+    assert tr(bot, "de")._("Do you agree?") in answer.text
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []

@@ -437,9 +437,10 @@ async def test_backup_while_the_bot_runs_restores_to_a_working_bot(tmp_path):
         process = await start_bot(tmp_path, sandbox)
         try:
             await _open_case(sandbox, amal)
-            copy = tmp_path / "backup" / "copy.sqlite3"
-            code, _, err = await cli(tmp_path, "backup", str(copy))
+            code, out, err = await cli(tmp_path, "backup", str(tmp_path / "backup"))
             assert code == 0, err
+            copy = next((tmp_path / "backup").glob("thinka-2*.sqlite3"))
+            assert str(copy) in out
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), 15)

@@ -601,6 +601,10 @@ async def test_chat_member_and_groups(sb: BotApiSandbox, api: httpx.AsyncClient)
     assert await status(grp.id, 31337) == "Bad Request: user not found"
     assert await status(a.id, b.id) == "Bad Request: user not found"
     assert await status(grp.id, 123456789) == "administrator"
+    # Kicking B showed in the group (chat_member updates only come when asked for, below).
+    service = (await call(api, "getUpdates"))["result"]
+    assert [u["message"]["left_chat_member"]["id"] for u in service] == [b.id]
+    await call(api, "getUpdates", offset=service[-1]["update_id"] + 1)
     # privacy mode: a member bot sees commands and replies only
     sb.set_member_status(grp, 123456789, "member")
     await sb.send_message(a, "plauder", chat=grp)
@@ -909,6 +913,43 @@ async def test_thread_and_topic_errors_raw(sb: BotApiSandbox, api: httpx.AsyncCl
     assert (await call(api, "sendMessage", chat_id=staff.id, text="x", message_thread_id=5))[
         "description"
     ] == "Bad Request: message thread not found"
+
+
+async def test_members_leaving_or_removed_are_reported_as_chat_member_updates(
+    sb: BotApiSandbox, api: httpx.AsyncClient
+) -> None:
+    """As Telegram does: only to a bot that is an administrator and asked for chat_member."""
+    admin, boris, clara, dora = (sb.add_user(n) for n in ("Admin", "Boris", "Clara", "Dora"))
+    members = {admin.id: "creator", boris.id: "member", clara.id: "member", dora.id: "member"}
+    team = sb.add_group("Team", kind="supergroup", is_forum=True, members=members)
+    await call(api, "getUpdates", allowed_updates=["message", "chat_member"])
+    await sb.leave_group(boris, team)
+    await sb.remove_from_group(admin, team, clara)
+    sb.set_member_status(team, dora, "restricted", by=admin, is_member=False)
+    updates = (await call(api, "getUpdates"))["result"]
+    changes = [u["chat_member"] for u in updates if "chat_member" in u]
+    assert [(c["from"]["id"], c["new_chat_member"]["user"]["id"]) for c in changes] == [
+        (boris.id, boris.id),
+        (admin.id, clara.id),
+        (admin.id, dora.id),
+    ]
+    assert [c["old_chat_member"]["status"] for c in changes] == ["member"] * 3
+    assert [c["new_chat_member"]["status"] for c in changes] == ["left", "kicked", "restricted"]
+    assert changes[2]["new_chat_member"]["is_member"] is False
+    left = [u["message"]["left_chat_member"]["id"] for u in updates if "message" in u]
+    assert left == [boris.id, clara.id, dora.id]
+    body = await call(api, "getChatMember", chat_id=team.id, user_id=dora.id)
+    assert body["result"]["status"] == "restricted" and body["result"]["is_member"] is False
+    with pytest.raises(ValueError, match="not in chat"):
+        await sb.send_message(boris, "noch da?", chat=team)  # who left cannot write there
+    # A bot that is no administrator is not told, and one that did not ask is not either.
+    await call(api, "getUpdates", offset=updates[-1]["update_id"] + 1)
+    sb.set_member_status(team, sb.bot_id, "member")
+    sb.set_member_status(team, admin, "administrator", by=admin)
+    sb.set_member_status(team, sb.bot_id, "administrator")
+    await call(api, "getUpdates", allowed_updates=["message"])
+    sb.set_member_status(team, admin, "creator", by=admin)
+    assert (await call(api, "getUpdates"))["result"] == []
 
 
 async def test_fail_next_answers_like_a_bad_day_at_telegram(

@@ -199,7 +199,7 @@ async def test_a_request_left_at_the_quick_answers_is_discarded_after_a_month(
     olga = chat_as("ru", "Olga")
     reply, _ = await _write_request(olga, "debt", "пришло напоминание об оплате, Mahnung")
     assert "sh:a" in _data(reply)  # she never answers the offer
-    retention = Retention(bot.personal_data, bot.residents, bot.relay, clock, 180)
+    retention = Retention(bot.personal_data, bot.erasure, bot.relay, clock, 180)
     clock.advance(timedelta(days=29))
     await retention.run()
     assert (await bot.cases.repo.current_for(olga.id)).status == "draft"

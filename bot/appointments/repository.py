@@ -87,14 +87,22 @@ class AppointmentRepository:
         self._db = db
         self._cipher = cipher or Cipher()
 
-    def _appointment(self, row) -> Appointment:
+    async def _appointment(self, row) -> Appointment:
+        """The note is the resident's words: sealed with their key."""
         appointment = _appointment(row)
-        return replace(appointment, note=self._cipher.open(appointment.note))
+        return replace(
+            appointment,
+            note=await self._cipher.open_for(appointment.resident_id, appointment.note),
+        )
+
+    async def _owner(self, case_id: int) -> int | None:
+        row = await self._db.fetchone("SELECT resident_id FROM cases WHERE id = ?", (case_id,))
+        return row[0] if row else None
 
     # -- appointments -----------------------------------------------------------------------
     async def get(self, appointment_id: int) -> Appointment | None:
         row = await self._db.fetchone(f"{SELECT} WHERE a.id = ?", (appointment_id,))
-        return self._appointment(row) if row else None
+        return await self._appointment(row) if row else None
 
     async def upcoming_for_resident(self, resident_id: int, now: datetime) -> list[Appointment]:
         rows = await self._db.fetchall(
@@ -102,11 +110,11 @@ class AppointmentRepository:
             " 'confirmed') AND a.ends_at > ? ORDER BY a.starts_at",
             (resident_id, _iso(now)),
         )
-        return [self._appointment(row) for row in rows]
+        return [await self._appointment(row) for row in rows]
 
     async def for_case(self, case_id: int) -> list[Appointment]:
         rows = await self._db.fetchall(f"{SELECT} WHERE a.case_id = ? ORDER BY a.id", (case_id,))
-        return [self._appointment(row) for row in rows]
+        return [await self._appointment(row) for row in rows]
 
     async def confirmed_between(self, start: datetime, end: datetime) -> list[Appointment]:
         rows = await self._db.fetchall(
@@ -114,7 +122,7 @@ class AppointmentRepository:
             " ORDER BY a.starts_at, a.location",
             (_iso(start), _iso(end)),
         )
-        return [self._appointment(row) for row in rows]
+        return [await self._appointment(row) for row in rows]
 
     async def taken(self, location: str, start: datetime, end: datetime) -> dict[datetime, int]:
         """Seats held per slot start in [start, end)."""
@@ -137,6 +145,7 @@ class AppointmentRepository:
         status: str = "requested",
     ) -> int:
         """A new appointment holding a seat; SlotFull if the slot has none left."""
+        sealed = await self._cipher.seal_for(await self._owner(case_id), note)
         try:
             async with self._db.transaction() as tx:
                 appointment_id = await tx.insert(
@@ -148,7 +157,7 @@ class AppointmentRepository:
                         _iso(starts_at),
                         _iso(ends_at),
                         status,
-                        self._cipher.seal(note),
+                        sealed,
                         _iso(now),
                         _iso(now),
                     ),
@@ -293,7 +302,7 @@ class AppointmentRepository:
             " AND (a.location = ? OR ? = '*') AND a.starts_at >= ? AND a.starts_at < ?",
             (location, location, _iso(day_start), _iso(day_end)),
         )
-        return [self._appointment(row) for row in rows]
+        return [await self._appointment(row) for row in rows]
 
     # -- drafts -----------------------------------------------------------------------------
     async def draft(self, resident_id: int) -> Draft | None:
@@ -308,7 +317,7 @@ class AppointmentRepository:
             location=row["location"],
             day=date.fromisoformat(row["day"]) if row["day"] else None,
             starts_at=datetime.fromisoformat(row["starts_at"]) if row["starts_at"] else None,
-            note=row["note"],
+            note=await self._cipher.open_for(resident_id, row["note"]),
             awaiting_note=bool(row["awaiting_note"]),
             replaces=row["replaces"],
         )
@@ -327,7 +336,7 @@ class AppointmentRepository:
                 draft.location,
                 draft.day.isoformat() if draft.day else None,
                 _iso(draft.starts_at) if draft.starts_at else None,
-                draft.note,
+                await self._cipher.seal_for(draft.resident_id, draft.note),
                 int(draft.awaiting_note),
                 draft.replaces,
                 _iso(now),
@@ -343,22 +352,25 @@ class AppointmentRepository:
     async def add_notice(
         self, case_id: int, text: str, buttons: list[list[dict[str, str]]] | None, now: datetime
     ) -> None:
+        # A notice quotes the appointment and its note: sealed with the resident's key.
+        sealed = await self._cipher.seal_for(await self._owner(case_id), text)
         await self._db.execute(
             "INSERT INTO staff_notices (case_id, text, buttons, created_at) VALUES (?, ?, ?, ?)",
-            (case_id, self._cipher.seal(text), json.dumps(buttons) if buttons else None, _iso(now)),
+            (case_id, sealed, json.dumps(buttons) if buttons else None, _iso(now)),
         )
 
     async def pending_notices(self, now: datetime, limit: int = 50) -> list[StaffNotice]:
         rows = await self._db.fetchall(
-            "SELECT * FROM staff_notices WHERE status = 'pending' AND (relay_after IS NULL OR"
-            " relay_after <= ?) ORDER BY id LIMIT ?",
+            "SELECT n.*, c.resident_id AS owner FROM staff_notices n JOIN cases c"
+            " ON c.id = n.case_id WHERE n.status = 'pending' AND (n.relay_after IS NULL OR"
+            " n.relay_after <= ?) ORDER BY n.id LIMIT ?",
             (_iso(now), limit),
         )
         return [
             StaffNotice(
                 row["id"],
                 row["case_id"],
-                self._cipher.open(row["text"]),
+                await self._cipher.open_for(row["owner"], row["text"]),
                 json.loads(row["buttons"]) if row["buttons"] else None,
                 row["attempts"],
             )

@@ -58,7 +58,10 @@ def card_text(tr: Translator, case: Case) -> str:
         tr._("Opened: %(time)s")
         % {"time": tr.datetime(case.submitted_at or case.created_at, "short")},
     ]
-    if case.assignee_id:
+    if case.assignee_id and case.assignee_id < 0:
+        # Taken by an anonymous administrator, who acts as the staff group itself.
+        lines.append(tr._("Taken by: %(staff)s") % {"staff": tr._("an anonymous administrator")})
+    elif case.assignee_id:
         lines.append(
             tr._("Taken by: %(staff)s")
             % {"staff": f'<a href="tg://user?id={case.assignee_id}">{case.assignee_id}</a>'}

@@ -150,6 +150,10 @@ def _message(row) -> CaseMessage:
     )
 
 
+# A message with the resident its case belongs to: the owner of the key it is sealed with.
+MESSAGE_COLUMNS = (
+    "m.*, c.resident_id AS owner FROM case_messages m JOIN cases c ON c.id = m.case_id"
+)
 CASE_SELECT = (
     "SELECT cases.*, residents.chat_id AS resident_chat_id, d.due_on AS deadline_on,"
     " d.estimated AS deadline_estimated, d.set_by AS deadline_set_by,"
@@ -171,12 +175,28 @@ class CaseRepository:
         # The local day, so that a case's deadline can say "in 3 days" (case card, /queue).
         self._today = today
 
-    def _case(self, row) -> Case:
+    async def _message(self, row) -> CaseMessage:
+        """Every message of a case, staff's included, is sealed with its resident's key: the
+        text, and the file id (with the bot's token it fetches the photo from Telegram)."""
+        message = _message(row)
+        owner = row["owner"]
+        return replace(
+            message,
+            text=await self._cipher.open_for(owner, message.text),
+            file_id=await self._cipher.open_for(owner, message.file_id),
+        )
+
+    async def _case(self, row) -> Case:
         case = _case(row)
+        case = replace(
+            case, first_name=await self._cipher.open_for(case.resident_id, case.first_name)
+        )
         if "deadline_set_at" not in row.keys() or row["deadline_set_at"] is None:
             return case
         try:
-            summary = json.loads(self._cipher.open(row["deadline_summary"]) or "{}")
+            summary = json.loads(
+                await self._cipher.open_for(case.resident_id, row["deadline_summary"]) or "{}"
+            )
         except ContentLocked:
             # The date is in clear; the letter's details need the key like all content.
             logger.warning(
@@ -194,18 +214,14 @@ class CaseRepository:
         )
         return replace(case, deadline=deadline)
 
-    def _message(self, row) -> CaseMessage:
-        message = _message(row)
-        return replace(message, text=self._cipher.open(message.text))
-
     # -- reading ----------------------------------------------------------------------------
     async def get(self, case_id: int) -> Case | None:
         row = await self._db.fetchone(f"{CASE_SELECT} WHERE cases.id = ?", (case_id,))
-        return self._case(row) if row else None
+        return await self._case(row) if row else None
 
     async def by_thread(self, thread_id: int) -> Case | None:
         row = await self._db.fetchone(f"{CASE_SELECT} WHERE cases.thread_id = ?", (thread_id,))
-        return self._case(row) if row else None
+        return await self._case(row) if row else None
 
     async def current_for(self, resident_id: int) -> Case | None:
         """The resident's latest case that is not closed (a draft included)."""
@@ -214,7 +230,7 @@ class CaseRepository:
             " ORDER BY cases.id DESC LIMIT 1",
             (resident_id,),
         )
-        return self._case(row) if row else None
+        return await self._case(row) if row else None
 
     async def for_resident(self, resident_id: int, limit: int = 20) -> list[Case]:
         rows = await self._db.fetchall(
@@ -222,7 +238,7 @@ class CaseRepository:
             " ORDER BY cases.id DESC LIMIT ?",
             (resident_id, limit),
         )
-        return [self._case(row) for row in rows]
+        return [await self._case(row) for row in rows]
 
     async def queue(self, limit: int = 30) -> list[QueueEntry]:
         """Open cases: urgent first, then by nearest deadline (a letter's, or set by staff),
@@ -238,27 +254,27 @@ class CaseRepository:
             " q.submitted_at ASC, q.id ASC",
             (limit,),
         )
-        return [QueueEntry(self._case(row), row["n"]) for row in rows]
+        return [QueueEntry(await self._case(row), row["n"]) for row in rows]
 
     async def messages(self, case_id: int, limit: int = 50) -> list[CaseMessage]:
         rows = await self._db.fetchall(
-            "SELECT * FROM (SELECT * FROM case_messages WHERE case_id = ? ORDER BY id DESC"
+            f"SELECT * FROM (SELECT {MESSAGE_COLUMNS} WHERE m.case_id = ? ORDER BY m.id DESC"
             " LIMIT ?) ORDER BY id",
             (case_id, limit),
         )
-        return [self._message(row) for row in rows]
+        return [await self._message(row) for row in rows]
 
     async def message(self, message_id: int) -> CaseMessage | None:
-        row = await self._db.fetchone("SELECT * FROM case_messages WHERE id = ?", (message_id,))
-        return self._message(row) if row else None
+        row = await self._db.fetchone(f"SELECT {MESSAGE_COLUMNS} WHERE m.id = ?", (message_id,))
+        return await self._message(row) if row else None
 
     async def pending_relays(self, now: datetime, limit: int = 50) -> list[CaseMessage]:
         rows = await self._db.fetchall(
-            "SELECT * FROM case_messages WHERE relay_status = 'pending'"
-            " AND (relay_after IS NULL OR relay_after <= ?) ORDER BY id LIMIT ?",
+            f"SELECT {MESSAGE_COLUMNS} WHERE m.relay_status = 'pending'"
+            " AND (m.relay_after IS NULL OR m.relay_after <= ?) ORDER BY m.id LIMIT ?",
             (now.isoformat(), limit),
         )
-        return [self._message(row) for row in rows]
+        return [await self._message(row) for row in rows]
 
     async def cases_without_topic(self, limit: int = 20) -> list[Case]:
         rows = await self._db.fetchall(
@@ -267,7 +283,7 @@ class CaseRepository:
             " AND cases.resident_id IS NOT NULL ORDER BY cases.id LIMIT ?",
             (limit,),
         )
-        return [self._case(row) for row in rows]
+        return [await self._case(row) for row in rows]
 
     # -- writing ----------------------------------------------------------------------------
     async def create_draft(
@@ -279,11 +295,12 @@ class CaseRepository:
         topic: str | None = None,
         district: str | None = None,
     ) -> Case:
+        sealed_name = await self._cipher.seal_for(resident_id, first_name)
         async with self._db.transaction() as tx:
             case_id = await tx.insert(
                 "INSERT INTO cases (resident_id, language, first_name, topic, district,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (resident_id, language, first_name, topic, district, now.isoformat()),
+                (resident_id, language, sealed_name, topic, district, now.isoformat()),
             )
         case = await self.get(case_id)
         assert case is not None
@@ -321,6 +338,10 @@ class CaseRepository:
         template_key: str | None = None,
     ) -> int | None:
         """Store a message; None when that Telegram message was stored before (a duplicate)."""
+        row = await self._db.fetchone("SELECT resident_id FROM cases WHERE id = ?", (case_id,))
+        owner = row[0] if row else None
+        sealed = await self._cipher.seal_for(owner, text)
+        sealed_file = await self._cipher.seal_for(owner, file_id)
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "INSERT OR IGNORE INTO case_messages (case_id, direction, sender_id, kind, text,"
@@ -331,8 +352,8 @@ class CaseRepository:
                     direction,
                     sender_id,
                     kind,
-                    self._cipher.seal(text),
-                    file_id,
+                    sealed,
+                    sealed_file,
                     media_group_id,
                     source_chat_id,
                     source_message_id,
@@ -485,16 +506,16 @@ class CaseRepository:
             (staff_id, case_id, now.isoformat()),
         )
 
+    async def has_reply_target(self, staff_id: int) -> bool:
+        """Every private message passes here: a plain read, no write."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM staff_reply_targets WHERE staff_id = ?", (staff_id,)
+        )
+        return row is not None
+
     async def take_reply_target(self, staff_id: int) -> tuple[int, datetime] | None:
         """The case the staff member chose to answer and when; the choice is used up."""
-        # Every resident message passes here: a plain read first, a write transaction only for
-        # the rare staff member who armed a reply.
-        if (
-            await self._db.fetchone(
-                "SELECT 1 FROM staff_reply_targets WHERE staff_id = ?", (staff_id,)
-            )
-            is None
-        ):
+        if not await self.has_reply_target(staff_id):
             return None
         async with self._db.transaction() as tx:
             row = await tx.fetchone(

@@ -12,6 +12,7 @@ from datetime import timedelta
 from bot.cases.repository import OPEN_STATUSES, TOPICS, Case, CaseRepository
 from bot.core.clock import Clock
 from bot.core.i18n import Translator
+from bot.core.logs import person
 from bot.org.orgdata import DISTRICTS
 from bot.residents.repository import Resident
 
@@ -53,6 +54,17 @@ class CaseError(Exception):
     """A staff action that does not fit the case (unknown, closed …); message is for staff."""
 
 
+class NoConsent(Exception):
+    """Somebody who has not agreed to the privacy notice: nothing of theirs is stored in a case.
+    The consent gate keeps them away; this is the second lock behind it."""
+
+
+def _agreed(resident: Resident) -> Resident:
+    if not resident.consented:
+        raise NoConsent("no request is stored for somebody who has not agreed")
+    return resident
+
+
 class CaseService:
     def __init__(
         self,
@@ -77,6 +89,7 @@ class CaseService:
     async def start_request(self, resident: Resident, first_name: str | None) -> Case:
         """Ask a question / new question: a fresh draft, which becomes the resident's current case
         (the latest one not closed); an untouched draft is reused."""
+        _agreed(resident)
         current = await self.repo.current_for(resident.user_id)
         if current is not None and current.status == "draft":
             if not await self.repo.messages(current.id, limit=1):
@@ -90,6 +103,7 @@ class CaseService:
         )
 
     async def choose_topic(self, resident: Resident, topic: str, first_name: str | None) -> Result:
+        _agreed(resident)
         if topic not in TOPICS:
             raise ValueError(topic)
         case = await self._draft(resident, first_name)
@@ -99,6 +113,7 @@ class CaseService:
     async def choose_district(
         self, resident: Resident, district: str, first_name: str | None
     ) -> Result:
+        _agreed(resident)
         if district not in DISTRICTS:
             raise ValueError(district)
         await self.repo.set_resident_district(resident.user_id, district)
@@ -110,6 +125,7 @@ class CaseService:
         self, resident: Resident, message: Incoming, first_name: str | None
     ) -> Result:
         """A resident's message: stored in their current case (or a new draft) before anything."""
+        _agreed(resident)
         case = await self.repo.current_for(resident.user_id)
         if case is None:
             case = await self.repo.create_draft(
@@ -181,6 +197,7 @@ class CaseService:
         self, resident: Resident, topic: str, district: str | None, first_name: str | None
     ) -> Case:
         """A submitted case without a message yet (e.g. for an appointment request)."""
+        _agreed(resident)
         case = await self.repo.create_draft(
             resident.user_id,
             resident.language,
@@ -250,7 +267,7 @@ class CaseService:
         case = await self.repo.get(case_id)
         assert case is not None
         if submitted:
-            logger.info("case %s submitted by resident %s", case.id, resident.user_id)
+            logger.info("case %s submitted by %s", case.id, person(resident.user_id))
             self._on_change(case.id)
             return Result(Step.SUBMITTED, case)
         return Result(Step.ADDED, case)
@@ -365,6 +382,10 @@ class CaseService:
         case = await self.case_for_staff(case_id)
         await self.repo.set_reply_target(staff_id, case.id, self._clock.now())
         return case
+
+    async def reply_target_waiting(self, staff_id: int) -> bool:
+        """Whether the staff member chose a case with "Reply" (used up or not, expired or not)."""
+        return await self.repo.has_reply_target(staff_id)
 
     async def take_reply_target(self, staff_id: int) -> int | None:
         """The case chosen with "Reply", if chosen within REPLY_WINDOW: a message written an hour

@@ -63,6 +63,17 @@ class Settings:
     translate_timeout: float = DEFAULT_TRANSLATE_TIMEOUT
     # THINKA_OCR: read the letters residents send (bot/letters); off: photos stay photos.
     ocr: bool = True
+    # Each resident's data key, in a file of its own (bot/core/keystore.py); None: next to the
+    # database, "thinka-keys.sqlite3" for "thinka.sqlite3".
+    keys_db: Path | None = None
+    # Days `python -m bot backup DIR` keeps the database copies it wrote.
+    backup_days: int = 30
+
+    @property
+    def keys_path(self) -> Path:
+        if self.keys_db is not None:
+            return self.keys_db
+        return self.db_path.with_name(f"{self.db_path.stem}-keys{self.db_path.suffix}")
 
     def require_token(self) -> str:
         if not self.token:
@@ -129,6 +140,8 @@ def load_settings(
         ),
         **translate,
         ocr=_switch(get("THINKA_OCR") or "on", "THINKA_OCR"),
+        keys_db=Path(keys) if (keys := get("THINKA_KEYS_DB")) else None,
+        backup_days=_positive_int(get("THINKA_BACKUP_DAYS") or "30", "THINKA_BACKUP_DAYS"),
     )
 
 

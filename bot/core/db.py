@@ -90,12 +90,12 @@ class Transaction:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        return cursor.rowcount
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
 
     async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        return cursor.lastrowid or 0
+        async with self._conn.execute(sql, params) as cursor:
+            return cursor.lastrowid or 0
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
         async with self._conn.execute(sql, params) as cursor:
@@ -109,11 +109,29 @@ class Transaction:
         await self._conn.executemany(sql, rows)
 
 
+# The pragmas of every file the bot keeps: the database and the key file (bot/core/keystore.py).
+FILE_PRAGMAS = (
+    "journal_mode = WAL",
+    # FULL: a committed request must survive a power cut, not only a crash.
+    "synchronous = FULL",
+    # Deleted content is overwritten with zeros, not left in free pages: erased messages must
+    # not be readable from the file afterwards.
+    "secure_delete = ON",
+)
+# How long the checkpoint after an erasure waits for another connection to finish reading
+# (`python -m bot backup`, an operator's sqlite3): short, as the lock is held meanwhile; a job
+# tries again (`checkpoint_pending`).
+CHECKPOINT_WAIT_MS = 200
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
+        self.attached: dict[str, Path] = {}
+        # An erasure whose WAL could not be emptied yet (another connection was reading).
+        self.checkpoint_pending = False
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -123,17 +141,11 @@ class Database:
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
         try:
-            for pragma in (
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA foreign_keys = ON",
-                # FULL: a committed request must survive a power cut, not only a crash.
-                "PRAGMA synchronous = FULL",
-                "PRAGMA busy_timeout = 5000",
-                # Deleted content is overwritten with zeros, not left in free pages: erased
-                # messages must not be readable from the file afterwards.
-                "PRAGMA secure_delete = ON",
-            ):
-                await conn.execute(pragma)
+            for pragma in ("foreign_keys = ON", "busy_timeout = 5000", *FILE_PRAGMAS):
+                # Closed at once: a pragma answers with a row, and a statement left open
+                # would keep VACUUM (`compact`) from running.
+                async with conn.execute(f"PRAGMA {pragma}"):
+                    pass
         except Exception:
             await conn.close()
             raise
@@ -142,10 +154,22 @@ class Database:
     async def close(self) -> None:
         await self._conn.close()
 
+    async def attach(self, path: Path, name: str) -> None:
+        """Open another file on this connection as schema `name` (same lock, same pragmas);
+        statements name its tables `name.table`."""
+        if not re.fullmatch(r"[a-z]+", name):
+            raise ValueError(f"bad schema name {name!r}")
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        async with self._lock:
+            await self._run(f"ATTACH DATABASE ? AS {name}", (str(path),))
+            for pragma in FILE_PRAGMAS:
+                await self._run(f"PRAGMA {name}.{pragma}")
+        self.attached[name] = path
+
     # -- single statements (autocommit) -----------------------------------------------------
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        async with self._lock:
-            cursor = await self._conn.execute(sql, params)
+        async with self._lock, self._conn.execute(sql, params) as cursor:
             return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
@@ -222,19 +246,56 @@ class Database:
             applied.append(migration)
         return applied
 
-    async def checkpoint(self) -> None:
-        """Move the WAL into the database file and empty it: after an erasure the old page
-        images in the WAL still hold the erased text."""
+    async def checkpoint(self) -> bool:
+        """Move the WAL of every open file into it and empty it: after an erasure the old page
+        images in the WAL still hold the erased data. False when another connection is still
+        reading (SQLite may then not reset the WAL): `checkpoint_pending` stays set and the
+        bot's job tries again until it succeeds."""
+        done = True
         async with self._lock:
-            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self._run(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+            try:
+                for schema in ("main", *self.attached):
+                    async with self._conn.execute(
+                        f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)"
+                    ) as cursor:
+                        busy, _log, _moved = await cursor.fetchone()
+                    done = done and busy == 0
+            finally:
+                await self._run("PRAGMA busy_timeout = 5000")
+        self.checkpoint_pending = not done
+        return done
 
-    async def backup(self, target: Path) -> None:
-        """A consistent copy while the bot keeps running (SQLite's online backup API)."""
+    async def compact(self) -> bool:
+        """Rewrite every open file page by page (VACUUM), then empty the WAL. Deleting a row
+        can leave its key behind inside the b-tree: a rowid or indexed value (a Telegram id)
+        that served as a divider between pages stays in the parent page until the tree is
+        rebuilt. False when another connection kept it from running; tried again later."""
+        async with self._lock:
+            await self._run(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+            try:
+                for schema in ("main", *self.attached):
+                    await self._run(f"VACUUM {schema}")
+            except sqlite3.OperationalError as error:
+                logger.warning("compaction postponed: %s", error)
+                return False
+            finally:
+                await self._run("PRAGMA busy_timeout = 5000")
+        return await self.checkpoint()
+
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A statement whose answer is not needed, closed at once (the lock is held)."""
+        async with self._conn.execute(sql, params):
+            pass
+
+    async def backup(self, target: Path, schema: str = "main") -> None:
+        """A consistent copy of one file while the bot keeps running (SQLite's online backup
+        API): the database, or an attached file such as the keys."""
         target.parent.mkdir(parents=True, exist_ok=True)
         async with self._lock:
             dest = await aiosqlite.connect(target)
             try:
-                await self._conn.backup(dest)
+                await self._conn.backup(dest, name=schema)
             finally:
                 await dest.close()
 

@@ -113,11 +113,16 @@ class LetterRepository:
 
     async def pages(self, letter_id: int) -> list[LetterPage]:
         rows = await self._db.fetchall(
-            "SELECT m.id, m.file_id FROM letter_pages p JOIN case_messages m"
-            " ON m.id = p.message_id WHERE p.letter_id = ? ORDER BY m.id",
+            "SELECT m.id, m.file_id, c.resident_id AS owner FROM letter_pages p"
+            " JOIN case_messages m ON m.id = p.message_id JOIN cases c ON c.id = m.case_id"
+            " WHERE p.letter_id = ? ORDER BY m.id",
             (letter_id,),
         )
-        return [LetterPage(row["id"], row["file_id"]) for row in rows]
+        # File ids are sealed with the resident's key like the message (bot/privacy/datamap.py).
+        return [
+            LetterPage(row["id"], await self._cipher.open_for(row["owner"], row["file_id"]))
+            for row in rows
+        ]
 
     async def retry_later(self, letter_id: int, after: datetime) -> None:
         await self._db.execute(
@@ -140,15 +145,33 @@ class LetterRepository:
             await self._db.execute(
                 "UPDATE letters SET status = ?, reading = ?, failure = ?, read_at = ?,"
                 " read_after = NULL WHERE id = ? AND status = 'pending'",
-                (status, self._cipher.seal(reading), failure, now.isoformat(), letter_id),
+                (
+                    status,
+                    await self._cipher.seal_for(await self._owner_of_letter(letter_id), reading),
+                    failure,
+                    now.isoformat(),
+                    letter_id,
+                ),
             )
             > 0
         )
 
     async def reading(self, letter_id: int) -> str | None:
         """The stored reading (JSON), opened."""
-        row = await self._db.fetchone("SELECT reading FROM letters WHERE id = ?", (letter_id,))
-        return self._cipher.open(row["reading"]) if row else None
+        row = await self._db.fetchone(
+            "SELECT l.reading, c.resident_id AS owner FROM letters l"
+            " JOIN cases c ON c.id = l.case_id WHERE l.id = ?",
+            (letter_id,),
+        )
+        return await self._cipher.open_for(row["owner"], row["reading"]) if row else None
+
+    async def _owner_of_letter(self, letter_id: int) -> int | None:
+        """The resident whose key seals the letter's reading (None once they are erased)."""
+        row = await self._db.fetchone(
+            "SELECT c.resident_id FROM letters l JOIN cases c ON c.id = l.case_id WHERE l.id = ?",
+            (letter_id,),
+        )
+        return row[0] if row else None
 
     # -- the deadline of a case -------------------------------------------------------------
     async def offer_deadline(
@@ -179,11 +202,15 @@ class LetterRepository:
                 due.isoformat() if due else None,
                 int(estimated),
                 letter_id,
-                self._cipher.seal(summary),
+                await self._cipher.seal_for(await self._owner_of_case(case_id), summary),
                 now.isoformat(),
             ),
         )
         return changed > 0
+
+    async def _owner_of_case(self, case_id: int) -> int | None:
+        row = await self._db.fetchone("SELECT resident_id FROM cases WHERE id = ?", (case_id,))
+        return row[0] if row else None
 
     async def set_deadline(
         self, case_id: int, due: date | None, staff_id: int, now: datetime

@@ -1,6 +1,8 @@
-"""Everything stored about one resident, for /mydata (right of access), and the retention rules.
+"""A resident's data in the database: what /mydata shows, erasure (of a resident, and of an
+old case's content), key rotation and the retention queries. SQL lives here.
 
-SQL lives here; the handler turns the result into a message and a JSON file.
+Which table holds what is mapped in bot/privacy/datamap.py; tests/test_datamap.py checks that
+every table holding a resident's data has its step below.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.core.crypto import Cipher
+from bot.core.crypto import OWN_PREFIX, Cipher
 from bot.core.db import Database
 
 
@@ -17,14 +19,139 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-ENCRYPTED_COLUMNS = (
-    ("case_messages", "id", "text"),
-    ("appointments", "id", "note"),
-    ("staff_notices", "id", "text"),
-    ("message_translations", "id", "text"),
-    ("letters", "id", "reading"),
-    ("case_deadlines", "case_id", "summary"),
+OF_THEIR_CASES = "(SELECT id FROM cases WHERE resident_id = :user)"
+# Erasing one resident, in this order, in one transaction (:user, :now). Their cases stay as
+# anonymous rows (topic, language, dates) so that the figures keep counting them.
+RESIDENT_ERASURE: tuple[tuple[str, str], ...] = (
+    # Machine translations of their messages and of the answers to them (bot/translation).
+    (
+        "message_translations",
+        f"DELETE FROM message_translations WHERE case_id IN {OF_THEIR_CASES}",
+    ),
+    (
+        "translation_preferences",
+        "DELETE FROM translation_preferences WHERE resident_id = :user",
+    ),
+    # What the bot read from their letters (the pages go with the messages) and the deadlines.
+    ("letters", f"DELETE FROM letters WHERE case_id IN {OF_THEIR_CASES}"),
+    ("case_deadlines", f"DELETE FROM case_deadlines WHERE case_id IN {OF_THEIR_CASES}"),
+    ("case_messages", f"DELETE FROM case_messages WHERE case_id IN {OF_THEIR_CASES}"),
+    ("staff_reply_targets", f"DELETE FROM staff_reply_targets WHERE case_id IN {OF_THEIR_CASES}"),
+    # Appointments: the note is their words; open ones are cancelled, their seats freed.
+    (
+        "slot_seats",
+        "DELETE FROM slot_seats WHERE appointment_id IN (SELECT a.id FROM appointments a"
+        " JOIN cases c ON c.id = a.case_id WHERE c.resident_id = :user)",
+    ),
+    (
+        "appointments",
+        "UPDATE appointments SET note = NULL, updated_at = :now, status = CASE WHEN status"
+        " IN ('requested', 'proposed', 'confirmed') THEN 'cancelled' ELSE status END"
+        f" WHERE case_id IN {OF_THEIR_CASES}",
+    ),
+    # Staff notices quote the appointment and its note.
+    ("staff_notices", f"DELETE FROM staff_notices WHERE case_id IN {OF_THEIR_CASES}"),
+    ("cases", "DELETE FROM cases WHERE resident_id = :user AND status = 'draft'"),
+    (
+        "cases",
+        "UPDATE cases SET first_name = NULL, resident_id = NULL, status = 'closed',"
+        " closed_at = COALESCE(closed_at, :now) WHERE resident_id = :user",
+    ),
+    ("appointment_drafts", "DELETE FROM appointment_drafts WHERE resident_id = :user"),
+    ("subscriptions", "DELETE FROM subscriptions WHERE resident_id = :user"),
+    # "event_id IN (all events)" lets SQLite seek the primary key (event, resident) per event
+    # instead of reading the whole table; the same for deliveries (250,000 rows in bench/scale).
+    (
+        "rsvps",
+        "DELETE FROM rsvps WHERE event_id IN (SELECT id FROM events) AND resident_id = :user",
+    ),
+    # A delivered announcement stays counted, tied to nobody: -rowid is unique in the table.
+    (
+        "deliveries",
+        "UPDATE deliveries SET resident_id = -rowid, chat_id = 0"
+        " WHERE broadcast_id IN (SELECT id FROM broadcasts) AND resident_id = :user",
+    ),
+    # Updates of theirs put aside with their content (quarantined, parked: bot/transport/
+    # inbox.py) go; handled ones keep their update_id (to recognise a redelivery), not the chat.
+    (
+        "inbox",
+        "DELETE FROM inbox WHERE chat_id = :user AND state IN ('quarantined', 'parked')",
+    ),
+    ("inbox", "UPDATE inbox SET chat_id = NULL WHERE chat_id = :user"),
+    ("residents", "DELETE FROM residents WHERE user_id = :user"),
 )
+# Raw updates still holding their payload (waiting to be handled): the resident's go with them:
+# (table, key column, payload column, SQL that empties one row by :key). They are sealed with the
+# main key, so they are read here and matched in Python, not in SQL.
+SENDER_ERASURE: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "inbox",
+        "update_id",
+        "payload",
+        "UPDATE inbox SET payload = NULL, chat_id = NULL, done_at = COALESCE(done_at, :now),"
+        " state = CASE WHEN state = 'pending' THEN 'done' ELSE state END WHERE update_id = :key",
+    ),
+)
+
+# Erasing an old case's content (retention, :case); the case row stays.
+CASE_ERASURE: tuple[tuple[str, str], ...] = (
+    ("message_translations", "DELETE FROM message_translations WHERE case_id = :case"),
+    ("letters", "DELETE FROM letters WHERE case_id = :case"),
+    ("case_deadlines", "DELETE FROM case_deadlines WHERE case_id = :case"),
+    (
+        "case_messages",
+        "UPDATE case_messages SET text = NULL, file_id = NULL WHERE case_id = :case"
+        " AND (text IS NOT NULL OR file_id IS NOT NULL)",
+    ),
+    ("appointments", "UPDATE appointments SET note = NULL WHERE case_id = :case"),
+    ("staff_notices", "DELETE FROM staff_notices WHERE case_id = :case"),
+    (
+        "cases",
+        "UPDATE cases SET thread_id = NULL, card_message_id = NULL, first_name = NULL"
+        " WHERE id = :case",
+    ),
+)
+
+# What is sealed with a resident's key: (table, row key, column, the row's resident in SQL).
+OWNER_OF_CASE = "(SELECT resident_id FROM cases WHERE cases.id = {table}.case_id)"
+SEALED_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("case_messages", "id", "text", OWNER_OF_CASE.format(table="case_messages")),
+    ("case_messages", "id", "file_id", OWNER_OF_CASE.format(table="case_messages")),
+    ("cases", "id", "first_name", "resident_id"),
+    ("appointments", "id", "note", OWNER_OF_CASE.format(table="appointments")),
+    ("appointment_drafts", "resident_id", "note", "resident_id"),
+    ("staff_notices", "id", "text", OWNER_OF_CASE.format(table="staff_notices")),
+    (
+        "message_translations",
+        "id",
+        "text",
+        OWNER_OF_CASE.format(table="message_translations"),
+    ),
+    ("letters", "id", "reading", OWNER_OF_CASE.format(table="letters")),
+    ("case_deadlines", "case_id", "summary", OWNER_OF_CASE.format(table="case_deadlines")),
+)
+# What is sealed with the main key: nobody's key yet.
+MAIN_KEY_COLUMNS: tuple[tuple[str, str, str], ...] = (("inbox", "update_id", "payload"),)
+
+
+def _json(raw: str | None) -> Any:
+    try:
+        return json.loads(raw or "{}")
+    except ValueError:
+        return {}  # not an update anybody could have sent: nothing of theirs to find
+
+
+def _sent_by(update: Any, user_id: int) -> bool:
+    """Whether a raw update (JSON) comes from, or is about, `user_id`."""
+    if isinstance(update, dict):
+        for key in ("from", "chat", "user", "sender_chat"):
+            person = update.get(key)
+            if isinstance(person, dict) and person.get("id") == user_id:
+                return True
+        return any(_sent_by(value, user_id) for value in update.values())
+    if isinstance(update, list):
+        return any(_sent_by(value, user_id) for value in update)
+    return False
 
 
 class PersonalDataRepository:
@@ -32,20 +159,71 @@ class PersonalDataRepository:
         self._db = db
         self._cipher = cipher or Cipher()
 
+    async def erase_resident(self, user_id: int, now: datetime) -> bool:
+        """Everything of the resident, in one transaction (their key too, when there is a key
+        file); False when there was no such resident."""
+        theirs = []
+        for table, key, payload, empty in SENDER_ERASURE:
+            waiting = await self._db.fetchall(
+                f"SELECT {key}, {payload} FROM {table} WHERE {payload} IS NOT NULL"
+            )
+            theirs += [
+                (empty, {"key": row[0], "now": _iso(now)})
+                for row in waiting
+                if _sent_by(_json(self._cipher.open(row[1])), user_id)
+            ]
+        params = {"user": user_id, "now": _iso(now)}
+        async with self._db.transaction() as tx:
+            found = await tx.fetchone("SELECT 1 FROM residents WHERE user_id = ?", (user_id,))
+            for _table, sql in RESIDENT_ERASURE:
+                await tx.execute(sql, params)
+            for sql, row in theirs:
+                await tx.execute(sql, row)
+            if self._cipher.store is not None:
+                await self._cipher.store.forget(tx, user_id, now)
+        return found is not None
+
+    async def erase_case_content(self, case_id: int) -> int:
+        """Message content, notes and notices of a closed case; the case row stays."""
+        erased = 0
+        async with self._db.transaction() as tx:
+            for table, sql in CASE_ERASURE:
+                changed = await tx.execute(sql, {"case": case_id})
+                erased += changed if table == "case_messages" else 0
+        return erased
+
+    async def resident_ids(self) -> list[int]:
+        rows = await self._db.fetchall("SELECT user_id FROM residents")
+        return [row[0] for row in rows]
+
     async def rotate(self, cipher: Cipher) -> int:
-        """Re-encrypt every sealed column with the first key (and seal what is clear)."""
-        changed = 0
-        for table, key, column in ENCRYPTED_COLUMNS:
+        """Key rotation: the resident keys re-wrapped with the first key; what is still in
+        clear or sealed with the main key sealed with its resident's key; the main key's own
+        values re-encrypted with the first key. Returns how many values changed."""
+        changed = await cipher.store.rewrap(cipher.master) if cipher.store and cipher.master else 0
+        for table, key, column, owner in SEALED_COLUMNS:
+            rows = await self._db.fetchall(
+                f"SELECT {key}, {column}, {owner} FROM {table} WHERE {column} IS NOT NULL"
+            )
+            # Sealed before the transaction: a new resident key is written on this connection.
+            resealed = [
+                (await cipher.reseal_for(row[2], row[1]), row[0])
+                for row in rows
+                if not row[1].startswith(OWN_PREFIX)
+            ]
+            async with self._db.transaction() as tx:
+                await tx.executemany(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", resealed)
+            changed += len(resealed)
+        for table, key, column in MAIN_KEY_COLUMNS:
             rows = await self._db.fetchall(
                 f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL"
             )
             async with self._db.transaction() as tx:
-                for row in rows:
-                    await tx.execute(
-                        f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
-                        (cipher.rotate(row[1]), row[0]),
-                    )
-                    changed += 1
+                await tx.executemany(
+                    f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+                    [(cipher.rotate(row[1]), row[0]) for row in rows],
+                )
+            changed += len(rows)
         await self._db.checkpoint()
         return changed
 
@@ -94,12 +272,19 @@ class PersonalDataRepository:
             " ORDER BY d.case_id",
             (user_id,),
         )
+        # Sealed values are theirs to read: opened with their key.
+        opened = self._cipher.open_for
         return {
             "resident": {k: resident[k] for k in resident.keys()},
-            "cases": [dict(zip(row.keys(), tuple(row), strict=True)) for row in cases],
-            "messages": [dict(zip(row.keys(), tuple(row), strict=True)) for row in messages],
+            "cases": [
+                {**dict(row), "first_name": await opened(user_id, row["first_name"])}
+                for row in cases
+            ],
+            "messages": [
+                {**dict(row), "text": await opened(user_id, row["text"])} for row in messages
+            ],
             "appointments": [
-                dict(zip(row.keys(), tuple(row), strict=True)) for row in appointments
+                {**dict(row), "note": await opened(user_id, row["note"])} for row in appointments
             ],
             "subscriptions": [
                 dict(zip(row.keys(), tuple(row), strict=True)) for row in subscriptions
@@ -109,7 +294,7 @@ class PersonalDataRepository:
             "translations": [
                 {
                     **dict(zip(row.keys(), tuple(row), strict=True)),
-                    "text": self._cipher.open(row["text"]),
+                    "text": await opened(user_id, row["text"]),
                 }
                 for row in translations
             ],
@@ -120,7 +305,7 @@ class PersonalDataRepository:
                     "status": row["status"],
                     "sent_at": row["created_at"],
                     "read_at": row["read_at"],
-                    "reading": json.loads(self._cipher.open(row["reading"]) or "null"),
+                    "reading": json.loads(await opened(user_id, row["reading"]) or "null"),
                 }
                 for row in letters
             ],
@@ -141,27 +326,6 @@ class PersonalDataRepository:
             (_iso(moment),),
         )
         return [(row[0], row[1]) for row in rows]
-
-    async def erase_case_content(self, case_id: int) -> int:
-        """Message content, appointment notes and the letters read (with the deadline) of a
-        closed case; the case row stays."""
-        async with self._db.transaction() as tx:
-            await tx.execute("DELETE FROM letters WHERE case_id = ?", (case_id,))
-            await tx.execute("DELETE FROM case_deadlines WHERE case_id = ?", (case_id,))
-            erased = await tx.execute(
-                "UPDATE case_messages SET text = NULL, file_id = NULL WHERE case_id = ?"
-                " AND (text IS NOT NULL OR file_id IS NOT NULL)",
-                (case_id,),
-            )
-            await tx.execute("UPDATE appointments SET note = NULL WHERE case_id = ?", (case_id,))
-            await tx.execute("DELETE FROM message_translations WHERE case_id = ?", (case_id,))
-            await tx.execute("DELETE FROM staff_notices WHERE case_id = ?", (case_id,))
-            await tx.execute(
-                "UPDATE cases SET thread_id = NULL, card_message_id = NULL, first_name = NULL"
-                " WHERE id = ?",
-                (case_id,),
-            )
-        return erased
 
     async def discard_drafts_before(self, moment: datetime) -> int:
         """Requests never sent (the resident stopped at a question or at the quick answers) and

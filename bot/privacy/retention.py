@@ -1,6 +1,7 @@
-"""Retention, daily: message content of cases closed longer than THINKA_RETENTION_DAYS is erased
-(with their topics in the staff group), requests never sent are discarded after 30 days, and
-residents inactive for two years are deleted. Only counts are logged, never who or what."""
+"""Retention, every six hours: message content of cases closed longer than THINKA_RETENTION_DAYS
+is erased (with their topics in the staff group), requests never sent are discarded after 30
+days, and residents inactive for two years are deleted. Only counts are logged, never who or
+what."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Protocol
 from telegram.ext import ContextTypes, JobQueue
 
 from bot.core.clock import Clock
+from bot.privacy.erasure import Erasure
 from bot.privacy.repository import PersonalDataRepository
-from bot.residents.service import ResidentService
 
 
 class TopicRemover(Protocol):
@@ -34,13 +35,13 @@ class Retention:
     def __init__(
         self,
         repository: PersonalDataRepository,
-        residents: ResidentService,
+        erasure: Erasure,
         relay: TopicRemover,
         clock: Clock,
         retention_days: int,
     ) -> None:
         self._repo = repository
-        self._residents = residents
+        self._erasure = erasure
         self._relay = relay
         self._clock = clock
         self._keep = timedelta(days=retention_days)
@@ -62,13 +63,15 @@ class Retention:
         cases = await self._repo.closed_before(now - self._keep)
         for case_id, thread_id in cases:
             await self._relay.delete_topic(thread_id)
-            await self._repo.erase_case_content(case_id)
+            await self._erasure.erase_case_content(case_id)
         drafts = await self._repo.discard_drafts_before(now - ABANDONED_DRAFT_AFTER)
         residents = await self._repo.inactive_since(now - INACTIVE_AFTER)
         for user_id in residents:
-            await self._residents.erase(user_id)
-        if cases or residents or drafts:
-            await self._residents.checkpoint()
+            await self._erasure.erase(user_id)
+        if cases or drafts:
+            # Erasing a resident empties the WAL itself; old case content needs it too.
+            await self._erasure.checkpoint()
+        await self._erasure.forget_old_erasures(now)
         logger.info(
             "retention: content of %d closed cases erased, %d unsent drafts discarded,"
             " %d inactive residents deleted",

@@ -118,68 +118,6 @@ class ResidentRepository:
             "UPDATE residents SET blocked = ? WHERE user_id = ?", (int(blocked), user_id)
         )
 
-    async def delete(self, user_id: int, now: datetime) -> bool:
-        """Erase the resident and every message of theirs; their cases stay as anonymous,
-        closed rows (topic, language, dates) so that the statistics keep counting them."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "DELETE FROM case_messages WHERE case_id IN"
-                " (SELECT id FROM cases WHERE resident_id = ?)",
-                (user_id,),
-            )
-            await tx.execute(
-                "DELETE FROM staff_reply_targets WHERE case_id IN"
-                " (SELECT id FROM cases WHERE resident_id = ?)",
-                (user_id,),
-            )
-            # What the bot read from their letters (the pages went with the messages).
-            await tx.execute(
-                "DELETE FROM letters WHERE case_id IN (SELECT id FROM cases WHERE resident_id = ?)",
-                (user_id,),
-            )
-            await tx.execute(
-                "DELETE FROM case_deadlines WHERE case_id IN"
-                " (SELECT id FROM cases WHERE resident_id = ?)",
-                (user_id,),
-            )
-            # Appointments: the note is their words; open ones are cancelled, seats freed.
-            await tx.execute(
-                "DELETE FROM slot_seats WHERE appointment_id IN (SELECT a.id FROM appointments a"
-                " JOIN cases c ON c.id = a.case_id WHERE c.resident_id = ?)",
-                (user_id,),
-            )
-            await tx.execute(
-                "UPDATE appointments SET note = NULL, updated_at = ?, status = CASE WHEN status"
-                " IN ('requested', 'proposed', 'confirmed') THEN 'cancelled' ELSE status END"
-                " WHERE case_id IN (SELECT id FROM cases WHERE resident_id = ?)",
-                (now.isoformat(), user_id),
-            )
-            # Staff notices quote the appointment and its note.
-            await tx.execute(
-                "DELETE FROM staff_notices WHERE case_id IN"
-                " (SELECT id FROM cases WHERE resident_id = ?)",
-                (user_id,),
-            )
-            await tx.execute(
-                "UPDATE cases SET first_name = NULL, closed_at = COALESCE(closed_at, ?),"
-                " status = CASE WHEN status = 'draft' THEN 'draft' ELSE 'closed' END"
-                " WHERE resident_id = ?",
-                (now.isoformat(), user_id),
-            )
-            await tx.execute(
-                "DELETE FROM cases WHERE resident_id = ? AND status = 'draft'", (user_id,)
-            )
-            # Updates of theirs put aside with their content (bot/transport/inbox.py).
-            await tx.execute(
-                "DELETE FROM inbox WHERE chat_id = ? AND state IN ('quarantined', 'parked')",
-                (user_id,),
-            )
-            # cases.resident_id becomes NULL (ON DELETE SET NULL).
-            return await tx.execute("DELETE FROM residents WHERE user_id = ?", (user_id,)) > 0
-
-    async def checkpoint(self) -> None:
-        await self._db.checkpoint()
-
     async def count_by_language(self) -> dict[str, tuple[int, int]]:
         """language -> (residents who consented, residents who blocked the bot)."""
         rows = await self._db.fetchall(

@@ -1,4 +1,5 @@
-"""What the bot does with a resident's record: language, consent, erasure, last contact."""
+"""What the bot does with a resident's record: language, consent, last contact. (Erasure:
+bot/privacy/erasure.py.)"""
 
 from __future__ import annotations
 
@@ -70,16 +71,6 @@ class ResidentService:
 
     async def mark_blocked(self, user_id: int, blocked: bool) -> None:
         await self._repo.set_blocked(user_id, blocked)
-
-    async def erase(self, user_id: int) -> bool:
-        """Delete everything personal about the resident; anonymous counts stay. The database
-        file and its WAL keep no copy of the erased text (secure_delete + checkpoint)."""
-        erased = await self._repo.delete(user_id, self._clock.now())
-        await self._repo.checkpoint()
-        return erased
-
-    async def checkpoint(self) -> None:
-        await self._repo.checkpoint()
 
     async def count_by_language(self) -> dict[str, tuple[int, int]]:
         """language -> (residents who agreed, of them who blocked the bot)."""

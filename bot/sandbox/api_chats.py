@@ -83,7 +83,11 @@ class ChatsApi:
             if chat.id != uid:
                 raise ApiError.bad("user not found")
             return self._member_dict(user.to_dict(), "member")
-        return self._member_dict(user.to_dict(), chat.members.get(uid, "left"))
+        return self._member_dict(
+            user.to_dict(),
+            chat.members.get(uid, "left"),
+            is_member=uid not in chat.restricted_outside,
+        )
 
     async def api_getChatAdministrators(self, p: _Params) -> list[dict[str, Any]]:
         chat = self._chat(p)

@@ -54,6 +54,13 @@ CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+# Who "sent" a message an anonymous group administrator wrote (Telegram's own service bot).
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 REACTION_EMOJI = frozenset(
     "❤ 👍 👎 🔥 🥰 👏 😁 🤔 🤯 😱 🤬 😢 🎉 🤩 🤮 💩 "

@@ -67,6 +67,8 @@ class SandboxChat:
     last_name: str | None = None
     is_forum: bool = False
     members: dict[int, str] = field(default_factory=dict)
+    # Users "restricted" but no longer in the chat (ChatMemberRestricted.is_member false).
+    restricted_outside: set[int] = field(default_factory=set)
     bot_status: str = "member"
     topics: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_message_id: int = 1

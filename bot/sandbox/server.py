@@ -33,6 +33,7 @@ from .common import (
     DEFAULT_UPDATE_TYPES,
     FILE_DIR,
     FILE_PREFIX,
+    GROUP_ANONYMOUS_BOT,
     MEMBER_STATUSES,
     RATE_LIMITED,
     TOPIC_COLORS,
@@ -178,6 +179,11 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         return f"http://{self.host}:{self.port}/file/bot"
 
     @property
+    def allowed_updates(self) -> frozenset[str]:
+        """The update types the bot asked for last (getUpdates or setWebhook)."""
+        return self._allowed_updates
+
+    @property
     def bot_user(self) -> dict[str, Any]:
         return {
             "id": self.bot_id,
@@ -259,16 +265,81 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         return chat
 
     def set_member_status(
-        self, chat_id: int | SandboxChat, user_id: int | SandboxUser, status: str
+        self,
+        chat_id: int | SandboxChat,
+        user_id: int | SandboxUser,
+        status: str,
+        *,
+        by: int | SandboxUser | None = None,
+        is_member: bool = True,
     ) -> None:
+        """Change a member's status, as the user (leaving) or an administrator `by` (kicking,
+        restricting, promoting) would. For a user, Telegram tells the bot with a `chat_member`
+        update, but only where the bot is an administrator and only if it asked for
+        "chat_member" in allowed_updates; leaving or being removed also shows in the group as a
+        `left_chat_member` service message. `is_member=False` with "restricted" is somebody
+        restricted who is no longer in the chat. The bot's own status changes silently here."""
         if status not in MEMBER_STATUSES:
             raise ValueError(f"bad status {status!r}")
         chat = self.chats[self._cid(chat_id)]
         uid = self._uid(user_id)
         if uid == self.bot_id:
             chat.bot_status = status
+            return
+        old = chat.members.get(uid, "left")
+        was_inside = uid not in chat.restricted_outside
+        old_member = old in ("creator", "administrator", "member") or (
+            old == "restricted" and was_inside
+        )
+        chat.members[uid] = status
+        if status == "restricted" and not is_member:
+            chat.restricted_outside.add(uid)
         else:
-            chat.members[uid] = status
+            chat.restricted_outside.discard(uid)
+        if chat.type == "private" or uid not in self.users:
+            return
+        user = self.users[uid].to_dict()
+        actor = self.users[self._uid(by)].to_dict() if by is not None else user
+        if chat.bot_status in ("administrator", "creator"):
+            self._inject(
+                "chat_member",
+                {
+                    "chat": chat.to_dict(),
+                    "from": actor,
+                    "date": _now(),
+                    "old_chat_member": self._member_dict(user, old, is_member=was_inside),
+                    "new_chat_member": self._member_dict(
+                        user, status, is_member=uid not in chat.restricted_outside
+                    ),
+                },
+            )
+        gone = status in ("left", "kicked") or uid in chat.restricted_outside
+        if gone and old_member and chat.bot_status not in ("left", "kicked"):
+            raw = {
+                "message_id": chat.take_message_id(),
+                "from": actor,
+                "chat": chat.to_dict(),
+                "date": _now(),
+                "left_chat_member": user,
+                "left_chat_participant": user,
+            }
+            self._records[chat.id][raw["message_id"]] = _Record(raw, from_bot=False)
+            self._inject("message", raw)
+
+    async def leave_group(self, user: int | SandboxUser, group: int | SandboxChat) -> None:
+        """The user leaves the group (Telegram: "Leave group")."""
+        self.set_member_status(group, user, "left")
+
+    async def remove_from_group(
+        self,
+        admin: int | SandboxUser,
+        group: int | SandboxChat,
+        user: int | SandboxUser,
+        *,
+        ban: bool = True,
+    ) -> None:
+        """An administrator removes the user: banned ("kicked"), or removed without a ban."""
+        self.set_member_status(group, user, "kicked" if ban else "left", by=admin)
 
     # ------------------------------------------------------------------ helpers (ids)
     @staticmethod
@@ -335,6 +406,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         message_thread_id: int | None,
         reply_to: Any,
         content: dict[str, Any],
+        anonymous: bool = False,
     ) -> tuple[SandboxChat, dict[str, Any]]:
         if chat is None:
             chat = self.chats[user.id]
@@ -342,7 +414,10 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
                 self._set_blocked(user, False)
             user.started = True
         elif chat.type != "private":
-            if chat.members.get(user.id) in ("left", "kicked", None):
+            status = chat.members.get(user.id)
+            if status in ("left", "kicked") or user.id in chat.restricted_outside:
+                raise ValueError(f"user {user.id} is not in chat {chat.id} ({status})")
+            if status is None:
                 chat.members[user.id] = "member"
         elif chat.id != user.id:
             raise ValueError("a user can only write in their own private chat with the bot")
@@ -356,6 +431,16 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
             "chat": chat.to_dict(),
             "date": _now(),
         }
+        if anonymous:
+            # An anonymous administrator writes as the group: Telegram shows the group as the
+            # sender and GroupAnonymousBot as "from".
+            if chat.type == "private" or chat.members.get(user.id) not in (
+                "administrator",
+                "creator",
+            ):
+                raise ValueError("only a group's administrators can write anonymously")
+            raw["from"] = dict(GROUP_ANONYMOUS_BOT)
+            raw["sender_chat"] = chat.to_dict()
         if message_thread_id is not None:
             topic = chat.topics.get(message_thread_id)
             if not chat.is_forum or topic is None or topic.get("deleted"):
@@ -403,15 +488,19 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         *,
         message_thread_id: int | None = None,
         reply_to: SentMessage | dict[str, Any] | int | None = None,
+        anonymous: bool = False,
+        mark_command: bool = True,
     ) -> dict[str, Any]:
-        """Inject a text message from ``user`` (private chat by default)."""
+        """Inject a text message from ``user`` (private chat by default); `anonymous=True`:
+        an administrator writing as the group; `mark_command=False`: a client that leaves out
+        the bot_command entity of a leading /command (the field is optional)."""
         u = self._user(user)
         content: dict[str, Any] = {"text": text}
         m = re.match(r"/[A-Za-z0-9_]+(@\w+)?", text)
-        if m:
+        if m and mark_command:
             content["entities"] = [{"offset": 0, "length": len(m.group(0)), "type": "bot_command"}]
         _, raw = self._user_message(
-            u, self._resolve_inject_chat(chat), message_thread_id, reply_to, content
+            u, self._resolve_inject_chat(chat), message_thread_id, reply_to, content, anonymous
         )
         return raw
 
@@ -527,15 +616,22 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         message_thread_id: int | None,
         extra: dict[str, Any] | None = None,
         media_group_id: str | None = None,
+        anonymous: bool = False,
     ) -> dict[str, Any]:
         u = self._user(user)
         content = self._media_content(f, extra)
         if caption:
             content["caption"] = caption
+            # Clients mark a leading /command in a caption as they do in a text.
+            m = re.match(r"/[A-Za-z0-9_]+(@\w+)?", caption)
+            if m:
+                content["caption_entities"] = [
+                    {"offset": 0, "length": len(m.group(0)), "type": "bot_command"}
+                ]
         if media_group_id:
             content["media_group_id"] = media_group_id
         _, raw = self._user_message(
-            u, self._resolve_inject_chat(chat), message_thread_id, None, content
+            u, self._resolve_inject_chat(chat), message_thread_id, None, content, anonymous
         )
         return raw
 
@@ -559,6 +655,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         content: bytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00sandbox\xff\xd9",
         message_thread_id: int | None = None,
         media_group_id: str | None = None,
+        anonymous: bool = False,
     ) -> dict[str, Any]:
         """A photo; photos sharing a media_group_id arrive as an album (one update each)."""
         f = self._store_file("photo", content, None, "image/jpeg")
@@ -568,7 +665,8 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
             caption,
             chat,
             message_thread_id,
-            **({"media_group_id": media_group_id} if media_group_id else {}),
+            media_group_id=media_group_id,
+            anonymous=anonymous,
         )
         return raw
 
@@ -583,11 +681,18 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         *,
         message_thread_id: int | None = None,
         media_group_id: str | None = None,
+        anonymous: bool = False,
     ) -> dict[str, Any]:
         """A file; files sharing a media_group_id arrive as an album (one update each)."""
         f = self._store_file("document", content, file_name, mime_type)
         return await self._send_media(
-            user, f, caption, chat, message_thread_id, media_group_id=media_group_id
+            user,
+            f,
+            caption,
+            chat,
+            message_thread_id,
+            media_group_id=media_group_id,
+            anonymous=anonymous,
         )
 
     async def send_voice(
@@ -671,7 +776,9 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         self._inject("callback_query", query)
         return copy.deepcopy(query)
 
-    def _member_dict(self, user: dict[str, Any], status: str) -> dict[str, Any]:
+    def _member_dict(
+        self, user: dict[str, Any], status: str, *, is_member: bool = True
+    ) -> dict[str, Any]:
         d: dict[str, Any] = {"status": status, "user": user}
         if status == "creator":
             d["is_anonymous"] = False
@@ -715,10 +822,11 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
                         "can_send_video_notes",
                         "can_send_voice_notes",
                         "can_edit_tag",
+                        "can_react_to_messages",
                     )
                 }
             )
-            d.update({"is_member": True, "until_date": 0})
+            d.update({"is_member": is_member, "until_date": 0})
         elif status == "kicked":
             d["until_date"] = 0
         return d
@@ -839,6 +947,10 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
     @property
     def pending_updates(self) -> int:
         return len(self._updates)
+
+    def fetched(self, update_id: int) -> bool:
+        """Whether the bot has received the update (getUpdates returned it, or the webhook)."""
+        return self._max_fetched_update_id >= update_id
 
     async def wait_for_message(
         self,

@@ -13,6 +13,11 @@ from datetime import datetime
 from bot.core.crypto import Cipher
 from bot.core.db import Database
 
+# A translation with the resident whose case it is: the owner of the key it is sealed with.
+_COLUMNS = (
+    "t.*, c.resident_id AS owner FROM message_translations t JOIN cases c ON c.id = t.case_id"
+)
+
 
 @dataclass(frozen=True)
 class StoredTranslation:
@@ -32,37 +37,38 @@ class TranslationRepository:
     def digest(self, requested_source: str | None, target: str, text: str) -> str:
         return self._cipher.digest(f"{requested_source or 'auto'}\x1f{target}\x1f{text}")
 
-    def _row(self, row) -> StoredTranslation:
+    async def _row(self, row) -> StoredTranslation:
         return StoredTranslation(
             message_id=row["message_id"],
             source=row["source"],
             target=row["target"],
             complete=bool(row["complete"]),
             provider=row["provider"],
-            text=self._cipher.open(row["text"]) or "",
+            # Sealed with the key of the resident whose case it is, like the message itself.
+            text=await self._cipher.open_for(row["owner"], row["text"]) or "",
         )
 
     async def find(self, message_id: int, target: str) -> StoredTranslation | None:
         row = await self._db.fetchone(
-            "SELECT * FROM message_translations WHERE message_id = ? AND target = ?",
+            f"SELECT {_COLUMNS} WHERE t.message_id = ? AND t.target = ?",
             (message_id, target),
         )
-        return self._row(row) if row else None
+        return await self._row(row) if row else None
 
     async def by_digest(self, digest: str) -> StoredTranslation | None:
         row = await self._db.fetchone(
-            "SELECT * FROM message_translations WHERE digest = ? ORDER BY id DESC LIMIT 1",
+            f"SELECT {_COLUMNS} WHERE t.digest = ? ORDER BY t.id DESC LIMIT 1",
             (digest,),
         )
-        return self._row(row) if row else None
+        return await self._row(row) if row else None
 
     async def for_case(self, case_id: int, target: str) -> dict[int, StoredTranslation]:
         """message id -> its translation into `target` (the case view in /queue)."""
         rows = await self._db.fetchall(
-            "SELECT * FROM message_translations WHERE case_id = ? AND target = ?",
+            f"SELECT {_COLUMNS} WHERE t.case_id = ? AND t.target = ?",
             (case_id, target),
         )
-        return {row["message_id"]: self._row(row) for row in rows}
+        return {row["message_id"]: await self._row(row) for row in rows}
 
     async def save(
         self,
@@ -74,6 +80,9 @@ class TranslationRepository:
     ) -> None:
         # A message that is gone by now (erased while its translation was under way) keeps
         # nothing: the SELECT finds no row and nothing is inserted.
+        owner = await self._db.fetchone("SELECT resident_id FROM cases WHERE id = ?", (case_id,))
+        if owner is None:
+            return
         await self._db.execute(
             "INSERT INTO message_translations (message_id, case_id, source, target, complete,"
             " provider, digest, text, created_at) SELECT m.id, ?, ?, ?, ?, ?, ?, ?, ?"
@@ -86,7 +95,7 @@ class TranslationRepository:
                 int(translation.complete),
                 translation.provider,
                 digest,
-                self._cipher.seal(translation.text),
+                await self._cipher.seal_for(owner[0], translation.text),
                 now.isoformat(),
                 message_id,
                 case_id,

@@ -15,6 +15,8 @@ import logging
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.core.logs import person
+
 logger = logging.getLogger(__name__)
 
 COOLDOWN = 3600.0  # seconds between two alerts about the same kind of trouble
@@ -49,7 +51,7 @@ class AdminAlerts:
         try:
             await self._bot.send_message(chat_id, text)
         except TelegramError as error:
-            logger.warning("notice to chat %s not sent: %s", chat_id, type(error).__name__)
+            logger.warning("notice to %s not sent: %s", person(chat_id), type(error).__name__)
 
     async def close(self, timeout: float = 3.0) -> None:  # noqa: ASYNC109
         """Give what is being sent a moment to arrive (at shutdown)."""

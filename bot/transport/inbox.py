@@ -243,6 +243,10 @@ class InboxRepository:
             (state, error, _iso(now), int(state == "parked"), update_id),
         )
 
+    async def forget_payload(self, update_id: int) -> None:
+        """A held update keeps its ids, type and error, not what it said."""
+        await self._db.execute("UPDATE inbox SET payload = NULL WHERE update_id = ?", (update_id,))
+
     async def pending(self) -> list[tuple[int, int | None]]:
         """(update_id, chat_id) of every pending update, oldest first (ids only: cheap)."""
         rows = await self._db.fetchall(

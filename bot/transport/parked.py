@@ -5,11 +5,16 @@
   alerts.py; `python -m bot inbox` lists every parked update).
 - The person, in a private chat: the apology in their language, so that they try again instead
   of waiting for an answer that will not come.
+
+A parked update keeps its content for `python -m bot inbox --retry`, except one from somebody who
+has not agreed to the privacy notice: before consent nothing but id, chat and language is kept
+(README, data protection), so its payload goes at once; they write again after the apology.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot, Update
 from telegram.error import TelegramError
@@ -17,6 +22,7 @@ from telegram.error import TelegramError
 from bot.cases.repository import Case
 from bot.cases.service import CaseService
 from bot.core.i18n import STAFF_LANGUAGE, I18n
+from bot.core.logs import person
 from bot.residents.service import ResidentService
 from bot.transport.alerts import AdminAlerts
 from bot.transport.intake import Entry
@@ -35,6 +41,7 @@ class ParkedNotices:
         cases: CaseService,
         relay: Relay,
         staff_chat_id: int | None,
+        forget_content: Callable[[int], Awaitable[None]],
     ) -> None:
         self._bot = bot
         self._i18n = i18n
@@ -43,8 +50,14 @@ class ParkedNotices:
         self._cases = cases
         self._relay = relay
         self._staff_chat_id = staff_chat_id
+        self._forget_content = forget_content
 
     async def __call__(self, update: Update, entry: Entry, error: str, attempts: int) -> None:
+        try:
+            if await self._without_consent(update):
+                await self._forget_content(update.update_id)
+        except Exception:
+            logger.warning("content of parked update %s kept", update.update_id, exc_info=True)
         try:
             await self._tell_staff(update, entry, error, attempts)
         except Exception:
@@ -53,6 +66,12 @@ class ParkedNotices:
             await apologise(self._bot, self._i18n, self._residents, update)
         except Exception:
             logger.warning("chat of parked update %s not told", update.update_id, exc_info=True)
+
+    async def _without_consent(self, update: Update) -> bool:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or chat.type != chat.PRIVATE or user is None:
+            return False  # the staff group: staff work, kept for a retry
+        return self._residents.needs_consent(await self._residents.find(user.id))
 
     async def _case_of(self, update: Update) -> Case | None:
         chat, user, message = update.effective_chat, update.effective_user, update.effective_message
@@ -112,7 +131,7 @@ async def apologise(bot: Bot, i18n: I18n, residents: ResidentService, update: Up
         try:
             resident = await residents.find(user.id)
         except Exception as error:  # the apology matters more than its language
-            logger.warning("no language for the apology to chat %s: %s", chat.id, error)
+            logger.warning("no language for the apology to %s: %s", person(chat.id), error)
             resident = None
         if resident is not None:
             language = resident.language
@@ -123,4 +142,4 @@ async def apologise(bot: Bot, i18n: I18n, residents: ResidentService, update: Up
             tr._("Sorry, something went wrong on our side. Please try again, or open the /menu."),
         )
     except TelegramError as error:
-        logger.info("chat %s not told about a failure: %s", chat.id, type(error).__name__)
+        logger.info("%s not told about a failure: %s", person(chat.id), type(error).__name__)

@@ -1,4 +1,5 @@
-"""A resident blocking or unblocking the bot (my_chat_member in the private chat)."""
+"""Membership changes: a resident blocking or unblocking the bot (my_chat_member in the private
+chat), and somebody leaving the staff group (chat_member there)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from telegram import ChatMember, Update
 
 from bot.core.i18n import STAFF_LANGUAGE
+from bot.core.logs import person
 from handlers.shared.context import BotContext
 
 logger = logging.getLogger(__name__)
@@ -31,5 +33,25 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
                 ),
             )
     logger.info(
-        "resident %s %s the bot", change.from_user.id, "blocked" if blocked else "unblocked"
+        "resident %s %s the bot", person(change.from_user.id), "blocked" if blocked else "unblocked"
     )
+
+
+# A status in the staff group that no longer makes somebody staff.
+GONE = frozenset({ChatMember.LEFT, ChatMember.BANNED})
+
+
+async def staff_membership_changed(update: Update, context: BotContext) -> None:
+    """chat_member in the staff group: whoever left, was removed or restricted out of it loses
+    staff rights now, not when a cached answer runs out."""
+    change = update.chat_member
+    services = context.services
+    if change is None or change.chat.id != services.settings.staff_chat_id:
+        return
+    member = change.new_chat_member
+    services.staff.forget(member.user.id)
+    still_in = member.status not in GONE and (
+        member.status != ChatMember.RESTRICTED or getattr(member, "is_member", False)
+    )
+    if not still_in:
+        logger.info("%s left the staff group: staff rights ended", person(member.user.id))

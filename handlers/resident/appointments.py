@@ -17,6 +17,7 @@ from bot.cases.cards import TOPIC_LABELS
 from bot.cases.repository import TOPICS
 from bot.core import callbacks
 from bot.core.i18n import N_
+from bot.core.logs import person
 from handlers.shared import keyboards, texts
 from handlers.shared.common import first_name, respond
 from handlers.shared.context import BotContext
@@ -228,7 +229,7 @@ async def step(update: Update, context: BotContext) -> None:
             )
     except AppointmentError:
         # Forged or stale data: nothing happens beyond a fresh start.
-        logger.info("appointment step %r refused for resident %s", action, resident.user_id)
+        logger.info("appointment step refused for %s", person(resident.user_id))
         await respond(
             update,
             context,

@@ -8,6 +8,7 @@ import logging
 from telegram import InputFile, Update
 
 from bot.core import callbacks
+from bot.core.logs import person
 from handlers.shared import keyboards, texts
 from handlers.shared.common import respond
 from handlers.shared.context import BotContext
@@ -86,13 +87,18 @@ async def delete(update: Update, context: BotContext) -> None:
     assert user is not None
     services = context.services
     cases = await services.cases.cases_of(context.resident) if context.resident else []
-    erased = await services.residents.erase(user.id)
+    erased = await services.erasure.erase(user.id)
     for case in cases:
         # The copies of their messages in the staff group go with the topic; where Telegram
         # refuses, the card says the data was deleted and the topic is closed.
         if not await services.relay.delete_topic(case.thread_id):
             await services.relay.refresh_case(case.id)
-    logger.info("resident %s erased their data (found: %s)", user.id, erased)
+    logger.info(
+        "%s erased their data (found: %s, WAL emptied: %s)",
+        person(user.id),
+        erased.found,
+        erased.wiped,
+    )
     context.resident = None
     await respond(
         update,

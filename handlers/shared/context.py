@@ -23,6 +23,9 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.resident: Resident | None = None
         self.is_staff: bool = False
+        # Who acts, for staff handlers (set by staff_only): the user, or the staff group itself
+        # for an anonymous administrator.
+        self.staff_id: int | None = None
         self.crisis: bool = False  # this message showed signs of acute danger
         self._translator: Translator | None = None
 

@@ -1,6 +1,6 @@
 """Ids, indexes and days from callback data and command arguments, which a modified client can
 fill with anything: checked here once, so no handler meets a ValueError, OverflowError or
-IndexError.
+IndexError. And the command a text or caption starts with, however it was sent.
 
 `str.isdigit()` is not enough: it accepts "²" and "①", which `int()` refuses, and `int()` accepts
 "٣" and "１", which no button of ours carries. Ids end up in SQLite, whose integers stop at 2**63.
@@ -8,7 +8,10 @@ IndexError.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, datetime
+
+from telegram import Message
 
 # SQLite's INTEGER is signed 64-bit; a larger Python int makes the query raise OverflowError.
 _ID_LIMIT = 2**63
@@ -47,3 +50,29 @@ def parse_moment(text: str, pattern: str) -> datetime | None:
     except ValueError:
         return None
     return moment if inside_calendar(moment) else None
+
+
+# Spaces and invisible marks a client may put in front of a command.
+LEADING = " \t\r\n\u00a0\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+
+
+@dataclass(frozen=True)
+class TypedCommand:
+    """A command as written in a text or a caption, whether Telegram marked it as one or not."""
+
+    name: str  # lower case, without "/" and "@bot"; may be "" for a lone "/"
+    addressee: str | None  # the bot named after "@", if any
+    args: list[str]
+
+
+def typed_command(message: Message) -> TypedCommand | None:
+    """The command a text or caption starts with (a "/" first, after invisible characters), in
+    every form staff may send it: typed, marked or not by the client, or as the caption of a
+    photo or document. None when it does not start with "/"."""
+    written = (message.text if message.text is not None else message.caption) or ""
+    written = written.lstrip(LEADING)
+    if not written.startswith("/"):
+        return None
+    head, *args = written.split()
+    name, _, addressee = head[1:].partition("@")
+    return TypedCommand(name.lower(), addressee or None, args)

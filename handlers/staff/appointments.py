@@ -166,7 +166,7 @@ async def _tell_resident(sending, update: Update, tr) -> None:
 async def closed_day(update: Update, context: BotContext) -> None:
     """/closed YYYY-MM-DD [location]: no bookings that day (holiday, vacation)."""
     message = update.effective_message
-    assert message is not None and update.effective_user is not None
+    assert message is not None and context.staff_id is not None
     tr = _tr(context)
     services = context.services
     keys = ", ".join(loc.key for loc in services.org.locations)
@@ -183,7 +183,7 @@ async def closed_day(update: Update, context: BotContext) -> None:
         return
     location = args[1] if len(args) == 2 else "*"
     try:
-        affected = await services.appointments.close_day(location, day, update.effective_user.id)
+        affected = await services.appointments.close_day(location, day, context.staff_id)
     except AppointmentError as error:
         await message.reply_text(f"⚠️ {error} ({keys})")
         return

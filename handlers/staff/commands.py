@@ -16,6 +16,7 @@ from telegram import Bot, Update
 from telegram.constants import ParseMode
 
 from bot.core.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.core.logs import person
 from bot.reporting.service import ReportFiles, period_for
 from bot.reporting.text import text_report
 from handlers.shared import fallback
@@ -43,9 +44,10 @@ def staff_only(callback: Callback) -> Callback:
 
     @functools.wraps(callback)
     async def guarded(update: Update, context: BotContext) -> None:
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or not await context.services.staff.is_staff(user.id):
-            logger.info("user %s tried a staff action", user.id if user else None)
+        staff_id = await acting_staff(update, context)
+        if staff_id is None:
+            user, chat = update.effective_user, update.effective_chat
+            logger.info("%s tried a staff action", person(user.id if user else None))
             if update.callback_query is not None:
                 # Forged or stale data: nothing happens, whatever the data says.
                 await fallback.unknown_button(update, context)
@@ -53,9 +55,26 @@ def staff_only(callback: Callback) -> Callback:
                 await fallback.unknown_message(update, context)
             return
         context.is_staff = True
+        context.staff_id = staff_id
         await callback(update, context)
 
     return guarded
+
+
+async def acting_staff(update: Update, context: BotContext) -> int | None:
+    """Who acts as staff in this update: the user's id, or the staff group's id for a message an
+    anonymous administrator wrote as the group; None for anybody else. Raises
+    StaffCheckUnavailable when Telegram cannot say (the update is then tried again later)."""
+    staff = context.services.staff
+    message, chat = update.effective_message, update.effective_chat
+    if update.callback_query is None and message is not None and message.sender_chat is not None:
+        if chat is not None and staff.speaks_for_staff_group(chat.id, message.sender_chat.id):
+            return message.sender_chat.id
+        return None  # a channel or another chat speaking: never staff
+    user = update.effective_user
+    if user is None or user.is_bot or not await staff.is_staff(user.id):
+        return None
+    return user.id
 
 
 @staff_only

@@ -20,12 +20,19 @@ from bot.cases.repository import Case
 from bot.cases.service import CaseError, Incoming
 from bot.core import callbacks
 from bot.core.i18n import STAFF_LANGUAGE
+from handlers.shared import fallback
 from handlers.shared.common import incoming
 from handlers.shared.context import BotContext
-from handlers.shared.user_input import parse_id
+from handlers.shared.user_input import LEADING, parse_id, typed_command
+from handlers.staff.appointments import closed_day
 from handlers.staff.commands import staff_only
 
 logger = logging.getLogger(__name__)
+
+
+# Starts with "/" (maybe after invisible characters), in a text or a caption: a command,
+# whether or not the client marked it as one. Such a message is never an answer.
+COMMAND_LIKE = filters.Regex(rf"^[{LEADING}]*/") | filters.CaptionRegex(rf"^[{LEADING}]*/")
 
 
 def handlers(staff_chat_id: int) -> list[BaseHandler]:
@@ -36,6 +43,8 @@ def handlers(staff_chat_id: int) -> list[BaseHandler]:
         CommandHandler("reopen", reopen, filters=in_group),
         CommandHandler("note", note, filters=in_group),
         CommandHandler("t", template, filters=in_group),
+        # The same commands as a photo's or document's caption, or not marked by the client.
+        MessageHandler(in_group & COMMAND_LIKE, command_in_any_form),
         # Any other message in a case topic is an answer for the resident.
         MessageHandler(
             in_group & filters.IS_TOPIC_MESSAGE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
@@ -86,7 +95,7 @@ def _staff_tr(context: BotContext):
 async def answer(update: Update, context: BotContext) -> None:
     """A staff message in a case topic: stored, then copied to the resident by the Relay."""
     message = update.effective_message
-    assert message is not None and update.effective_user is not None
+    assert message is not None and context.staff_id is not None
     case = await context.services.cases.by_thread(message.message_thread_id)
     if case is None:
         return  # a topic that is not a case: staff talk
@@ -99,7 +108,7 @@ async def answer(update: Update, context: BotContext) -> None:
     await _act(
         update,
         context,
-        lambda: context.services.cases.reply(case.id, update.effective_user.id, stored),
+        lambda: context.services.cases.reply(case.id, context.staff_id, stored),
     )
 
 
@@ -125,7 +134,7 @@ async def take(update: Update, context: BotContext) -> None:
         await _act(
             update,
             context,
-            lambda: context.services.cases.take(case.id, update.effective_user.id),
+            lambda: context.services.cases.take(case.id, context.staff_id),
             done="✋",
         )
 
@@ -151,22 +160,70 @@ async def note(update: Update, context: BotContext) -> None:
     """/note TEXT: an internal note, stored with the case and never sent to the resident."""
     case = await _case_here(update, context)
     message = update.effective_message
-    if case is None or message is None or update.effective_user is None:
+    if case is None or message is None or context.staff_id is None:
         return
-    if not context.args:
+    # A note may be a photo or document with "/note …" as its caption: it keeps the file.
+    attached = incoming(message)
+    file_id = attached.file_id if attached is not None else None
+    if not context.args and file_id is None:
         await message.reply_text(
             _staff_tr(context)._("Write the note after the command: /note TEXT")
         )
         return
     stored = Incoming(
-        "note", " ".join(context.args), None, None, message.chat_id, message.message_id
+        attached.kind if attached is not None and file_id is not None else "note",
+        " ".join(context.args or ()) or None,
+        file_id,
+        None,
+        message.chat_id,
+        message.message_id,
     )
     await _act(
         update,
         context,
-        lambda: context.services.cases.note(case.id, update.effective_user.id, stored),
+        lambda: context.services.cases.note(case.id, context.staff_id, stored),
         done="✍",
     )
+
+
+async def command_in_any_form(update: Update, context: BotContext) -> None:
+    """A command Telegram did not mark as one (a caption, or a client that left the mark out):
+    it does what the marked command does, and is never passed on to the resident."""
+    message = update.effective_message
+    assert message is not None
+    command = typed_command(message)
+    if command is None or (
+        command.addressee is not None
+        and command.addressee.lower() != (context.bot.username or "").lower()
+    ):
+        return  # meant for another bot
+    action = {
+        "take": take,
+        "close": close,
+        "reopen": reopen,
+        "note": note,
+        "t": template,
+        "closed": closed_day,
+    }.get(command.name, unknown_command)
+    context.args = command.args
+    await action(update, context)
+
+
+@staff_only
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """An unknown command in a case topic: say that nothing reached the resident."""
+    message = update.effective_message
+    assert message is not None
+    if message.is_topic_message and await context.services.cases.by_thread(
+        message.message_thread_id
+    ):
+        await message.reply_text(
+            "⚠️ "
+            + _staff_tr(context)._(
+                "Unknown command: nothing was sent to the resident. Known: %(commands)s"
+            )
+            % {"commands": "/note, /take, /close, /reopen, /t"}
+        )
 
 
 @staff_only
@@ -188,7 +245,7 @@ async def send_template(update: Update, context: BotContext, case: Case, key: st
     tr = _staff_tr(context)
     found = services.org.template(key)
     message = update.effective_message
-    assert message is not None and update.effective_user is not None
+    assert message is not None and context.staff_id is not None
     if found is None:
         keys = ", ".join(t.key for t in services.org.templates) or "–"
         await message.reply_text(tr._("Unknown canned reply. Known: %(keys)s") % {"keys": keys})
@@ -214,9 +271,7 @@ async def send_template(update: Update, context: BotContext, case: Case, key: st
     done = await _act(
         update,
         context,
-        lambda: services.cases.reply(
-            case.id, update.effective_user.id, stored, template_key=found.key
-        ),
+        lambda: services.cases.reply(case.id, context.staff_id, stored, template_key=found.key),
     )
     if done is not None and update.callback_query is None:
         await message.reply_text(summary, parse_mode=ParseMode.HTML)
@@ -244,7 +299,11 @@ async def _show_templates(update: Update, context: BotContext, case: Case) -> No
 async def card_button(update: Update, context: BotContext) -> None:
     """case:<action>:<id>[:<key>] from a case card."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and query.data is not None and context.staff_id is not None
+    if query.message is None or query.message.chat.id != context.services.settings.staff_chat_id:
+        # Case cards live in the staff group only: data like this elsewhere is forged.
+        await fallback.unknown_button(update, context)
+        return
     parts = query.data.split(":")
     case_id = parse_id(parts[2]) if len(parts) >= 3 else None
     if case_id is None:
@@ -261,7 +320,7 @@ async def card_button(update: Update, context: BotContext) -> None:
     # the toast comes only once the action has gone through.
     done, toast = True, None
     if action == "take":
-        done = await _act(update, context, lambda: cases.take(case_id, update.effective_user.id))
+        done = await _act(update, context, lambda: cases.take(case_id, context.staff_id))
         toast = "✋"
     elif action == "close":
         done, toast = await close_case(update, context, case_id), "✅"
@@ -279,9 +338,9 @@ async def card_button(update: Update, context: BotContext) -> None:
 async def close_case(update: Update, context: BotContext, case_id: int) -> bool:
     """Close the case and tell the resident; False if refused (and a press answered so)."""
     services = context.services
-    assert update.effective_user is not None
+    assert context.staff_id is not None
     closed = await _act(
-        update, context, lambda: services.cases.close(case_id, update.effective_user.id), done="✅"
+        update, context, lambda: services.cases.close(case_id, context.staff_id), done="✅"
     )
     if closed is None:
         return False
@@ -304,9 +363,9 @@ async def close_case(update: Update, context: BotContext, case_id: int) -> bool:
 
 async def reopen_case(update: Update, context: BotContext, case_id: int) -> bool:
     """Reopen the case and its topic; False if refused (and a press answered so)."""
-    assert update.effective_user is not None
+    assert context.staff_id is not None
     reopened = await _act(
-        update, context, lambda: context.services.cases.reopen(case_id, update.effective_user.id)
+        update, context, lambda: context.services.cases.reopen(case_id, context.staff_id)
     )
     if reopened is None:
         return False

@@ -20,7 +20,7 @@ from bot.cases.service import CaseError
 from bot.core import callbacks
 from handlers.shared.common import incoming, respond
 from handlers.shared.context import BotContext
-from handlers.shared.user_input import parse_id
+from handlers.shared.user_input import parse_id, typed_command
 from handlers.staff.commands import APPOINTMENT_STATUS_LABELS, staff_only
 from handlers.staff.group import close_case
 
@@ -278,13 +278,27 @@ async def relay_staff_reply(update: Update, context: BotContext) -> bool:
     if user is None or message is None or update.callback_query is not None:
         return False
     services = context.services
+    if not await services.cases.reply_target_waiting(user.id):
+        return False
+    # Asked before the target is used up: when Telegram cannot say, the update fails and is
+    # tried again with the target still there.
+    if not await services.staff.is_staff(user.id):
+        await services.cases.take_reply_target(user.id)
+        return False  # no longer staff: the target is dropped, the message is theirs
+    tr = context.tr
+    if typed_command(message) is not None:
+        # "/note …" as a caption, or a command the client did not mark: never for the resident.
+        await message.reply_text(
+            tr._(
+                "Commands are not passed on to the resident: nothing was sent. Notes belong in "
+                "the case's topic (/note). Your next message still goes to the case."
+            )
+        )
+        return True
     case_id = await services.cases.take_reply_target(user.id)
     if case_id is None:
         return False
-    if not await services.staff.is_staff(user.id):
-        return False  # no longer staff: the target is dropped, the message is theirs
     stored = incoming(message)
-    tr = context.tr
     if stored is None:
         await message.reply_text(tr._("This kind of message cannot be passed on to the resident."))
         return True

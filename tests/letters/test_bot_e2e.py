@@ -25,6 +25,7 @@ from PIL import Image, ImageFilter
 
 from bot.app import SERVICES_KEY, running
 from bot.core.clock import FrozenClock
+from bot.core.crypto import OWN_PREFIX
 from bot.letters.notices import resident_photo_hint
 from bot.privacy.retention import Retention
 from bot.sandbox import BotApiSandbox, SentMessage
@@ -460,7 +461,7 @@ async def test_retention_erases_the_reading_of_an_old_closed_case(
     await services.db.execute(
         "UPDATE cases SET closed_at = ?", ((clock.now() - timedelta(days=181)).isoformat(),)
     )
-    retention = Retention(services.personal_data, services.residents, services.relay, clock, 180)
+    retention = Retention(services.personal_data, services.erasure, services.relay, clock, 180)
     assert await retention.run() == (1, 0)
     assert not await services.db.fetchall("SELECT id FROM letters")
     assert (await services.cases.get(1)).deadline is None
@@ -479,7 +480,8 @@ async def test_with_a_key_the_reading_is_stored_encrypted(
     with sqlite3.connect(staff_settings.db_path) as raw:
         reading = raw.execute("SELECT reading FROM letters").fetchone()[0]
         summary = raw.execute("SELECT summary FROM case_deadlines").fetchone()[0]
-    assert reading.startswith("enc1:") and summary.startswith("enc1:")
+    # Sealed with the resident's own key (crypto-shredding: bot/core/crypto.py).
+    assert reading.startswith(OWN_PREFIX) and summary.startswith(OWN_PREFIX)
     files = [staff_settings.db_path, Path(f"{staff_settings.db_path}-wal")]
     stored = b"".join(p.read_bytes() for p in files if p.exists())
     assert b"FMO-88123" not in stored and b"Inkasso" not in stored

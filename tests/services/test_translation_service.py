@@ -13,9 +13,8 @@ from cryptography.fernet import Fernet
 from bot.cases.repository import CaseMessage
 from bot.core.crypto import Cipher
 from bot.core.i18n import FSI, PDI
+from bot.privacy.erasure import Erasure
 from bot.privacy.repository import PersonalDataRepository
-from bot.residents.repository import ResidentRepository
-from bot.residents.service import ResidentService
 from bot.sandbox.translators import FakeDeepL, FakeLibreTranslate, FakeOpenAIChat
 from bot.translation.deepl import DeepL
 from bot.translation.libretranslate import LibreTranslate
@@ -229,7 +228,7 @@ async def test_erasing_the_resident_erases_the_translations(
     await service.for_resident(case, await reply(cases, case, "Guten Tag"))
     await service.set_own_messages(amal.user_id, False)
     assert (await db.fetchone("SELECT COUNT(*) FROM message_translations"))[0] == 2
-    await ResidentService(ResidentRepository(db), clock).erase(amal.user_id)
+    await Erasure(PersonalDataRepository(db), db, None, clock, backup_days=30).erase(amal.user_id)
     assert (await db.fetchone("SELECT COUNT(*) FROM message_translations"))[0] == 0
     assert (await db.fetchone("SELECT COUNT(*) FROM translation_preferences"))[0] == 0
 
