@@ -32,6 +32,7 @@ from bot.appointments.notices import AppointmentNotifier
 from bot.appointments.reminders import Reminders
 from bot.appointments.repository import AppointmentRepository
 from bot.appointments.service import AppointmentService
+from bot.cases import envelopes
 from bot.cases.repository import CaseRepository
 from bot.cases.service import CaseService
 from bot.core.clock import Clock
@@ -39,8 +40,9 @@ from bot.core.config import Settings
 from bot.core.crypto import Cipher
 from bot.core.db import Database
 from bot.core.i18n import STAFF_LANGUAGE, I18n
-from bot.events.outbox import Outbox
-from bot.events.repository import EventRepository
+from bot.core.outgoing import Outgoing
+from bot.events.broadcasts import Broadcasts
+from bot.events.repository import BROADCAST_RENDERER, EventRepository
 from bot.events.service import EventService
 from bot.org.orgdata import load_organisation
 from bot.privacy.repository import PersonalDataRepository
@@ -53,6 +55,7 @@ from bot.services import Services
 from bot.staff.directory import StaffDirectory
 from bot.text.crisis import CrisisDetector
 from bot.transport import command_menu
+from bot.transport.courier import Courier, Limits
 from bot.transport.inbox import Inbox, InboxRepository
 from bot.transport.polling import Poller
 from bot.transport.relay import Relay
@@ -65,15 +68,16 @@ from handlers.shared import fallback, keyboards
 from handlers.shared.context import SERVICES_KEY, BotContext
 from handlers.staff import appointments as appointment_staff
 from handlers.staff import commands as staff
+from handlers.staff import delivery, queue
 from handlers.staff import events as event_staff
 from handlers.staff import group as staff_group
-from handlers.staff import queue
 
 logger = logging.getLogger(__name__)
 
 SETTINGS_KEY = "settings"
 CLOCK_KEY = "clock"
 RECEIVER_KEY = "receiver"
+LIMITS_KEY = "limits"
 
 
 def build_application(
@@ -81,11 +85,14 @@ def build_application(
     *,
     clock: Clock | None = None,
     rate_limiter: AIORateLimiter | None = None,
+    limits: Limits | None = None,
 ) -> Application:
     """An Application for `settings`; services are created in `on_startup`.
 
-    The default rate limiter keeps to Telegram's flood limits (30 messages a second, 20 a minute
-    per group) and retries a 429 up to three times after the wait Telegram names.
+    The default rate limiter keeps the handlers' direct answers to Telegram's flood limits (30
+    messages a second, 20 a minute per group) and retries a 429 up to three times after the wait
+    Telegram names. What carries state goes through the courier, with its own `limits`
+    (bot/transport/courier.py; the default is Telegram's, at THINKA_BROADCAST_RATE).
 
     There is no python-telegram-bot Updater: it confirms updates to Telegram before they are
     handled. Updates arrive through bot/transport/polling.py or bot/transport/webhook.py, which
@@ -107,6 +114,7 @@ def build_application(
     )
     application.bot_data[SETTINGS_KEY] = settings
     application.bot_data[CLOCK_KEY] = clock or Clock()
+    application.bot_data[LIMITS_KEY] = limits or Limits(rate=settings.broadcast_rate)
     register_handlers(application)
     return application
 
@@ -198,6 +206,8 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.DELETE_CANCEL}$", privacy.keep),
             # Staff buttons check staff status themselves: their data can be forged anywhere.
             _button(rf"^{queue.QUEUE_PREFIX}", queue.queue_button),
+            # "Send again" and "copy the files here" under the courier's reports.
+            _button(delivery.PATTERN, delivery.button),
             staff_group.card_button_handler(),
             _button(rf"^{appointment_staff.PREFIX}", appointment_staff.button),
             # Every other private message: handlers/router.py says who is waiting for it.
@@ -229,48 +239,61 @@ async def on_startup(application: Application) -> None:
     except Exception:
         await db.close()
         raise
-    repository = ResidentRepository(db)
     cipher = Cipher(settings.encryption_keys)
+    # The one durable path out: features queue what they send in `outgoing`, in the
+    # transaction of the change that causes it; the courier sends it (docs/architecture.md).
+    outgoing = Outgoing(db, cipher)
+    repository = ResidentRepository(db, outgoing)
     content = ContentStore(settings.content_path)
-    case_repository = CaseRepository(db, cipher)
-    appointment_repository = AppointmentRepository(db, cipher)
-    relay = Relay(
-        application.bot,
-        case_repository,
-        clock,
-        i18n,
-        settings.staff_chat_id,
-        notices=appointment_repository,
-        admin_ids=settings.admin_ids,
-    )
-    cases = CaseService(
-        case_repository,
-        clock,
-        staff_chat_enabled=settings.staff_chat_id is not None,
-        staff_tr=i18n.translator(STAFF_LANGUAGE),
-        on_change=relay.kick,
-        suggest=lambda case, text: [
-            answer.id for answer in content.current.match(text, case.language, case.topic)
-        ],
-    )
-    notifier = AppointmentNotifier(application.bot, i18n, org)
-    event_repository = EventRepository(db)
-    residents = ResidentService(repository, clock)
-    # Broadcasts go through a Bot of their own, without AIORateLimiter: a 429 during a
-    # broadcast must pause the broadcast only, never a social worker's answer.
-    outbox = Outbox(
+    case_repository = CaseRepository(db, cipher, outgoing)
+    appointment_repository = AppointmentRepository(db, cipher, outgoing)
+    # The courier sends through a Bot of its own, without AIORateLimiter: a 429 must pause only
+    # that chat (or the pacing), never the handlers' direct answers, and never make the courier
+    # sleep inside a call.
+    courier = Courier(
         Bot(
             settings.require_token(),
             base_url=settings.api_base_url,
             base_file_url=settings.api_file_url,
             request=HTTPXRequest(connection_pool_size=16),
         ),
-        event_repository,
+        outgoing,
+        db,
         clock,
         i18n,
-        settings.broadcast_rate,
-        on_blocked=lambda resident_id: residents.mark_blocked(resident_id, True),
+        staff_chat_id=settings.staff_chat_id,
+        admin_ids=settings.admin_ids,
+        limits=application.bot_data.get(LIMITS_KEY) or Limits(rate=settings.broadcast_rate),
     )
+    relay = Relay(
+        application.bot,
+        case_repository,
+        outgoing,
+        clock,
+        i18n,
+        settings.staff_chat_id,
+        notices=appointment_repository,
+    )
+    relay.register(courier)
+    cases = CaseService(
+        case_repository,
+        clock,
+        staff_chat_enabled=settings.staff_chat_id is not None,
+        staff_tr=i18n.translator(STAFF_LANGUAGE),
+        on_change=relay.kick,
+        on_queue=courier.kick,
+        suggest=lambda case, text: [
+            answer.id for answer in content.current.match(text, case.language, case.topic)
+        ],
+    )
+    notifier = AppointmentNotifier(i18n, org)
+    event_repository = EventRepository(db, outgoing)
+    residents = ResidentService(repository, clock)
+    broadcasts = Broadcasts(
+        application.bot, event_repository, outgoing, clock, i18n, on_queue=courier.kick
+    )
+    courier.renderer(BROADCAST_RENDERER, broadcasts.render)
+    courier.watch_batches(broadcasts.moved)
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         clock=clock,
@@ -286,6 +309,7 @@ async def on_startup(application: Application) -> None:
         ),
         cases=cases,
         relay=relay,
+        courier=courier,
         appointments=AppointmentService(
             appointment_repository,
             cases,
@@ -293,11 +317,11 @@ async def on_startup(application: Application) -> None:
             clock,
             settings.timezone,
             i18n.translator(STAFF_LANGUAGE),
-            on_notice=relay.kick,
+            on_notice=courier.kick,
+            notifier=notifier,
         ),
-        notifier=notifier,
-        events=EventService(event_repository, clock, i18n, on_broadcast=outbox.kick),
-        outbox=outbox,
+        events=EventService(event_repository, clock, i18n, on_broadcast=courier.kick),
+        broadcasts=broadcasts,
         crisis=CrisisDetector(i18n),
         personal_data=PersonalDataRepository(db, cipher),
         reports=ReportRepository(db),
@@ -305,7 +329,6 @@ async def on_startup(application: Application) -> None:
         content=content,
         selfhelp=SelfHelpRepository(db),
         reminders=Reminders(
-            application.bot,
             appointment_repository,
             notifier,
             org,
@@ -314,17 +337,25 @@ async def on_startup(application: Application) -> None:
             settings.timezone,
             settings.staff_chat_id,
             settings.admin_ids,
+            on_queue=courier.kick,
         ),
     )
-    services = application.bot_data[SERVICES_KEY]
+    services: Services = application.bot_data[SERVICES_KEY]
+    # What residents read is rendered by their handlers, in their language, when it is sent.
+    courier.renderer(envelopes.CONFIRMATION, partial(requests.render_confirmation, services))
+    courier.renderer(envelopes.CLOSED, partial(requests.render_closed, services))
+    courier.renderer(envelopes.OFFER, partial(selfhelp.render_offer, services))
+    courier.hook(envelopes.OFFERED, partial(selfhelp.offered, services))
     processor = application.update_processor
     assert isinstance(processor, ChatOrderedProcessor)
     processor.inbox = services.inbox
     assert application.job_queue is not None
     jobs.schedule(application.job_queue, services)
-    await outbox.start()
-    # Relays what is pending, including what a previous run could not deliver.
-    relay.start()
+    # Sends what is due, including what a previous run could not deliver; what a killed run
+    # left under way is marked uncertain and shown to staff.
+    await courier.start()
+    await relay.start()
+    await broadcasts.catch_up()
     if org.placeholders:
         logger.warning(
             "organisation data still has %d placeholders to fill in: %s",
@@ -376,7 +407,7 @@ async def on_shutdown(application: Application) -> None:
     """post_shutdown: close the database (an open aiosqlite thread keeps the process alive)."""
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
-        await services.outbox.stop()
+        await services.courier.stop()
         await services.relay.stop()
         await services.inbox.flush()
         await services.db.close()

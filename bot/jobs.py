@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
+from bot.core.outgoing import Envelope, Lane, Text, to_chat
 from bot.privacy.retention import Retention
 from bot.services import Services
 from handlers.shared.context import SERVICES_KEY
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 def schedule(job_queue: JobQueue, services: Services) -> None:
     # Reminders and the staff digest: a pass every minute.
     services.reminders.schedule(job_queue)
-    # Scheduled announcements and event reminders; the outbox resumes what a previous run left.
+    # Scheduled announcements and event reminders (sent by the courier, like everything).
     job_queue.run_repeating(_event_job, interval=30, first=1, name="events")
     Retention(
         services.personal_data,
@@ -31,6 +31,7 @@ def schedule(job_queue: JobQueue, services: Services) -> None:
     ).schedule(job_queue)
     job_queue.run_repeating(_monthly_report_job, interval=3600, first=120, name="monthly report")
     job_queue.run_repeating(_inbox_job, interval=3600, first=3600, name="inbox")
+    job_queue.run_repeating(_outgoing_job, interval=3600, first=600, name="outgoing")
 
 
 async def _monthly_report_job(context) -> None:
@@ -41,14 +42,28 @@ async def _monthly_report_job(context) -> None:
         return
     end = local.date() - timedelta(days=1)
     start = end.replace(day=1)
-    if not await services.reports.claim_month(start.strftime("%Y-%m"), services.clock.now()):
-        return
+    month = start.strftime("%Y-%m")
     report = await services.reports.report(start, end, services.settings.timezone)
-    for admin in sorted(services.settings.admin_ids):
-        try:
-            await context.bot.send_message(admin, report.as_text())
-        except TelegramError as error:
-            logger.warning("monthly report not delivered to admin %s: %s", admin, error)
+    # Recorded and queued for the courier in one transaction: once, and not lost.
+    if await services.reports.claim_month(
+        month,
+        services.clock.now(),
+        [
+            Envelope(
+                to_chat(admin),
+                Text(report.as_text(), html=False),
+                Lane.INFO,
+                key=f"monthly-report:{month}:{admin}",
+            )
+            for admin in sorted(services.settings.admin_ids)
+        ],
+    ):
+        services.courier.kick()
+
+
+async def _outgoing_job(context) -> None:
+    """Settled deliveries are forgotten after a week (a broadcast's rows stay its record)."""
+    await context.bot_data[SERVICES_KEY].courier.prune()
 
 
 async def _inbox_job(context) -> None:

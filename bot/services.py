@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.appointments.notices import AppointmentNotifier
 from bot.appointments.reminders import Reminders
 from bot.appointments.service import AppointmentService
 from bot.cases.service import CaseService
@@ -12,7 +11,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.i18n import I18n
-from bot.events.outbox import Outbox
+from bot.events.broadcasts import Broadcasts
 from bot.events.service import EventService
 from bot.org.orgdata import Organisation
 from bot.privacy.repository import PersonalDataRepository
@@ -21,6 +20,7 @@ from bot.residents.service import ResidentService
 from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.staff.directory import StaffDirectory
 from bot.text.crisis import CrisisDetector
+from bot.transport.courier import Courier
 from bot.transport.inbox import Inbox
 from bot.transport.relay import Relay
 
@@ -36,11 +36,11 @@ class Services:
     staff: StaffDirectory
     cases: CaseService
     relay: Relay
+    courier: Courier  # the one durable path out (bot/transport/courier.py)
     appointments: AppointmentService
-    notifier: AppointmentNotifier
     reminders: Reminders
     events: EventService
-    outbox: Outbox
+    broadcasts: Broadcasts
     crisis: CrisisDetector
     personal_data: PersonalDataRepository
     reports: ReportRepository

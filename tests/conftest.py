@@ -17,6 +17,7 @@ from bot.core.clock import FrozenClock
 from bot.core.config import Settings, load_settings
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
 from bot.services import Services
+from bot.transport.courier import Limits
 
 ADMIN_ID = 900_001
 
@@ -58,14 +59,19 @@ async def agree(chat: Chat, notice: SentMessage) -> SentMessage:
     return await chat.press_data(opt_in, "ev:optin:none")
 
 
-def make_application(settings: Settings, clock: FrozenClock):
+# A test does a day's work in a second: the courier's budgets are raised like the rate
+# limiter's (tests of the budgets themselves pass Telegram's, `Limits()`).
+TEST_LIMITS = Limits(rate=10_000, group_per_minute=10_000, sender_burst=10_000)
+
+
+def make_application(settings: Settings, clock: FrozenClock, limits: Limits = TEST_LIMITS):
     """The production Application, with one difference: a test does a day's work in a second,
     so it may exceed Telegram's 30 messages a second and 20 a minute per group (the same
-    AIORateLimiter, only with higher rates; the sandbox's own 429s still apply)."""
+    AIORateLimiter and courier, only with higher rates; the sandbox's own 429s still apply)."""
     limiter = AIORateLimiter(
         max_retries=3, overall_max_rate=10_000, group_max_rate=10_000, group_time_period=60
     )
-    application = build_application(settings, clock=clock, rate_limiter=limiter)
+    application = build_application(settings, clock=clock, rate_limiter=limiter, limits=limits)
 
     async def settled() -> None:
         # Every fetched update stored and handled, and the relay has nothing under way.
@@ -76,7 +82,7 @@ def make_application(settings: Settings, clock: FrozenClock):
         services = application.bot_data.get(SERVICES_KEY)
         if services is not None and application.running:
             await services.relay.settled()
-            await services.outbox.settled()
+            await services.courier.settled()
 
     for sandbox in _SANDBOXES:
         sandbox.idle_checks.append(settled)

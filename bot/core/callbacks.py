@@ -54,6 +54,7 @@ QUEUE = CallbackData("q", "staff: /queue and the case view in a private chat")
 STAFF_APPOINTMENT = CallbackData("sa", "staff: confirming, proposing, declining appointments")
 EVENT_DRAFT = CallbackData("ne", "staff: the event or notice being written")
 EVENT_MANAGE = CallbackData("se", "staff: published and scheduled events")
+OUTGOING = CallbackData("out", "staff: send an uncertain delivery again, show a digest's files")
 
 REGISTRY = (
     LANGUAGE,
@@ -69,4 +70,5 @@ REGISTRY = (
     STAFF_APPOINTMENT,
     EVENT_DRAFT,
     EVENT_MANAGE,
+    OUTGOING,
 )

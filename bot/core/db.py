@@ -15,6 +15,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,8 @@ class Transaction:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.owner = asyncio.current_task()
+        self.open = True
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         cursor = await self._conn.execute(sql, params)
@@ -107,6 +110,19 @@ class Transaction:
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
+
+
+# The transaction the running task holds, if any. A repository method called by that task while
+# it holds one (e.g. a courier hook run inside the transaction that records a delivery) joins it
+# instead of waiting for the lock its own caller holds.
+_CURRENT: ContextVar[Transaction | None] = ContextVar("thinka_transaction", default=None)
+
+
+def _joined() -> Transaction | None:
+    tx = _CURRENT.get()
+    if tx is not None and tx.open and tx.owner is asyncio.current_task():
+        return tx
+    return None
 
 
 class Database:
@@ -144,27 +160,43 @@ class Database:
 
     # -- single statements (autocommit) -----------------------------------------------------
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        if (tx := _joined()) is not None:
+            return await tx.execute(sql, params)
         async with self._lock:
             cursor = await self._conn.execute(sql, params)
             return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
+        if (tx := _joined()) is not None:
+            return await tx.fetchone(sql, params)
         async with self._lock, self._conn.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
+        if (tx := _joined()) is not None:
+            return await tx.fetchall(sql, params)
         async with self._lock, self._conn.execute(sql, params) as cursor:
             return await cursor.fetchall()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
+        """BEGIN IMMEDIATE … COMMIT; inside one the same task holds already, that one."""
+        if (joined := _joined()) is not None:
+            yield joined
+            return
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self._conn)
+            token = _CURRENT.set(tx)
             try:
-                yield Transaction(self._conn)
+                yield tx
             except BaseException:
+                tx.open = False
+                _CURRENT.reset(token)
                 await self._conn.execute("ROLLBACK")
                 raise
+            tx.open = False
+            _CURRENT.reset(token)
             await self._conn.execute("COMMIT")
 
     # -- schema ---------------------------------------------------------------------------------

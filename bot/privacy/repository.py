@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.core.crypto import Cipher
 from bot.core.db import Database
+from bot.core.outgoing import Outgoing
 
 
 def _iso(moment: datetime) -> str:
@@ -20,6 +21,8 @@ ENCRYPTED_COLUMNS = (
     ("case_messages", "id", "text"),
     ("appointments", "id", "note"),
     ("staff_notices", "id", "text"),
+    # Queued texts (canned replies, notices): sealed when they hold text, clear JSON otherwise.
+    ("outgoing", "id", "content"),
 )
 
 
@@ -108,6 +111,7 @@ class PersonalDataRepository:
             )
             await tx.execute("UPDATE appointments SET note = NULL WHERE case_id = ?", (case_id,))
             await tx.execute("DELETE FROM staff_notices WHERE case_id = ?", (case_id,))
+            await Outgoing(self._db).erase_case(tx, case_id)
             await tx.execute(
                 "UPDATE cases SET thread_id = NULL, card_message_id = NULL, first_name = NULL"
                 " WHERE id = ?",

@@ -8,11 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.db import Database
+from bot.core.outgoing import Envelope, Outgoing
 from bot.selfhelp.repository import EVENTS, SelfHelpRepository
 
 SMALL = 3
@@ -125,8 +127,9 @@ class ReportRepository:
                 params,
             ),
             "announcements_delivered": await one(
-                "SELECT COUNT(*) FROM deliveries WHERE status = 'sent' AND updated_at >= ?"
-                " AND updated_at < ?",
+                # A broadcast's rows of the durable path are its record (bot/core/outgoing.py).
+                "SELECT COUNT(*) FROM outgoing WHERE batch_id IS NOT NULL AND status = 'sent'"
+                " AND updated_at >= ? AND updated_at < ?",
                 params,
             ),
         }
@@ -158,14 +161,18 @@ class ReportRepository:
         report.median_first_answer_hours = statistics.median(waits) if waits else None
         return report
 
-    async def claim_month(self, month: str, now: datetime) -> bool:
-        return (
-            await self._db.execute(
+    async def claim_month(
+        self, month: str, now: datetime, outgoing: Iterable[Envelope] = ()
+    ) -> bool:
+        """The month's report recorded and queued for the admins once, in one transaction."""
+        async with self._db.transaction() as tx:
+            claimed = await tx.execute(
                 "INSERT OR IGNORE INTO report_runs (month, sent_at) VALUES (?, ?)",
                 (month, now.isoformat()),
             )
-            > 0
-        )
+            if claimed:
+                await Outgoing(self._db).add(tx, outgoing, now)
+        return claimed > 0
 
     async def _one(self, sql: str, params) -> int:
         row = await self._db.fetchone(sql, params)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.db import Database
+from bot.core.outgoing import Outgoing
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,9 @@ def _row_to_resident(row) -> Resident:
 
 
 class ResidentRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outgoing: Outgoing | None = None) -> None:
         self._db = db
+        self._outgoing = outgoing or Outgoing(db)
 
     async def get(self, user_id: int) -> Resident | None:
         row = await self._db.fetchone("SELECT * FROM residents WHERE user_id = ?", (user_id,))
@@ -128,6 +130,8 @@ class ResidentRepository:
                 " (SELECT id FROM cases WHERE resident_id = ?)",
                 (user_id,),
             )
+            # Nothing queued for or about them is sent any more, and no row keeps their chat.
+            await self._outgoing.erase_resident(tx, user_id)
             await tx.execute(
                 "UPDATE cases SET first_name = NULL, closed_at = COALESCE(closed_at, ?),"
                 " status = CASE WHEN status = 'draft' THEN 'draft' ELSE 'closed' END"

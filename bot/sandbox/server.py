@@ -45,9 +45,10 @@ from .common import (
 from .formatting import EntityParseError, parse_text
 from .markup import validate_reply_markup
 from .models import ApiError, SandboxChat, SandboxEvent, SandboxUser, SentMessage, StoredFile
+from .send_faults import SendFaults
 
 
-class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
+class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, SendFaults):
     """A local, faithful emulator of the Telegram Bot API. See module docstring."""
 
     def __init__(
@@ -123,6 +124,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
         self._rate_window: deque[float] = deque()
         self._closing = False
         self._methods = self._collect_methods()
+        self._init_send_faults()  # group limit, outages, lost answers (send_faults.py)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> BotApiSandbox:
@@ -982,8 +984,10 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi):
                 raise ApiError(504, "Gateway Timeout")
             if fault is not None:
                 raise fault
+            await self._send_fault(name, params, request, fn)  # switched on by a test
             if name.lower() in RATE_LIMITED:
                 self._check_rate(loop.time())
+            self._check_group_rate(name.lower(), params)
             result = await fn(params)
         except ApiError as err:
             return self._error(err)
