@@ -73,7 +73,7 @@ class SendFaults:
         self._group_limit: int | None = None
         self._group_sends: dict[int, collections.deque[float]] = {}
         self._outage: tuple[frozenset[str], int, str] | None = None
-        self._lost: dict[str, collections.deque[tuple[str, float]]] = {}
+        self._lost: dict[str, list[tuple[str, float, int | None]]] = {}
         self._resets: dict[str, int] = {}
         self.send_fault_counts: collections.Counter[str] = collections.Counter()
 
@@ -98,15 +98,22 @@ class SendFaults:
         self._outage = None
 
     def lose_next(
-        self, method: str, *, times: int = 1, mode: str = "timeout", hold: float = 30.0
+        self,
+        method: str,
+        *,
+        times: int = 1,
+        mode: str = "timeout",
+        hold: float = 30.0,
+        chat_id: int | None = None,
     ) -> None:
-        """The next `times` calls of `method` are carried out and their answers lost: held for
-        `hold` seconds ("timeout": longer than a client waits) or dropped at once ("reset")."""
+        """The next `times` calls of `method` (to `chat_id`, or to any chat) are carried out
+        and their answers lost: held for `hold` seconds ("timeout": longer than a client
+        waits) or dropped at once ("reset")."""
         if mode not in ("timeout", "reset"):
             raise ValueError("mode is 'timeout' or 'reset'")
-        queue = self._lost.setdefault(method.lower(), collections.deque())
+        queue = self._lost.setdefault(method.lower(), [])
         for _ in range(times):
-            queue.append((mode, hold))
+            queue.append((mode, hold, chat_id))
 
     def reset_next(self, method: str, *, times: int = 1) -> None:
         """The next `times` calls of `method` lose their connection before being carried out."""
@@ -127,9 +134,13 @@ class SendFaults:
             self.send_fault_counts["reset"] += 1
             _drop(request)
             raise ApiError(502, "connection reset")  # never reaches the client
-        lost = self._lost.get(method)
-        if lost:
-            mode, hold = lost.popleft()
+        lost = self._lost.get(method, [])
+        match = next(
+            (f for f in lost if f[2] is None or str(f[2]) == str(params.raw.get("chat_id"))), None
+        )
+        if match is not None:
+            lost.remove(match)
+            mode, hold, _ = match
             self.send_fault_counts[f"lost-{mode}"] += 1
             self._check_group_rate(method, params)
             await perform(params)
