@@ -114,7 +114,9 @@ def build_application(
     )
     application.bot_data[SETTINGS_KEY] = settings
     application.bot_data[CLOCK_KEY] = clock or Clock()
-    application.bot_data[LIMITS_KEY] = limits or Limits(rate=settings.broadcast_rate)
+    application.bot_data[LIMITS_KEY] = limits or Limits(
+        rate=settings.broadcast_rate, group_per_minute=settings.staff_group_rate
+    )
     register_handlers(application)
     return application
 
@@ -263,10 +265,12 @@ async def on_startup(application: Application) -> None:
         i18n,
         staff_chat_id=settings.staff_chat_id,
         admin_ids=settings.admin_ids,
-        limits=application.bot_data.get(LIMITS_KEY) or Limits(rate=settings.broadcast_rate),
+        limits=application.bot_data[LIMITS_KEY],
     )
+    # The relay edits topics in place through the courier's Bot: its edits must not wait in
+    # (nor use up) AIORateLimiter's group budget that the handlers' direct answers need.
     relay = Relay(
-        application.bot,
+        courier.bot,
         case_repository,
         outgoing,
         clock,

@@ -15,6 +15,9 @@ A mixin of BotApiSandbox (server.py), each fault switchable from a test:
   disconnecting without an answer). Either way the bot cannot tell done from not done.
 - `reset_next(method)`: the connection is dropped before the request is carried out (the bot
   sees the same as "reset" above: it cannot tell either).
+- `set_latency(seconds)`: every send takes that long, half before Telegram carries it out and
+  half before the answer is back, as over a real network (a kill in between meets a request
+  under way, either side of being carried out).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class SendFaults:
         self._outage: tuple[frozenset[str], int, str] | None = None
         self._lost: dict[str, list[tuple[str, float, int | None]]] = {}
         self._resets: dict[str, int] = {}
+        self._latency = 0.0
         self.send_fault_counts: collections.Counter[str] = collections.Counter()
 
     # -- switches ------------------------------------------------------------------------------
@@ -119,13 +123,22 @@ class SendFaults:
         """The next `times` calls of `method` lose their connection before being carried out."""
         self._resets[method.lower()] = self._resets.get(method.lower(), 0) + times
 
+    def set_latency(self, seconds: float) -> None:
+        self._latency = seconds
+
     # -- applied by _handle_api ------------------------------------------------------------------
+    async def _latency_after(self, name: str) -> None:
+        if self._latency and name.lower() in SEND_METHODS:
+            await asyncio.sleep(self._latency / 2)
+
     async def _send_fault(
         self, name: str, params: _Params, request: web.Request, perform
     ) -> dict[str, Any] | None:
         """Apply a switched-on fault to this call: raise an ApiError, drop the connection, or
         return None to go on normally."""
         method = name.lower()
+        if self._latency and method in SEND_METHODS:
+            await asyncio.sleep(self._latency / 2)
         if self._outage is not None and method in self._outage[0]:
             self.send_fault_counts["outage"] += 1
             raise ApiError(self._outage[1], self._outage[2])

@@ -989,6 +989,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Sen
                 self._check_rate(loop.time())
             self._check_group_rate(name.lower(), params)
             result = await fn(params)
+            await self._latency_after(name)
         except ApiError as err:
             return self._error(err)
         finally:

@@ -210,6 +210,11 @@ class Courier:
         self._last_sweep = 0.0
         self.stats = CourierStats()
 
+    @property
+    def bot(self) -> Bot:
+        """The courier's own Bot (no AIORateLimiter): also for the relay's edits in place."""
+        return self._bot
+
     # -- registry (the composition root wires the features in) ------------------------------
     def renderer(self, name: str, render: RenderFn, *, merge: MergeFn | None = None) -> None:
         """Content of `Render(name, args)` rows, decided when sent; `merge` makes one digest

@@ -6,7 +6,8 @@ courier (bot/transport/courier.py). This module renders them when they are sent 
 wires its renderers and hooks in) and records what delivery changes: a copy marked relayed, a
 👍 queued on the staff member's message, the thread and card of a new topic remembered, a
 resident who blocked the bot marked. Keeping a topic's name, card and open/closed state in step
-with its case is direct (an edit in place, tried again at the next change).
+with its case is an edit in place, done in the relay's own task (several changes of a case make
+one edit; no handler waits for it), through the courier's Bot.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from html import escape
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.appointments.repository import AppointmentRepository
 from bot.cases import cards as case_cards
@@ -42,7 +43,7 @@ from bot.core.outgoing import (
     buttons,
     to_topic,
 )
-from bot.core.retry import Outcome
+from bot.core.retry import Outcome, retry_after_seconds
 from bot.transport.courier import BLOCKED_HOOK, Courier, Delivered, Failure
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,13 @@ class Relay:
             try:
                 changed, self._changed = self._changed, set()
                 for case_id in sorted(changed):
-                    await self.refresh_case(case_id)
+                    async with self._topic_lock:
+                        await self._refresh(case_id)
+            except RetryAfter as error:
+                # Telegram wants a pause for edits in the group: the cases stay due.
+                self._changed |= changed
+                await asyncio.sleep(retry_after_seconds(error))
+                self._wake.set()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -323,11 +330,11 @@ class Relay:
 
     # -- staff topics (direct: edits in place) -------------------------------------------------
     async def refresh_case(self, case_id: int) -> None:
-        """After a status change: topic name, open/closed state and the card follow the case."""
-        if self._staff_chat_id is None:
-            return
-        async with self._topic_lock:
-            await self._refresh(case_id)
+        """After a status change: topic name, open/closed state and the card follow the case —
+        in the relay's own task, so that no handler waits for an edit in the group (and
+        several changes of one case make one edit)."""
+        if self._staff_chat_id is not None:
+            self.kick(case_id)
 
     async def _refresh(self, case_id: int) -> None:
         assert self._staff_chat_id is not None
@@ -354,6 +361,8 @@ class Relay:
         except BadRequest as error:
             # TOPIC_NOT_MODIFIED and friends: the topic already looks right.
             logger.info("topic of case %s not updated: %s", case.id, error.message)
+        except RetryAfter:
+            raise  # the loop pauses and tries again
         except TelegramError:
             logger.warning("topic of case %s not updated", case.id, exc_info=True)
 
