@@ -95,6 +95,7 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
 
     from bot import app
     from bot.core.config import load_settings
+    from bot.transport.courier import Limits
     from bot.transport.inbox import Inbox
 
     settings = load_settings(
@@ -115,9 +116,11 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
             return None
 
         Inbox.store, Inbox.mark_done = store, mark_done
-    # The production limiter's algorithm with rates that never bind (see the module docstring).
+    # The production limiter's algorithm with rates that never bind (see the module docstring);
+    # the same for the courier, which sends the confirmation and the quick-answer offer.
     limiter = AIORateLimiter(overall_max_rate=100_000, group_max_rate=100_000, max_retries=3)
-    app.run(app.build_application(settings, rate_limiter=limiter), settings)
+    limits = Limits(rate=100_000, group_per_minute=100_000)
+    app.run(app.build_application(settings, rate_limiter=limiter, limits=limits), settings)
 
 
 # -- the load -----------------------------------------------------------------------------------

@@ -257,7 +257,7 @@ async def on_startup(application: Application) -> None:
             settings.require_token(),
             base_url=settings.api_base_url,
             base_file_url=settings.api_file_url,
-            request=HTTPXRequest(connection_pool_size=16),
+            request=HTTPXRequest(connection_pool_size=Limits.in_flight),
         ),
         outgoing,
         db,

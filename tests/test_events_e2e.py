@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import SERVICES_KEY, running
 from bot.events.repository import EventText
+from bot.transport.courier import Limits
 from tests.conftest import ADMIN_ID, Chat, eventually, make_application
 
 
@@ -214,7 +215,8 @@ async def _rate_limited(services):
 async def test_a_restart_in_the_middle_of_a_broadcast_sends_nobody_a_second_copy(
     sandbox, settings, clock, chat_as
 ):
-    application = make_application(settings, clock)
+    # At the production pace (25 a second): the restart comes while it is under way.
+    application = make_application(settings, clock, limits=Limits(rate=25))
     chats = []
     async with running(application):
         services = application.bot_data[SERVICES_KEY]
@@ -234,7 +236,7 @@ async def test_a_restart_in_the_middle_of_a_broadcast_sends_nobody_a_second_copy
     halfway = sum(bool(sandbox.messages_to(u.id)) for u in chats)
     assert halfway < 40  # the restart really came in the middle
 
-    async with running(make_application(settings, clock)) as application:
+    async with running(make_application(settings, clock, limits=Limits(rate=25))) as application:
         services = application.bot_data[SERVICES_KEY]
         await delivered(sandbox, services)
         copies = [len(sandbox.messages_to(u.id)) for u in chats]

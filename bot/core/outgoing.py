@@ -596,6 +596,15 @@ class Outgoing:
             waiting=counts.get("pending", 0) + counts.get("sending", 0),
         )
 
+    async def waiting(self, batch_id: int) -> bool:
+        """Whether any of a broadcast's rows is still pending or being sent."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM outgoing WHERE batch_id = ? AND status IN ('pending', 'sending')"
+            " LIMIT 1",
+            (batch_id,),
+        )
+        return row is not None
+
     async def uncertain_in_batch(self, batch_id: int) -> list[int]:
         rows = await self._db.fetchall(
             "SELECT id FROM outgoing WHERE batch_id = ? AND status = 'uncertain' ORDER BY id",

@@ -93,6 +93,9 @@ class Broadcasts:
 
     async def _progress(self, broadcast_id: int) -> None:
         loop = asyncio.get_running_loop()
+        recent = loop.time() - self._last_progress.get(broadcast_id, 0) < PROGRESS_EVERY
+        if recent and await self._outgoing.waiting(broadcast_id):
+            return  # shown a moment ago, and not finished: no count needed yet
         progress = await self._repo.progress(broadcast_id)
         final = progress.settled
         if final and broadcast_id in self._final_shown:

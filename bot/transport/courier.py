@@ -76,7 +76,6 @@ logger = logging.getLogger(__name__)
 # A staff group that refuses topics (not a forum, no rights, bot removed) is being fixed by a
 # person: try again after this pause, not in a tight loop. A 5xx or a timeout is retried at once.
 TOPIC_PAUSE = timedelta(seconds=30)
-HORIZON = 0.05  # seconds of pacing slots taken ahead in one pass
 TEXT_LIMIT = 4096
 
 
@@ -88,7 +87,9 @@ class Limits:
     group_per_minute: int = 18  # Telegram allows 20 a minute per group: two for direct answers
     sender_burst: int = 10  # copies of one resident's messages sent one by one …
     sender_interval: float = 5.0  # … then one every this many seconds, the rest as one digest
-    in_flight: int = 16  # requests at once (the HTTP connection pool has as many)
+    # Requests at once (the HTTP connection pool has as many). Few: httpcore does work for
+    # every open connection on every request (bench/broadcast.py: 16 was slower than 8).
+    in_flight: int = 8
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,9 @@ MergeFn = Callable[[list[Row]], Awaitable[Text]]
 class _Job:
     rows: list[Row]
     key: tuple
-    slot: float
+    paced: bool  # a message (counts against the pace); a reaction does not
     group: bool  # spends the staff group's budget
+    holding: bool = False  # holds one of the `in_flight` places until its result is recorded
 
 
 @dataclass
@@ -204,7 +206,8 @@ class Courier:
         # restart (what one does after fixing it) tries at once.
         self._topics_paused_until = 0.0
         self._buckets: dict[int, _Bucket] = {}
-        self._held_until: float | None = None  # pacing holds back due rows until then
+        # Requests really under way; a job waits here, then for its pacing slot, then goes.
+        self._sending = asyncio.Semaphore(self.limits.in_flight)
         self._marks: list[tuple[list[int], asyncio.Future[list[int]]]] = []
         self._mark_writer: asyncio.Task | None = None
         self._last_sweep = 0.0
@@ -289,14 +292,9 @@ class Courier:
         await self._bot.shutdown()
 
     async def settled(self) -> None:
-        """Return once nothing is under way or due within a second (tests, shutdown)."""
-        loop = asyncio.get_running_loop()
+        """Return once nothing is under way or due (tests, shutdown)."""
         while (  # noqa: ASYNC110 - several conditions, no one event to wait on
-            self._wake.is_set()
-            or self._busy
-            or self._jobs
-            or self._results
-            or (self._held_until is not None and self._held_until - loop.time() < 1.0)
+            self._wake.is_set() or self._busy or self._jobs or self._results
         ):
             await asyncio.sleep(0.005)
 
@@ -327,8 +325,6 @@ class Courier:
         loop = asyncio.get_running_loop()
         now = loop.time()
         waits = [self._idle_interval]
-        if self._held_until is not None:
-            waits.append(self._held_until - now)
         for moment in (
             self._paused_until,
             self._group_paused_until,
@@ -416,11 +412,12 @@ class Courier:
     async def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
-        self._held_until = None
         if now - self._last_sweep > 30.0:
             self._last_sweep = now
             await self._outgoing.cancel_blocked_broadcasts(self._clock.now())
-        free = self.limits.in_flight - len(self._jobs)
+        # Jobs taken ahead wait for a free request and their pacing slot: up to twice as many
+        # as may be under way (so the pace never waits for the database).
+        free = 2 * self.limits.in_flight - len(self._jobs)
         if free <= 0:
             return
         skip_chats = [chat for chat, until in self._chat_paused.items() if until > now]
@@ -452,12 +449,6 @@ class Courier:
             if group and not self._group_free(now, group_taken):
                 continue
             paced = not isinstance(row.content, Reaction)
-            slot = now
-            if paced:
-                slot = max(self._next_slot, now, self._paused_until)
-                if slot > now + HORIZON:
-                    self._held_until = slot
-                    continue  # reactions further down may still go
             job_rows = [row]
             if row.sender_id is not None:
                 bucket = self._bucket(row.sender_id, now)
@@ -477,12 +468,10 @@ class Courier:
                 bucket.tokens -= 1
                 if bucket.tokens < 1:
                     bucket.flooding = True
-            if paced:
-                self._next_slot = slot + self._interval
             if group:
                 group_taken += 1
-                self._group_sends.append(slot)
-            self._start(_Job(job_rows, key, slot, group))
+                self._group_sends.append(now)
+            self._start(_Job(job_rows, key, paced, group))
             free -= 1
 
     def _skipped_targets(self, now: float) -> list[str]:
@@ -511,13 +500,17 @@ class Courier:
         if job is not None and task.cancelled():
             self._keys.discard(job.key)
             self._ids.difference_update(r.id for r in job.rows)
+            self._release(job)
+
+    def _release(self, job: _Job) -> None:
+        if job.holding:
+            job.holding = False
+            self._sending.release()
 
     # -- one request ----------------------------------------------------------------------------
     async def _run(self, job: _Job) -> None:
         result = _Result(job)
-        loop = asyncio.get_running_loop()
         try:
-            await asyncio.sleep(max(0.0, job.slot - loop.time()))
             content = await self._content(job)
             targets = self._targets(job.rows[0])
             if content is None:
@@ -525,14 +518,22 @@ class Courier:
             elif not targets:
                 result.gone = "no staff group"
             if result.gone is None:
-                # Right before the request leaves, not earlier: a kill finds only what was
-                # really under way 'sending'.
+                if job.paced:
+                    await self._unpaused()  # a flood wait is spent 'pending', not 'sending'
+                # One of the `in_flight` places, held until Telegram's answer is recorded: a
+                # kill finds at most that many rows 'sending'.
+                await self._sending.acquire()
+                job.holding = True
                 marked = await self._mark([r.id for r in job.rows])
                 if not marked:
                     result.unmarked = True  # cancelled or erased meanwhile
                 else:
                     job.rows = [r for r in job.rows if r.id in marked]
                     assert content is not None
+                    if job.paced:
+                        # Paced at the moment it leaves: evenly spaced requests, even when a
+                        # mark had to wait for the database.
+                        await self._pace()
                     result.delivered = await self._call_all(targets, content, job.rows[0])
         except TelegramError as error:
             result.outcome = classify(error)
@@ -548,6 +549,21 @@ class Courier:
             result.reason = type(error).__name__
         self._results.append(result)
         self._wake.set()
+
+    async def _unpaused(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._paused_until > loop.time():  # noqa: ASYNC110 - a deadline, not an event
+            await asyncio.sleep(self._paused_until - loop.time())
+
+    async def _pace(self) -> None:
+        """One message every `interval` seconds, at the moment it leaves; nothing while
+        Telegram asked the bot to wait."""
+        loop = asyncio.get_running_loop()
+        slot = max(self._next_slot, loop.time(), self._paused_until)
+        self._next_slot = slot + self._interval
+        await asyncio.sleep(max(0.0, slot - loop.time()))
+        # A 429 from a parallel request may have moved the pause on while this one slept.
+        await self._unpaused()
 
     async def _content(self, job: _Job) -> Content | None:
         first = job.rows[0]
@@ -692,6 +708,7 @@ class Courier:
         for result in results:
             self._keys.discard(result.job.key)
             self._ids.difference_update(r.id for r in result.job.rows)
+            self._release(result.job)
         for watch in self._watchers:
             try:
                 await watch(batches)
