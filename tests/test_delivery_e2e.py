@@ -269,3 +269,54 @@ async def test_an_uncertain_broadcast_message_is_counted_and_sent_again_on_reque
         sum("geschlossen" in (m.text or "") for m in sandbox.messages_to(c.id)) for c in residents
     ]
     assert sorted(got) == [1, 1, 2]  # staff chose the second copy for the uncertain one
+
+
+async def test_an_uncertain_digest_is_one_line_and_send_again_sends_every_message_of_it(
+    sandbox, real_limits, group, staff, chat_as
+):
+    """A digest is one message for many copies: when Telegram's answer to it is lost, staff get
+    one line (not one per copy), and "send again" sends all of them again."""
+    services = real_limits
+    flood = chat_as("de", "Flut")
+    await request(services, flood, "Erste Frage", "Debt")
+    (case,) = [await case_topic(sandbox, services, 1)]
+    texts = [f"Flut {i}" for i in range(12)]
+    # The burst (4 copies with the first question) goes; the digest's answer is lost.
+    sandbox.lose_next("sendMessage", mode="reset", chat_id=group.id)
+    for text in texts:
+        await sandbox.send_message(flood.user, text)
+
+    def shown():
+        return topic_messages(sandbox, group, case.thread_id)
+
+    async def line_there():
+        lines = [m for m in shown() if any(b.get("callback_data", "").startswith("out:again:")
+                 for r in m.buttons for b in r)]  # fmt: skip
+        return lines
+
+    (line,) = await eventually(line_there, within=20)
+    assert "Hier fehlt möglicherweise eine Nachricht" in line.text
+    digests = [m for m in shown() if (m.text or "").startswith("📨")]
+    assert len(digests) == 1  # it did arrive, Telegram's answer did not
+    await Chat(sandbox, staff[0]).press_data(line, line.buttons[0][0]["callback_data"])
+
+    async def all_again():
+        again = [m for m in shown() if (m.text or "").startswith("📨")]
+        lines = [x for m in again[1:] for x in (m.text or "").split("\n")]
+        copies = [m.text for m in shown()]
+        return all(t in copies[4:] or any(x.endswith(f" {t}") for x in lines) for t in texts[4:])
+
+    await eventually(all_again, within=20)
+
+
+async def test_without_a_staff_group_cases_go_to_the_queue_and_nothing_edits_a_topic(
+    sandbox, bot, chat_as, caplog
+):
+    """No THINKA_STAFF_CHAT_ID: the confirmation comes through the courier all the same, and no
+    topic upkeep runs (it used to fail on every change, in the log)."""
+    dana = chat_as("de", "Dana")
+    await to_the_question(dana, bot, "Housing search")
+    confirmation = await dana.ask("Wir suchen eine größere Wohnung.")
+    assert "#1" in confirmation.text
+    await sandbox.wait_for_idle()
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []

@@ -547,14 +547,16 @@ class Outgoing:
 
     # -- staff ask for it again -----------------------------------------------------------
     async def send_again(self, ids: Sequence[int], now: datetime) -> list[int]:
-        """Uncertain rows back on their way (staff pressed "send again"); returns those."""
+        """Uncertain rows back on their way (staff pressed "send again"), with the other rows
+        of a digest they led; returns those."""
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         rows = await self._db.fetchall(
             f"UPDATE outgoing SET status = 'pending', not_before = NULL, error = NULL,"
-            f" updated_at = ? WHERE id IN ({marks}) AND status = 'uncertain' RETURNING id",
-            [_iso(now), *ids],
+            f" digest_id = NULL, updated_at = ? WHERE (id IN ({marks}) OR digest_id IN ({marks}))"
+            " AND status = 'uncertain' RETURNING id",
+            [_iso(now), *ids, *ids],
         )
         return [row[0] for row in rows]
 

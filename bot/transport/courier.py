@@ -801,10 +801,13 @@ class Courier:
             )
             return
         failure = Failure(outcome or Outcome.REFUSED, result.reason)
+        # A digest is one message for several rows: they share its fate, one line tells staff
+        # (its "send again" sends them all again).
+        digest = rows[0].id if len(rows) > 1 else None
         for row in rows:
             if row.case_id is not None:
                 cases.add(row.case_id)
-            await self._fail(tx, row, failure)
+            await self._fail(tx, row, failure, digest=digest, report=row is rows[0])
 
     def _pause_for(self, row: Row, seconds: float, now: float) -> None:
         if self._to_group(row):
@@ -823,7 +826,15 @@ class Courier:
             tx, row.id, "pending", now, error=error, not_before=now + timedelta(seconds=seconds)
         )
 
-    async def _fail(self, tx: Transaction, row: Row, failure: Failure) -> None:
+    async def _fail(
+        self,
+        tx: Transaction,
+        row: Row,
+        failure: Failure,
+        *,
+        digest: int | None = None,
+        report: bool = True,
+    ) -> None:
         """Blocked, refused, or uncertain: record it, run its hook, and show staff."""
         now = self._clock.now()
         status = {
@@ -834,14 +845,16 @@ class Courier:
             self.stats.uncertain += 1
         else:
             self.stats.failed += 1
-        await self._outgoing.settle(tx, row.id, status, now, error=failure.reason[:200])
+        await self._outgoing.settle(
+            tx, row.id, status, now, error=failure.reason[:200], digest_id=digest
+        )
         logger.warning("outgoing %s %s: %s", row.id, status, failure.reason)
         if status == "blocked" and row.target == "chat" and row.chat_id and row.chat_id > 0:
             await self._run_hook(tx, row, _BLOCKED, failure, now)
         await self._run_hook(tx, row, row.on_failed, failure, now)
-        report = self._report(row, status, failure)
-        if report is not None:
-            await self._outgoing.add(tx, [report], now)
+        line = self._report(row, status, failure) if report else None
+        if line is not None:
+            await self._outgoing.add(tx, [line], now)
 
     async def _run_hook(self, tx: Transaction, row: Row, hook, outcome, now) -> None:
         if hook is None:

@@ -114,9 +114,9 @@ class Relay:
     # -- lifecycle (topic upkeep) ------------------------------------------------------------
     def kick(self, case_id: int | None = None) -> None:
         """A case changed: bring its topic name and card in step (soon, off the handler)."""
-        if case_id is not None:
+        if case_id is not None and self._staff_chat_id is not None:
             self._changed.add(case_id)
-        self._wake.set()
+            self._wake.set()
         if self._courier is not None:
             self._courier.kick()
 
