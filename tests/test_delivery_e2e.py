@@ -320,3 +320,30 @@ async def test_without_a_staff_group_cases_go_to_the_queue_and_nothing_edits_a_t
     assert "#1" in confirmation.text
     await sandbox.wait_for_idle()
     assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+async def test_an_answer_deleted_before_it_could_be_copied_is_reported_where_staff_wrote(
+    sandbox, services, group, staff, chat_as
+):
+    """A permanent refusal (the message to copy is gone) is not retried for ever: staff are told
+    in the topic, and the resident gets nothing half-done."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    seen = amal.seen()
+    sandbox.start_outage(methods=frozenset({"copyMessage"}))
+    sent = await sandbox.send_message(
+        staff[0], "Gleich wieder gelöscht", chat=group, message_thread_id=case.thread_id
+    )
+    await sandbox.wait_for_idle()
+    sandbox.delete_by_user(group.id, sent["message_id"])
+    sandbox.end_outage()
+    nudge(services)
+    await sandbox.wait_for_idle()
+    assert amal.seen() == seen
+    reports = [
+        m.text for m in topic_messages(sandbox, group, case.thread_id) if "⚠️" in (m.text or "")
+    ]
+    assert len(reports) == 1 and "message to copy not found" in reports[0].lower()
+    (message,) = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
+    assert message.relay_status == "failed"

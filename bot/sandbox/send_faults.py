@@ -15,6 +15,8 @@ A mixin of BotApiSandbox (server.py), each fault switchable from a test:
   disconnecting without an answer). Either way the bot cannot tell done from not done.
 - `reset_next(method)`: the connection is dropped before the request is carried out (the bot
   sees the same as "reset" above: it cannot tell either).
+- `delete_by_user(chat_id, message_id)`: a person deletes their own message (Telegram tells the
+  bot nothing; copying it afterwards is refused "message to copy not found").
 - `set_latency(seconds)`: every send takes that long, half before Telegram carries it out and
   half before the answer is back, as over a real network (a kill in between meets a request
   under way, either side of being carried out).
@@ -125,6 +127,12 @@ class SendFaults:
 
     def set_latency(self, seconds: float) -> None:
         self._latency = seconds
+
+    def delete_by_user(self, chat_id: int, message_id: int) -> None:
+        record = self._records[chat_id][message_id]
+        if record.from_bot:
+            raise ValueError("a person deletes their own messages here")
+        record.deleted = True
 
     # -- applied by _handle_api ------------------------------------------------------------------
     async def _latency_after(self, name: str) -> None:
