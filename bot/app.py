@@ -252,12 +252,13 @@ async def on_startup(application: Application) -> None:
     # The courier sends through a Bot of its own, without AIORateLimiter: a 429 must pause only
     # that chat (or the pacing), never the handlers' direct answers, and never make the courier
     # sleep inside a call.
+    limits: Limits = application.bot_data[LIMITS_KEY]
     courier = Courier(
         Bot(
             settings.require_token(),
             base_url=settings.api_base_url,
             base_file_url=settings.api_file_url,
-            request=HTTPXRequest(connection_pool_size=Limits.in_flight),
+            request=HTTPXRequest(connection_pool_size=2 * limits.in_flight),
         ),
         outgoing,
         db,
@@ -265,7 +266,7 @@ async def on_startup(application: Application) -> None:
         i18n,
         staff_chat_id=settings.staff_chat_id,
         admin_ids=settings.admin_ids,
-        limits=application.bot_data[LIMITS_KEY],
+        limits=limits,
     )
     # The relay edits topics in place through the courier's Bot: its edits must not wait in
     # (nor use up) AIORateLimiter's group budget that the handlers' direct answers need.

@@ -32,7 +32,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import (
     Bot,
@@ -87,8 +87,9 @@ class Limits:
     group_per_minute: int = 18  # Telegram allows 20 a minute per group: two for direct answers
     sender_burst: int = 10  # copies of one resident's messages sent one by one …
     sender_interval: float = 5.0  # … then one every this many seconds, the rest as one digest
-    # Requests at once (the HTTP connection pool has as many). Few: httpcore does work for
-    # every open connection on every request (bench/broadcast.py: 16 was slower than 8).
+    # Requests at once, for conversations and again for broadcasts (the HTTP connection pool
+    # has twice as many). Few: httpcore does work for every open connection on every request
+    # (bench/broadcast.py: 16 was slower than 8).
     in_flight: int = 8
 
 
@@ -122,6 +123,7 @@ class _Job:
     key: tuple
     paced: bool  # a message (counts against the pace); a reaction does not
     group: bool  # spends the staff group's budget
+    bulk: bool  # a broadcast row: its places are separate from the conversations'
     holding: bool = False  # holds one of the `in_flight` places until its result is recorded
 
 
@@ -207,10 +209,18 @@ class Courier:
         self._topics_paused_until = 0.0
         self._buckets: dict[int, _Bucket] = {}
         # Requests really under way; a job waits here, then for its pacing slot, then goes.
-        self._sending = asyncio.Semaphore(self.limits.in_flight)
+        # Broadcasts have places of their own: an answer never queues behind announcements.
+        self._sending = {bulk: asyncio.Semaphore(self.limits.in_flight) for bulk in (False, True)}
         self._marks: list[tuple[list[int], asyncio.Future[list[int]]]] = []
         self._mark_writer: asyncio.Task | None = None
         self._last_sweep = 0.0
+        # Whether a pass may find something the last one did not: new rows (kick), places or
+        # chats freed while rows were left behind, rows back to pending, a timer. Without it a
+        # pass would query the database for every answer recorded.
+        self._look = True
+        self._behind = False  # the last pass left due rows behind
+        self._next_due: datetime | None = None
+        self._next_due_checked = 0.0
         self.stats = CourierStats()
 
     @property
@@ -253,6 +263,8 @@ class Courier:
 
     def kick(self) -> None:
         """Something was stored: look now rather than at the next interval."""
+        self._look = True
+        self._next_due_checked = 0.0
         self._wake.set()
 
     async def send_again(self, row_ids: Sequence[int]) -> int:
@@ -304,7 +316,8 @@ class Courier:
             self._busy = True
             try:
                 await self._record()
-                if not self._stopping:
+                if not self._stopping and self._look:
+                    self._look = False
                     await self._dispatch()
             except asyncio.CancelledError:
                 raise
@@ -317,8 +330,10 @@ class Courier:
                 continue
             finally:
                 self._busy = False
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), await self._pause())
+            except TimeoutError:
+                self._look = True  # a pause, a budget or a retry time may be over
 
     async def _pause(self) -> float:
         """How long the loop may sleep: until pacing, a budget or a retry time lets a row go."""
@@ -339,9 +354,11 @@ class Courier:
             if bucket.tokens < 1:
                 waits.append((1 - bucket.tokens) * self.limits.sender_interval)
         if not self._jobs and not self._results:
-            moment = await self._outgoing.next_due()
-            if moment is not None:
-                waits.append((moment - self._clock.now()).total_seconds())
+            if now - self._next_due_checked > self._idle_interval:
+                self._next_due = await self._outgoing.next_due()
+                self._next_due_checked = now
+            if self._next_due is not None:
+                waits.append((self._next_due - self._clock.now()).total_seconds())
         return max(0.001, min(waits))
 
     # -- start-up -----------------------------------------------------------------------------
@@ -416,9 +433,12 @@ class Courier:
             self._last_sweep = now
             await self._outgoing.cancel_blocked_broadcasts(self._clock.now())
         # Jobs taken ahead wait for a free request and their pacing slot: up to twice as many
-        # as may be under way (so the pace never waits for the database).
-        free = 2 * self.limits.in_flight - len(self._jobs)
-        if free <= 0:
+        # as may be under way (so the pace never waits for the database), per kind of places.
+        free = {
+            bulk: 2 * self.limits.in_flight - sum(j.bulk == bulk for j in self._jobs.values())
+            for bulk in (False, True)
+        }
+        if max(free.values()) <= 0:
             return
         skip_chats = [chat for chat, until in self._chat_paused.items() if until > now]
         for chat in [chat for chat, until in self._chat_paused.items() if until <= now]:
@@ -428,19 +448,23 @@ class Courier:
             if not bucket.flooding and bucket.tokens >= self.limits.sender_burst:
                 del self._buckets[sender]  # a full bucket is the same as none
         skip_senders = [s for s, bucket in self._buckets.items() if bucket.tokens < 1]
+        limit = sum(free.values()) * 2 + len(self._ids) + 8
         rows = await self._outgoing.due(
             self._clock.now(),
-            limit=free * 4 + len(self._ids) + 8,
+            limit=limit,
             skip_chats=skip_chats,
             skip_senders=skip_senders,
             skip_targets=self._skipped_targets(now),
             staff_group=self._staff_chat_id is not None,
         )
         group_taken = 0
+        started = 0
         for row in rows:
-            if free <= 0:
-                break
+            bulk = row.lane == Lane.BROADCAST
+            if free[bulk] <= 0:
+                continue
             if row.id in self._ids:
+                started += 1  # under way already: not left behind
                 continue
             key = self._order_key(row)
             if key in self._keys:
@@ -471,8 +495,10 @@ class Courier:
             if group:
                 group_taken += 1
                 self._group_sends.append(now)
-            self._start(_Job(job_rows, key, paced, group))
-            free -= 1
+            self._start(_Job(job_rows, key, paced, group, bulk))
+            free[bulk] -= 1
+            started += 1
+        self._behind = started < len(rows) or len(rows) >= limit
 
     def _skipped_targets(self, now: float) -> list[str]:
         if self._staff_chat_id is None:
@@ -505,7 +531,7 @@ class Courier:
     def _release(self, job: _Job) -> None:
         if job.holding:
             job.holding = False
-            self._sending.release()
+            self._sending[job.bulk].release()
 
     # -- one request ----------------------------------------------------------------------------
     async def _run(self, job: _Job) -> None:
@@ -522,7 +548,7 @@ class Courier:
                     await self._unpaused()  # a flood wait is spent 'pending', not 'sending'
                 # One of the `in_flight` places, held until Telegram's answer is recorded: a
                 # kill finds at most that many rows 'sending'.
-                await self._sending.acquire()
+                await self._sending[job.bulk].acquire()
                 job.holding = True
                 marked = await self._mark([r.id for r in job.rows])
                 if not marked:
@@ -709,6 +735,8 @@ class Courier:
             self._keys.discard(result.job.key)
             self._ids.difference_update(r.id for r in result.job.rows)
             self._release(result.job)
+        if self._behind:
+            self._look = True  # places and chats were freed for what was left behind
         for watch in self._watchers:
             try:
                 await watch(batches)
@@ -724,6 +752,8 @@ class Courier:
         rows = result.job.rows
         if result.unmarked:
             return
+        if result.delivered is None:
+            self._look = True  # back to pending, or a report line queued
         for row in rows:
             if row.batch_id is not None:
                 batches.add(row.batch_id)
@@ -822,6 +852,7 @@ class Courier:
         logger.warning("flood wait of %ss from Telegram", seconds)
 
     async def _retry(self, tx: Transaction, row: Row, now, seconds: float, error: str) -> None:
+        self._next_due_checked = 0.0  # a new retry time to wait for
         await self._outgoing.settle(
             tx, row.id, "pending", now, error=error, not_before=now + timedelta(seconds=seconds)
         )
@@ -870,12 +901,15 @@ class Courier:
             if function is None:
                 logger.error("outgoing %s: no hook %r registered", row.id, hook.name)
                 return
+        # What a hook records can make rows due (a new topic's thread: its card and copies).
+        self._look = True
         # A failing hook must not undo the record of what Telegram did.
         await tx.execute("SAVEPOINT hook")
         try:
             follow = await function(tx, args, outcome)
             if follow:
                 await self._outgoing.add(tx, follow, now)
+                self._look = True
         except Exception:
             await tx.execute("ROLLBACK TO hook")
             logger.exception("hook %s failed for outgoing %s", getattr(hook, "name", hook), row.id)
