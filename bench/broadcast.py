@@ -44,7 +44,7 @@ TEXT = "Die Kontaktstelle Rieth ist heute geschlossen."
 
 
 ADMIN_ID = 900_001
-IN_FLIGHT = Limits.in_flight  # the courier's requests at once (bot/transport/courier.py)
+IN_FLIGHT = Limits.in_flight_broadcast  # broadcast requests at once (bot/transport/courier.py)
 
 
 async def seed(db_path: Path, users, probe, progress: tuple[int, int]) -> None:

@@ -258,7 +258,9 @@ async def on_startup(application: Application) -> None:
             settings.require_token(),
             base_url=settings.api_base_url,
             base_file_url=settings.api_file_url,
-            request=HTTPXRequest(connection_pool_size=2 * limits.in_flight),
+            request=HTTPXRequest(
+                connection_pool_size=limits.in_flight + limits.in_flight_broadcast
+            ),
         ),
         outgoing,
         db,

@@ -87,10 +87,13 @@ class Limits:
     group_per_minute: int = 18  # Telegram allows 20 a minute per group: two for direct answers
     sender_burst: int = 10  # copies of one resident's messages sent one by one …
     sender_interval: float = 5.0  # … then one every this many seconds, the rest as one digest
-    # Requests at once, for conversations and again for broadcasts (the HTTP connection pool
-    # has twice as many). Few: httpcore does work for every open connection on every request
-    # (bench/broadcast.py: 16 was slower than 8).
-    in_flight: int = 8
+    # Requests at once: for everything but broadcasts as many as updates are handled at once
+    # (bot/transport/update_processor.py), so that answers never queue behind each other more
+    # than the handlers did; for broadcasts few, as httpcore does work for every open connection
+    # on every request (bench/broadcast.py at 200/s: 16 was slower than 8). A kill finds at most
+    # this many requests 'sending'.
+    in_flight: int = 32
+    in_flight_broadcast: int = 8
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,10 @@ class Courier:
         self._buckets: dict[int, _Bucket] = {}
         # Requests really under way; a job waits here, then for its pacing slot, then goes.
         # Broadcasts have places of their own: an answer never queues behind announcements.
-        self._sending = {bulk: asyncio.Semaphore(self.limits.in_flight) for bulk in (False, True)}
+        self._sending = {
+            False: asyncio.Semaphore(self.limits.in_flight),
+            True: asyncio.Semaphore(self.limits.in_flight_broadcast),
+        }
         self._marks: list[tuple[list[int], asyncio.Future[list[int]]]] = []
         self._mark_writer: asyncio.Task | None = None
         self._last_sweep = 0.0
@@ -435,8 +441,11 @@ class Courier:
         # Jobs taken ahead wait for a free request and their pacing slot: up to twice as many
         # as may be under way (so the pace never waits for the database), per kind of places.
         free = {
-            bulk: 2 * self.limits.in_flight - sum(j.bulk == bulk for j in self._jobs.values())
-            for bulk in (False, True)
+            bulk: 2 * places - sum(j.bulk == bulk for j in self._jobs.values())
+            for bulk, places in (
+                (False, self.limits.in_flight),
+                (True, self.limits.in_flight_broadcast),
+            )
         }
         if max(free.values()) <= 0:
             return
