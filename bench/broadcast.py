@@ -3,8 +3,15 @@
 The real bot (`python -m bot run`, its own process) against the sandbox with a flood limit of R
 messages a second and THINKA_BROADCAST_RATE=R. N subscribers get one notice. Printed: achieved
 rate / R (goal >= 0.95), 429 answers (goal <= 1 % of sends), duplicates and lost messages (goal 0),
-a resident's reply latency during the broadcast; then the same with the bot killed (SIGKILL) half
-way and started again.
+a resident's reply latency during the broadcast; then the same with the bot killed (SIGKILL)
+three times on the way and started again. Telegram answers after 20 ms here (half before it
+carries a message out, half after), so a kill meets messages under way.
+
+After kills, "uncertain" are the messages that were on their way at a kill: Telegram never
+confirmed them, they may or may not have arrived; they are not sent again by themselves (goal:
+at most what can be under way at once, 16, per kill) and each is shown: the staff member's
+progress message counts them and offers to send them again. "Lost" are recipients without the
+notice who are not counted uncertain (goal 0); "duplicates" are second copies (goal 0).
 """
 
 from __future__ import annotations
@@ -23,15 +30,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import start_bot  # noqa: E402
+import contextlib  # noqa: E402
+import re  # noqa: E402
+import sqlite3  # noqa: E402
+
+from bench._common import machine, start_bot  # noqa: E402
 from bot.core.db import Database  # noqa: E402
 from bot.events.repository import Audience, EventRepository  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
+from bot.transport.courier import Limits  # noqa: E402
 
 TEXT = "Die Kontaktstelle Rieth ist heute geschlossen."
 
 
-async def seed(db_path: Path, users, probe) -> None:
+ADMIN_ID = 900_001
+IN_FLIGHT = Limits.in_flight_broadcast  # broadcast requests at once (bot/transport/courier.py)
+
+
+async def seed(db_path: Path, users, probe, progress: tuple[int, int]) -> None:
     db = await Database.open(db_path)
     try:
         await db.migrate()
@@ -46,14 +62,16 @@ async def seed(db_path: Path, users, probe) -> None:
                 "INSERT INTO subscriptions (resident_id, district, created_at) VALUES (?, ?, ?)",
                 [(u.id, "Rieth", now) for u in users],
             )
-        await EventRepository(db).create_broadcast(
+        broadcast_id, _ = await EventRepository(db).create_broadcast(
             kind="notice",
             event_id=None,
-            started_by=None,
+            started_by=ADMIN_ID,
             texts={"de": TEXT},
             audience=Audience("districts", districts=("Rieth",)),
             now=datetime.now(UTC),
         )
+        # The staff member's progress message, as /broadcast leaves it (edited as it goes).
+        await EventRepository(db).set_progress_message(broadcast_id, *progress)
     finally:
         await db.close()
 
@@ -81,21 +99,39 @@ async def probe_latency(sandbox: BotApiSandbox, probe, stop: asyncio.Event) -> l
     return latencies
 
 
-async def scenario(n: int, rate: float, kill_half_way: bool) -> dict:
+def outcome(db_path: Path) -> dict[int, str]:
+    """Each recipient's row as the bot recorded it."""
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        return dict(
+            conn.execute("SELECT resident_id, status FROM outgoing WHERE batch_id IS NOT NULL")
+        )
+
+
+async def scenario(n: int, rate: float, kills: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         async with BotApiSandbox(rate_limit=rate) as sandbox:
             users = [sandbox.add_user(first_name=f"S{i}", language_code="de") for i in range(n)]
             probe = sandbox.add_user(first_name="Probe", language_code="de")
-            for user in [*users, probe]:
+            admin = sandbox.add_user(first_name="Admin", language_code="de", user_id=ADMIN_ID)
+            for user in [*users, probe, admin]:
                 user.started = True
+            sandbox.set_latency(0.02)
+            progress = sandbox._deliver(
+                sandbox.chats[ADMIN_ID],
+                {"text": "Sende …"},
+                kind="text",
+                method="sendMessage",
+                p=None,
+            )
             db_path = workdir / "bench.sqlite3"
-            await seed(db_path, users, probe)
-            process = await start_bot(sandbox, db_path, workdir, THINKA_BROADCAST_RATE=str(rate))
+            await seed(db_path, users, probe, (ADMIN_ID, progress.message_id))
+            env = {"THINKA_BROADCAST_RATE": str(rate), "THINKA_ADMIN_IDS": str(ADMIN_ID)}
+            process = await start_bot(sandbox, db_path, workdir, **env)
             stop = asyncio.Event()
             prober = asyncio.create_task(probe_latency(sandbox, probe, stop))
             first = last = None
-            killed = False
+            killed = 0
             deadline = time.monotonic() + n / rate * 3 + 60
             previous, still_since = -1, time.monotonic()
             while time.monotonic() < deadline:
@@ -105,15 +141,13 @@ async def scenario(n: int, rate: float, kill_half_way: bool) -> dict:
                 if count != previous:
                     previous, still_since, last_change = count, time.monotonic(), time.monotonic()
                 elif killed and time.monotonic() - still_since > 3:
-                    last = last_change  # nothing more comes: the rest was lost in the kill
+                    last = last_change  # nothing more comes: the rest was lost in the kills
                     break
-                if kill_half_way and not killed and count >= n // 2:
+                if killed < kills and count >= n * (killed + 1) // (kills + 1):
                     process.send_signal(signal.SIGKILL)
                     await process.wait()
-                    killed = True
-                    process = await start_bot(
-                        sandbox, db_path, workdir, THINKA_BROADCAST_RATE=str(rate)
-                    )
+                    killed += 1
+                    process = await start_bot(sandbox, db_path, workdir, **env)
                 if count >= n:
                     last = time.monotonic()
                     break
@@ -125,11 +159,22 @@ async def scenario(n: int, rate: float, kill_half_way: bool) -> dict:
             await process.wait()
             counts = delivered(sandbox, users)
             rate_limited = sum(1 for name, _ in sandbox.calls if name == "sendMessage") - sum(
-                1 for m in sandbox.sent if m.method == "sendMessage"
+                1 for m in sandbox.sent if m.method == "sendMessage" and m is not progress
             )
             sends = sum(counts)
             finite = [x for x in latencies if x != float("inf")]
+            status = outcome(db_path)
+            uncertain = [u for u in users if status.get(u.id) == "uncertain"]
+            shown = next(
+                m for m in sandbox.messages_to(ADMIN_ID) if m.message_id == progress.message_id
+            )
+            match = re.search(r"(\d+) ungewiss", shown.text or "")
             return {
+                "uncertain": len(uncertain),
+                "uncertain_arrived": sum(counts[users.index(u)] for u in uncertain),
+                "shown": int(match.group(1)) if match else None,
+                "button": bool(shown.buttons),
+                "kills": kills,
                 "subscribers": n,
                 "rate": rate,
                 "achieved_ratio": (sends / (last - first)) / rate if first and last else 0.0,
@@ -137,7 +182,11 @@ async def scenario(n: int, rate: float, kill_half_way: bool) -> dict:
                 "http_429": rate_limited,
                 "http_429_share": rate_limited / max(1, sends),
                 "duplicates": sum(c - 1 for c in counts if c > 1),
-                "lost": sum(1 for c in counts if c == 0),
+                "lost": sum(
+                    1
+                    for u, c in zip(users, counts, strict=True)
+                    if c == 0 and status.get(u.id) != "uncertain"
+                ),
                 "probe_p50": statistics.median(finite) if finite else None,
                 "probe_max": max(latencies) if latencies else None,
                 "killed": killed,
@@ -154,6 +203,19 @@ def report(title: str, r: dict) -> None:
     )
     print(f"  duplicates             {r['duplicates']}   (goal 0)")
     print(f"  lost                   {r['lost']}   (goal 0)")
+    if r["kills"]:
+        limit = IN_FLIGHT * r["kills"]
+        print(
+            f"  uncertain              {r['uncertain']} (of them arrived: {r['uncertain_arrived']})"
+            f"   (goal <= {limit}, under way at {r['kills']} kills)"
+            f"   {'ok' if r['uncertain'] <= limit else 'MISSED'}"
+        )
+        shown = r["shown"] == r["uncertain"] and r["button"] == bool(r["uncertain"])
+        print(
+            f"  shown to staff         progress says {r['shown']} uncertain,"
+            f" 'send again' button {'there' if r['button'] else 'missing'}"
+            f"   {'ok' if shown else 'MISSED'}"
+        )
     if r["probe_p50"] is not None:
         print(
             f"  resident reply during broadcast: p50 {r['probe_p50'] * 1000:.0f} ms,"
@@ -166,10 +228,11 @@ async def main() -> None:
     parser.add_argument("--subscribers", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=200.0)
     args = parser.parse_args()
-    report("Broadcast", await scenario(args.subscribers, args.rate, kill_half_way=False))
+    print(f"Machine: {machine()}")
+    report("Broadcast", await scenario(args.subscribers, args.rate, kills=0))
     report(
-        "Broadcast, bot killed (SIGKILL) half way and restarted",
-        await scenario(args.subscribers, args.rate, kill_half_way=True),
+        "Broadcast, bot killed (SIGKILL) three times on the way and restarted",
+        await scenario(args.subscribers, args.rate, kills=3),
     )
 
 

@@ -43,6 +43,7 @@ from bot.cases.repository import CaseRepository  # noqa: E402
 from bot.core.clock import FrozenClock  # noqa: E402
 from bot.core.db import Database  # noqa: E402
 from bot.core.i18n import I18n  # noqa: E402
+from bot.core.outgoing import Outgoing  # noqa: E402
 from bot.privacy.erasure import Erasure  # noqa: E402
 from bot.privacy.repository import PersonalDataRepository  # noqa: E402
 from bot.privacy.retention import Retention  # noqa: E402
@@ -420,9 +421,13 @@ def seed(db_path: Path, sizes: Sizes, now: float, rng: random.Random) -> Seeded:
             "INSERT INTO broadcast_texts (broadcast_id, language, text) VALUES (?, 'de', ?)",
             [(e, f"Stadtteilkonferenz {e}") for e, _, _ in broadcasts],
         )
+        # A broadcast's deliveries are rows of the durable path (bot/core/outgoing.py).
         conn.executemany(
-            "INSERT INTO deliveries (broadcast_id, resident_id, chat_id, language, status,"
-            " attempts, message_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outgoing (key, target, chat_id, resident_id, batch_id, lane, content,"
+            " status, attempts, message_id, created_at, updated_at) VALUES"
+            " ('broadcast:' || ?1 || ':' || ?2, 'chat', ?3, ?2, ?1, 80,"
+            " json_object('type', 'render', 'name', 'broadcast', 'args',"
+            " json_object('broadcast', ?1, 'language', ?4)), ?5, ?6, ?7, ?8, ?8)",
             deliveries,
         )
         conn.executemany(
@@ -562,6 +567,7 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
         relay = Relay(
             Bot("123456789:SANDBOX-token-abcdefghijklmnop"),
             cases,
+            Outgoing(db),
             clock,
             I18n(TZ),
             None,
@@ -640,7 +646,7 @@ async def memory_phase(db_path: Path, seeded: Seeded, workdir: Path) -> dict:
             queue = await sandbox.wait_for_message(admin.id, timeout=60)
             first = queue.reply_markup["inline_keyboard"][0][0]["callback_data"]
             await sandbox.press_button(admin, queue, first)
-            await sandbox.wait_for_message(admin.id, timeout=30)
+            await sandbox.wait_for_idle(timeout=30)  # the case view replaces the list in place
             await sandbox.send_message(admin, "/stats")
             await sandbox.wait_for_message(admin.id, timeout=30)
             await sandbox.send_message(owner, "/mydata")

@@ -96,6 +96,7 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
 
     from bot import app
     from bot.core.config import load_settings
+    from bot.transport.courier import Limits
     from bot.transport.inbox import Inbox
 
     settings = load_settings(
@@ -120,9 +121,11 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
         from bot.transport import intake
 
         intake.MAX_IN_MEMORY = intake.MAX_PER_CHAT = 10**9
-    # The production limiter's algorithm with rates that never bind (see the module docstring).
+    # The production limiter's algorithm with rates that never bind (see the module docstring);
+    # the same for the courier, which sends the confirmation and the quick-answer offer.
     limiter = AIORateLimiter(overall_max_rate=100_000, group_max_rate=100_000, max_retries=3)
-    application = app.build_application(settings, rate_limiter=limiter)
+    limits = Limits(rate=100_000, group_per_minute=100_000)
+    application = app.build_application(settings, rate_limiter=limiter, limits=limits)
     if os.environ.get("IN_FLIGHT"):
         # --in-flight N: the processor's cap, to size MAX_IN_FLIGHT by measurement.
         application.update_processor.max_in_flight = int(os.environ["IN_FLIGHT"])

@@ -34,6 +34,7 @@ from bot.appointments.notices import AppointmentNotifier
 from bot.appointments.reminders import Reminders
 from bot.appointments.repository import AppointmentRepository
 from bot.appointments.service import AppointmentService
+from bot.cases import envelopes
 from bot.cases.repository import CaseRepository
 from bot.cases.service import CaseService
 from bot.core.clock import Clock
@@ -41,9 +42,10 @@ from bot.core.config import Settings
 from bot.core.crypto import open_cipher
 from bot.core.db import Database
 from bot.core.i18n import STAFF_LANGUAGE, I18n
+from bot.core.outgoing import Outgoing
 from bot.core.recent import Recent
-from bot.events.outbox import Outbox
-from bot.events.repository import EventRepository
+from bot.events.broadcasts import Broadcasts
+from bot.events.repository import BROADCAST_RENDERER, EventRepository
 from bot.events.service import EventService
 from bot.letters.reader import LetterReader
 from bot.letters.repository import LetterRepository
@@ -67,6 +69,7 @@ from bot.translation.repository import TranslationRepository
 from bot.translation.service import TranslationService
 from bot.transport import command_menu
 from bot.transport.alerts import AdminAlerts
+from bot.transport.courier import Courier, Limits
 from bot.transport.inbox import Inbox, InboxRepository
 from bot.transport.intake import Intake
 from bot.transport.letter_notices import BotLetterNotices, TelegramPages
@@ -83,10 +86,10 @@ from handlers.shared import fallback, keyboards
 from handlers.shared.context import SERVICES_KEY, BotContext
 from handlers.staff import appointments as appointment_staff
 from handlers.staff import commands as staff
+from handlers.staff import delivery, queue
 from handlers.staff import events as event_staff
 from handlers.staff import group as staff_group
 from handlers.staff import letters as letter_staff
-from handlers.staff import queue
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,7 @@ CLOCK_KEY = "clock"
 RECEIVER_KEY = "receiver"
 INTAKE_KEY = "intake"
 ALERTS_KEY = "alerts"
+LIMITS_KEY = "limits"
 # SIGTERM: how long the updates under way may take to finish; what waits stays in the inbox.
 DRAIN_TIMEOUT = 5.0
 
@@ -104,11 +108,14 @@ def build_application(
     *,
     clock: Clock | None = None,
     rate_limiter: AIORateLimiter | None = None,
+    limits: Limits | None = None,
 ) -> Application:
     """An Application for `settings`; services are created in `on_startup`.
 
-    The default rate limiter keeps to Telegram's flood limits (30 messages a second, 20 a minute
-    per group) and retries a 429 up to three times after the wait Telegram names.
+    The default rate limiter keeps the handlers' direct answers to Telegram's flood limits (30
+    messages a second, 20 a minute per group) and retries a 429 up to three times after the wait
+    Telegram names. What carries state goes through the courier, with its own `limits`
+    (bot/transport/courier.py; the default is Telegram's, at THINKA_BROADCAST_RATE).
 
     There is no python-telegram-bot Updater: it confirms updates to Telegram before they are
     handled. Updates arrive through bot/transport/polling.py or bot/transport/webhook.py, which
@@ -130,6 +137,9 @@ def build_application(
     )
     application.bot_data[SETTINGS_KEY] = settings
     application.bot_data[CLOCK_KEY] = clock or Clock()
+    application.bot_data[LIMITS_KEY] = limits or Limits(
+        rate=settings.broadcast_rate, group_per_minute=settings.staff_group_rate
+    )
     register_handlers(application)
     return application
 
@@ -231,6 +241,8 @@ def register_handlers(application: Application) -> None:
             _button(rf"^{keyboards.TRANSLATION_PREFIX}", privacy.toggle_translation),
             # Staff buttons check staff status themselves: their data can be forged anywhere.
             _button(rf"^{queue.QUEUE_PREFIX}", queue.queue_button),
+            # "Send again" and "copy the files here" under the courier's reports.
+            _button(delivery.PATTERN, delivery.button),
             staff_group.card_button_handler(),
             _button(rf"^{appointment_staff.PREFIX}", appointment_staff.button),
             _button(rf"^{letter_staff.PREFIX}", letter_staff.button),
@@ -264,27 +276,55 @@ async def on_startup(application: Application) -> None:
     except Exception:
         await db.close()
         raise
+    # The one durable path out: features queue what they send in `outgoing`, in the
+    # transaction of the change that causes it; the courier sends it (docs/architecture.md).
+    outgoing = Outgoing(db, cipher)
     repository = ResidentRepository(db)
     content = ContentStore(settings.content_path)
     case_repository = CaseRepository(
-        db, cipher, today=lambda: clock.now().astimezone(settings.timezone).date()
+        db, cipher, outgoing, today=lambda: clock.now().astimezone(settings.timezone).date()
     )
-    appointment_repository = AppointmentRepository(db, cipher)
+    appointment_repository = AppointmentRepository(db, cipher, outgoing)
+    # The courier sends through a Bot of its own, without AIORateLimiter: a 429 must pause only
+    # that chat (or the pacing), never the handlers' direct answers, and never make the courier
+    # sleep inside a call.
+    limits: Limits = application.bot_data[LIMITS_KEY]
+    courier = Courier(
+        Bot(
+            settings.require_token(),
+            base_url=settings.api_base_url,
+            base_file_url=settings.api_file_url,
+            request=HTTPXRequest(
+                connection_pool_size=limits.in_flight + limits.in_flight_broadcast
+            ),
+        ),
+        outgoing,
+        db,
+        clock,
+        i18n,
+        staff_chat_id=settings.staff_chat_id,
+        admin_ids=settings.admin_ids,
+        limits=limits,
+    )
+    # The relay edits topics in place through the courier's Bot: its edits must not wait in
+    # (nor use up) AIORateLimiter's group budget that the handlers' direct answers need.
     relay = Relay(
-        application.bot,
+        courier.bot,
         case_repository,
+        outgoing,
         clock,
         i18n,
         settings.staff_chat_id,
         notices=appointment_repository,
-        admin_ids=settings.admin_ids,
     )
+    relay.register(courier)
     cases = CaseService(
         case_repository,
         clock,
         staff_chat_enabled=settings.staff_chat_id is not None,
         staff_tr=i18n.translator(STAFF_LANGUAGE),
         on_change=relay.kick,
+        on_queue=courier.kick,
         suggest=lambda case, text: [
             answer.id for answer in content.current.match(text, case.language, case.topic)
         ],
@@ -303,8 +343,8 @@ async def on_startup(application: Application) -> None:
         settings.timezone,
         on_change=relay.kick,
     )
-    notifier = AppointmentNotifier(application.bot, i18n, org)
-    event_repository = EventRepository(db)
+    notifier = AppointmentNotifier(i18n, org)
+    event_repository = EventRepository(db, outgoing)
     provider = translation_providers.build(settings)
     translation_info = provider[1] if provider else None
     translation = TranslationService(
@@ -321,21 +361,11 @@ async def on_startup(application: Application) -> None:
         clock,
         translation_notice=translation_info.notice_number if translation_info else 0,
     )
-    # Broadcasts go through a Bot of their own, without AIORateLimiter: a 429 during a
-    # broadcast must pause the broadcast only, never a social worker's answer.
-    outbox = Outbox(
-        Bot(
-            settings.require_token(),
-            base_url=settings.api_base_url,
-            base_file_url=settings.api_file_url,
-            request=HTTPXRequest(connection_pool_size=16),
-        ),
-        event_repository,
-        clock,
-        i18n,
-        settings.broadcast_rate,
-        on_blocked=lambda resident_id: residents.mark_blocked(resident_id, True),
+    broadcasts = Broadcasts(
+        application.bot, event_repository, outgoing, clock, i18n, on_queue=courier.kick
     )
+    courier.renderer(BROADCAST_RENDERER, broadcasts.render)
+    courier.watch_batches(broadcasts.moved)
     personal_data = PersonalDataRepository(db, cipher)
     erasure = Erasure(personal_data, db, cipher.store, clock, settings.backup_days)
     # A restored backup may hold residents erased after it was made: erased again first.
@@ -355,6 +385,7 @@ async def on_startup(application: Application) -> None:
         ),
         cases=cases,
         relay=relay,
+        courier=courier,
         appointments=AppointmentService(
             appointment_repository,
             cases,
@@ -362,11 +393,11 @@ async def on_startup(application: Application) -> None:
             clock,
             settings.timezone,
             i18n.translator(STAFF_LANGUAGE),
-            on_notice=relay.kick,
+            on_notice=courier.kick,
+            notifier=notifier,
         ),
-        notifier=notifier,
-        events=EventService(event_repository, clock, i18n, on_broadcast=outbox.kick),
-        outbox=outbox,
+        events=EventService(event_repository, clock, i18n, on_broadcast=courier.kick),
+        broadcasts=broadcasts,
         crisis=CrisisDetector(i18n),
         # Telegram lets people edit a message for 48 hours.
         crisis_answered=Recent(clock, timedelta(hours=48)),
@@ -380,7 +411,6 @@ async def on_startup(application: Application) -> None:
         letters=letters,
         outreach=OutreachService(OutreachRepository(db), district_slugs(org.locations)),
         reminders=Reminders(
-            application.bot,
             appointment_repository,
             notifier,
             org,
@@ -389,9 +419,15 @@ async def on_startup(application: Application) -> None:
             settings.timezone,
             settings.staff_chat_id,
             settings.admin_ids,
+            on_queue=courier.kick,
         ),
     )
-    services = application.bot_data[SERVICES_KEY]
+    services: Services = application.bot_data[SERVICES_KEY]
+    # What residents read is rendered by their handlers, in their language, when it is sent.
+    courier.renderer(envelopes.CONFIRMATION, partial(requests.render_confirmation, services))
+    courier.renderer(envelopes.CLOSED, partial(requests.render_closed, services))
+    courier.renderer(envelopes.OFFER, partial(selfhelp.render_offer, services))
+    courier.hook(envelopes.OFFERED, partial(selfhelp.offered, services))
     # Intake: stored updates to the handlers; what the bot says about itself goes out directly.
     alerts = AdminAlerts(application.bot, settings.admin_ids)
     intake = Intake(
@@ -423,9 +459,11 @@ async def on_startup(application: Application) -> None:
     application.bot_data[ALERTS_KEY] = alerts
     assert application.job_queue is not None
     jobs.schedule(application.job_queue, services)
-    await outbox.start()
-    # Relays what is pending, including what a previous run could not deliver.
-    relay.start()
+    # Sends what is due, including what a previous run could not deliver; what a killed run
+    # left under way is marked uncertain and shown to staff.
+    await courier.start()
+    await relay.start()
+    await broadcasts.catch_up()
     # Reads the letters still pending, also those a previous run stored but did not read.
     letters.start()
     if org.placeholders:
@@ -493,7 +531,7 @@ async def on_shutdown(application: Application) -> None:
     if alerts is not None:
         await alerts.close()
     if services is not None:
-        await services.outbox.stop()
+        await services.courier.stop()
         await services.letters.stop()
         await services.relay.stop()
         await services.inbox.flush()

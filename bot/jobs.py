@@ -7,16 +7,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
 from bot.core.i18n import STAFF_LANGUAGE
 from bot.privacy.erasure import CHECKPOINT_RETRY, COMPACTION_AT
 from bot.privacy.retention import Retention
 from bot.services import Services
-from handlers.shared.common import message_pages
 from handlers.shared.context import SERVICES_KEY
-from handlers.staff.commands import send_report_files
+from handlers.staff.commands import report_envelopes
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +22,7 @@ logger = logging.getLogger(__name__)
 def schedule(job_queue: JobQueue, services: Services) -> None:
     # Reminders and the staff digest: a pass every minute.
     services.reminders.schedule(job_queue)
-    # Scheduled announcements and event reminders; the outbox resumes what a previous run left.
+    # Scheduled announcements and event reminders (sent by the courier, like everything).
     job_queue.run_repeating(_event_job, interval=30, first=1, name="events")
     Retention(
         services.personal_data,
@@ -39,6 +37,7 @@ def schedule(job_queue: JobQueue, services: Services) -> None:
     # and the case cards' "in 3 days" renewed when the day changes.
     job_queue.run_repeating(_deadline_job, interval=60, first=20, name="deadlines")
     # An erasure whose WAL could not be emptied at once (another connection was reading).
+    job_queue.run_repeating(_outgoing_job, interval=3600, first=600, name="outgoing")
     job_queue.run_repeating(
         _erasure_job, interval=CHECKPOINT_RETRY.total_seconds(), first=1, name="erasure"
     )
@@ -67,17 +66,27 @@ async def _monthly_report_job(context) -> None:
         return
     end = local.date() - timedelta(days=1)
     start = end.replace(day=1)
-    if not await services.reports.claim_month(start.strftime("%Y-%m"), services.clock.now()):
-        return
+    month = start.strftime("%Y-%m")
+    if await services.reports.month_claimed(month):
+        return  # the chart takes seconds to draw: not again every hour of the 1st
     files = await services.reports.files(await services.reports.report(start, end))
     tr = services.i18n.translator(STAFF_LANGUAGE)
-    for admin in sorted(services.settings.admin_ids):
-        try:
-            for page in message_pages(files.text.splitlines()):
-                await context.bot.send_message(admin, page)
-            await send_report_files(context.bot, admin, files, tr)
-        except TelegramError as error:
-            logger.warning("monthly report not delivered to admin %s: %s", admin, error)
+    # Recorded and queued for the courier in one transaction: once, and not lost.
+    if await services.reports.claim_month(
+        month,
+        services.clock.now(),
+        [
+            envelope
+            for admin in sorted(services.settings.admin_ids)
+            for envelope in report_envelopes(admin, files, tr, key=f"monthly-report:{month}")
+        ],
+    ):
+        services.courier.kick()
+
+
+async def _outgoing_job(context) -> None:
+    """Settled deliveries are forgotten after a week (a broadcast's rows stay its record)."""
+    await context.bot_data[SERVICES_KEY].courier.prune()
 
 
 async def _inbox_job(context) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.appointments.notices import AppointmentNotifier
 from bot.appointments.reminders import Reminders
 from bot.appointments.service import AppointmentService
 from bot.cases.service import CaseService
@@ -13,7 +12,7 @@ from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.i18n import I18n
 from bot.core.recent import Recent
-from bot.events.outbox import Outbox
+from bot.events.broadcasts import Broadcasts
 from bot.events.service import EventService
 from bot.letters.service import LetterService
 from bot.org.orgdata import Organisation
@@ -26,6 +25,7 @@ from bot.selfhelp.repository import ContentStore, SelfHelpRepository
 from bot.staff.directory import StaffDirectory
 from bot.text.crisis import CrisisDetector
 from bot.translation.service import TranslationService
+from bot.transport.courier import Courier
 from bot.transport.inbox import Inbox
 from bot.transport.relay import Relay
 
@@ -41,11 +41,11 @@ class Services:
     staff: StaffDirectory
     cases: CaseService
     relay: Relay
+    courier: Courier  # the one durable path out (bot/transport/courier.py)
     appointments: AppointmentService
-    notifier: AppointmentNotifier
     reminders: Reminders
     events: EventService
-    outbox: Outbox
+    broadcasts: Broadcasts
     crisis: CrisisDetector
     # (chat, message) that got the emergency numbers: each message is answered once.
     crisis_answered: Recent

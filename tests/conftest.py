@@ -21,6 +21,7 @@ from bot.core.config import Settings, load_settings
 from bot.core.logs import guarded_handler
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
 from bot.services import Services
+from bot.transport.courier import Limits
 
 ADMIN_ID = 900_001
 
@@ -132,17 +133,20 @@ async def agree(chat: Chat, notice: SentMessage) -> SentMessage:
 # A failed update is tried again after these pauses (production: 1, 5 and 30 s): the same
 # attempts and the same parking, in a test's time.
 QUICK_RETRIES = (0.05, 0.1, 0.2)
+# A test does a day's work in a second: the courier's budgets are raised like the rate
+# limiter's (tests of the budgets themselves pass Telegram's, `Limits()`).
+TEST_LIMITS = Limits(rate=10_000, group_per_minute=10_000, sender_burst=10_000)
 
 
-def make_application(settings: Settings, clock: FrozenClock):
+def make_application(settings: Settings, clock: FrozenClock, limits: Limits = TEST_LIMITS):
     """The production Application, with two differences: a test does a day's work in a second,
     so it may exceed Telegram's 30 messages a second and 20 a minute per group (the same
-    AIORateLimiter, only with higher rates; the sandbox's own 429s still apply), and a failed
-    update is retried after QUICK_RETRIES instead of seconds."""
+    AIORateLimiter and courier, only with higher rates; the sandbox's own 429s still apply), and
+    a failed update is retried after QUICK_RETRIES instead of seconds."""
     limiter = AIORateLimiter(
         max_retries=3, overall_max_rate=10_000, group_max_rate=10_000, group_time_period=60
     )
-    application = build_application(settings, clock=clock, rate_limiter=limiter)
+    application = build_application(settings, clock=clock, rate_limiter=limiter, limits=limits)
     application.update_processor.retry_delays = QUICK_RETRIES
 
     async def settled() -> None:
@@ -157,7 +161,7 @@ def make_application(settings: Settings, clock: FrozenClock):
         services = application.bot_data.get(SERVICES_KEY)
         if services is not None and application.running:
             await services.relay.settled()
-            await services.outbox.settled()
+            await services.courier.settled()
             await services.letters.settled()
 
     for sandbox in _SANDBOXES:

@@ -49,3 +49,13 @@ def test_every_registered_handler_pattern_uses_a_registered_prefix():
     for pattern in patterns:
         body = pattern.lstrip("^(")
         assert body == "menu$" or any(body.startswith(p) for p in prefixes), pattern
+
+
+def test_every_staff_button_passes_the_consent_gate():
+    """Found when the courier's "send again" (callbacks.OUTGOING) met the consent gate: an
+    admin who pressed it got the privacy notice instead. Every staff tool's buttons must pass,
+    or staff, who give no resident's consent, cannot use them."""
+    from handlers.gates.gate import STAFF_CALLBACKS
+
+    staff = {data.prefix for data in callbacks.REGISTRY if data.purpose.startswith("staff:")}
+    assert len(staff) >= 7 and staff <= set(STAFF_CALLBACKS)

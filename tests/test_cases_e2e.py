@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import SERVICES_KEY, running
+from bot.core.outgoing import Outgoing
 from bot.sandbox import BotApiSandbox
 from tests.conftest import ADMIN_ID, Chat, agree, eventually, make_application
 
@@ -503,7 +504,10 @@ async def test_a_relay_that_failed_is_retried_from_the_database_after_restart(
         )
         await sandbox.wait_for_idle()
         out = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
-        assert out[0].relay_status == "pending" and out[0].relay_attempts == 1
+        assert out[0].relay_status == "pending"
+        # Its queued delivery was tried once and waits for its back-off, in the database.
+        (row,) = await Outgoing(services.db).rows(case_id=1, status="pending")
+        assert row.key == f"answer:{out[0].id}" and row.attempts == 1
         assert amal.seen() == seen
 
     clock.advance(timedelta(seconds=5))  # past the back-off
@@ -536,14 +540,15 @@ async def test_flood_wait_on_relay_keeps_the_message_and_retries_after_it(
     )
     await sandbox.send_message(staff[0], "Antwort", chat=group, message_thread_id=case.thread_id)
 
-    async def outgoing():
-        out = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
-        return out and out[0].relay_error == "429" and out[0]
+    async def waiting():
+        rows = await Outgoing(services.db).rows(case_id=1, status="pending")
+        return [r for r in rows if r.key and r.key.startswith("answer:") and r.error == "429"]
 
-    out = await eventually(outgoing)
-    assert out.relay_status == "pending" and amal.seen() == seen
+    await eventually(waiting)
+    out = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
+    assert out[0].relay_status == "pending" and amal.seen() == seen
     services.clock.advance(timedelta(seconds=2))
-    services.relay.kick()
+    services.courier.kick()
     reply = await sandbox.wait_for_message(amal.id, after=seen, timeout=15)
     assert reply.text == "Antwort"
 

@@ -319,8 +319,8 @@ async def test_monthly_report_to_admins_once(sandbox, bot, chat_as, clock):
     await admin.send("/start")
     seen = admin.seen()
 
-    # The job's context: the services and a Bot for the same token (the outbox's will do).
-    Context = SimpleNamespace(bot_data={SERVICES_KEY: bot}, bot=bot.outbox._bot)
+    # The job's context: the services (the report goes out through the courier).
+    Context = SimpleNamespace(bot_data={SERVICES_KEY: bot})
     clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     await _monthly_report_job(Context)
     assert admin.seen() == seen  # not the first of the month

@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from bot.app import SERVICES_KEY, running
 from bot.core.crypto import Cipher
 from bot.core.db import Database
+from bot.core.outgoing import Outgoing, Render
 from bot.transport.inbox import InboxRepository, Received
 from tests.conftest import agree, eventually, make_application
 from tests.test_cases_e2e import (  # the staff group fixtures, shared
@@ -252,16 +253,18 @@ async def test_random_500s_timeouts_429s_and_403s_lose_no_case(
         # Back-off, not a hot loop: a few calls per message, not hundreds.
         assert chaos_calls < 30 * (len(written) + len(cases))
 
-        # Once Telegram is well again and the back-off has passed, every delivery completes.
-        async def delivered():
+        # Once Telegram is well again and the back-off has passed, every delivery is settled:
+        # delivered, refused, or uncertain (the answer was lost: it may have arrived).
+        async def settled():
             clock.advance(timedelta(minutes=10))
-            services.relay.kick()
+            services.courier.kick()
             rows = []
             for case in cases:
                 rows += await services.cases.repo.messages(case.id, limit=100)
-            return all(m.relay_status in ("sent", "failed") for m in rows) and rows
+            return all(m.relay_status in ("sent", "failed", "uncertain") for m in rows) and rows
 
-        rows = await eventually(delivered, within=30)
+        rows = await eventually(settled, within=30)
+        await sandbox.wait_for_idle(timeout=30)
         failed = [m for m in rows if m.relay_status == "failed"]
         # A failure is final only for a 403 ("blocked"), and staff are told in the topic.
         assert all(m.direction == "out" for m in failed)
@@ -274,3 +277,24 @@ async def test_random_500s_timeouts_429s_and_403s_lose_no_case(
                 )
                 or m.relay_error
             )
+        # Uncertain is shown, never repeated by itself: a line in the case's topic with
+        # "send again" for each, and at most the one copy Telegram may have made.
+        queue = Outgoing(services.db)
+        for m in [m for m in rows if m.relay_status == "uncertain"]:
+            case = next(c for c in cases if c.id == m.case_id)
+            (row,) = [
+                r
+                for r in await queue.rows(case_id=case.id)
+                if r.content == Render("case.message", {"message": m.id})
+            ]
+            assert row.status == "uncertain"
+            buttons = [
+                b.get("callback_data")
+                for t in topic_messages(sandbox, group, case.thread_id)
+                for line in t.buttons
+                for b in line
+            ]
+            assert f"out:again:{row.id}" in buttons
+            if m.direction == "out":
+                resident = residents[cases.index(case)]
+                assert sum(x.text == m.text for x in sandbox.messages_to(resident.id)) <= 1

@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import SERVICES_KEY, running
 from bot.events.repository import EventText
+from bot.transport.courier import Limits
 from tests.conftest import ADMIN_ID, Chat, eventually, make_application
 
 
@@ -46,13 +47,13 @@ async def write_event(bot, admin: Chat, *, when="3.12. 17 Uhr", district="1", ar
 
 
 async def delivered(sandbox, services):
-    await eventually(lambda: _idle_outbox(services))
+    await eventually(lambda: _idle_broadcasts(services))
     await sandbox.wait_for_idle()
 
 
-async def _idle_outbox(services):
+async def _idle_broadcasts(services):
     rows = await services.db.fetchall(
-        "SELECT 1 FROM deliveries WHERE status IN ('pending', 'sending')"
+        "SELECT 1 FROM outgoing WHERE batch_id IS NOT NULL AND status IN ('pending', 'sending')"
     )
     return not rows
 
@@ -195,7 +196,7 @@ async def test_a_429_storm_pauses_only_the_broadcast(sandbox, bot, chat_as):
     )
     await services.events.notice({"de": "Wichtige Information"}, ("Rieth",), ADMIN_ID)
     await eventually(lambda: _rate_limited(services))
-    # The outbox waits 3 s; a resident's question is answered at once all the same.
+    # The broadcast waits 3 s; a resident's question is answered at once all the same.
     started = time.monotonic()
     answer = await dana.send("/menu")
     assert time.monotonic() - started < 1.5
@@ -208,13 +209,14 @@ async def test_a_429_storm_pauses_only_the_broadcast(sandbox, bot, chat_as):
 
 
 async def _rate_limited(services):
-    return services.outbox.stats.rate_limited >= 1
+    return services.courier.stats.rate_limited >= 1
 
 
 async def test_a_restart_in_the_middle_of_a_broadcast_sends_nobody_a_second_copy(
     sandbox, settings, clock, chat_as
 ):
-    application = make_application(settings, clock)
+    # At the production pace (25 a second): the restart comes while it is under way.
+    application = make_application(settings, clock, limits=Limits(rate=25))
     chats = []
     async with running(application):
         services = application.bot_data[SERVICES_KEY]
@@ -234,7 +236,7 @@ async def test_a_restart_in_the_middle_of_a_broadcast_sends_nobody_a_second_copy
     halfway = sum(bool(sandbox.messages_to(u.id)) for u in chats)
     assert halfway < 40  # the restart really came in the middle
 
-    async with running(make_application(settings, clock)) as application:
+    async with running(make_application(settings, clock, limits=Limits(rate=25))) as application:
         services = application.bot_data[SERVICES_KEY]
         await delivered(sandbox, services)
         copies = [len(sandbox.messages_to(u.id)) for u in chats]

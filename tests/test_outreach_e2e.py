@@ -245,7 +245,7 @@ async def test_the_monthly_message_shows_the_poster_and_matches_its_spreadsheet(
     await admin.send("/start")
     before = admin.seen()
     clock.set(datetime(2027, 1, 1, 8, 0, tzinfo=UTC))
-    await _monthly_report_job(SimpleNamespace(bot_data={SERVICES_KEY: bot}, bot=bot.outbox._bot))
+    await _monthly_report_job(SimpleNamespace(bot_data={SERVICES_KEY: bot}, bot=bot.courier.bot))
     await sandbox.wait_for_idle()
     sent, _photo, _document, png, xlsx = sent_files(sandbox, admin.id, before)
     assert png.startswith(b"\x89PNG")

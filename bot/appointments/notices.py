@@ -1,5 +1,9 @@
 """What a resident receives about an appointment, in their language: the confirmation with an
-.ics file, a proposal of another time, a decline, and reminders."""
+.ics file, a proposal of another time, a decline, and reminders.
+
+Built as envelopes for the one durable path (bot/core/outgoing.py) and queued with the change
+that causes them (AppointmentService, Reminders): they arrive through a bad minute at Telegram,
+and staff see in the case's topic if one could not be delivered."""
 
 from __future__ import annotations
 
@@ -7,13 +11,11 @@ import logging
 from dataclasses import replace
 from html import escape
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.constants import ParseMode
-
 from bot.appointments.calendar_file import appointment_ics
 from bot.appointments.repository import Appointment
 from bot.core import callbacks
 from bot.core.i18n import N_, I18n, Translator
+from bot.core.outgoing import Buttons, Content, Document, Envelope, Lane, Text, buttons, to_chat
 from bot.org.orgdata import Organisation
 
 logger = logging.getLogger(__name__)
@@ -43,38 +45,50 @@ def place(tr: Translator, org: Organisation, appointment: Appointment) -> str:
     return text
 
 
-def resident_buttons(tr: Translator, appointment: Appointment) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
+def resident_buttons(tr: Translator, appointment: Appointment) -> Buttons:
+    return buttons(
         [
-            [
-                InlineKeyboardButton(
-                    tr._("🔁 Ask for another time"),
-                    callback_data=callbacks.APPOINTMENT("move", appointment.id),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    tr._("❌ Cancel the appointment"),
-                    callback_data=callbacks.APPOINTMENT("cancel", appointment.id),
-                )
-            ],
+            [(tr._("🔁 Ask for another time"), callbacks.APPOINTMENT("move", appointment.id))],
+            [(tr._("❌ Cancel the appointment"), callbacks.APPOINTMENT("cancel", appointment.id))],
         ]
     )
 
 
 class AppointmentNotifier:
-    def __init__(self, bot: Bot, i18n: I18n, org: Organisation) -> None:
-        self._bot = bot
+    def __init__(self, i18n: I18n, org: Organisation) -> None:
         self._i18n = i18n
         self._org = org
 
     def _tr(self, appointment: Appointment) -> Translator:
         return self._i18n.translator(appointment.language)
 
-    async def confirmed(self, appointment: Appointment) -> None:
-        tr = self._tr(appointment)
+    def _envelopes(
+        self,
+        appointment: Appointment,
+        what: str,
+        label: str,
+        contents: list[Content],
+        lane: Lane = Lane.ANSWER,
+    ) -> list[Envelope]:
+        """One envelope per message, to the resident's chat, in order; none without a chat
+        (the resident deleted their data)."""
         if appointment.resident_chat_id is None:
-            return
+            return []
+        return [
+            Envelope(
+                to_chat(appointment.resident_chat_id),
+                content,
+                lane,
+                key=f"appointment:{appointment.id}:{what}:{appointment.sequence}:{i}",
+                case_id=appointment.case_id,
+                resident_id=appointment.resident_id,
+                label=label,
+            )
+            for i, content in enumerate(contents)
+        ]
+
+    def confirmed(self, appointment: Appointment) -> list[Envelope]:
+        tr = self._tr(appointment)
         text = "\n\n".join(
             [
                 "<b>✅ {}</b>".format(tr._("Your appointment is confirmed.")),
@@ -83,15 +97,14 @@ class AppointmentNotifier:
                 tr._("The calendar file below adds the appointment to your phone's calendar."),
             ]
         )
-        await self._bot.send_message(
-            appointment.resident_chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=resident_buttons(tr, appointment),
-        )
-        await self._bot.send_document(
-            appointment.resident_chat_id,
-            InputFile(self.ics(appointment), filename=f"termin-{appointment.id}.ics"),
+        return self._envelopes(
+            appointment,
+            "confirmed",
+            N_("the appointment confirmation"),
+            [
+                Text(text, resident_buttons(tr, appointment)),
+                Document(self.ics(appointment), f"termin-{appointment.id}.ics"),
+            ],
         )
 
     def ics(self, appointment: Appointment, cancelled: bool = False) -> bytes:
@@ -112,82 +125,74 @@ class AppointmentNotifier:
             cancelled=cancelled,
         )
 
-    async def cancellation_file(self, appointment: Appointment) -> None:
+    def cancellation_file(self, appointment: Appointment) -> list[Envelope]:
         """For an appointment that was in the resident's calendar: the file that removes it
         (same UID, higher SEQUENCE, STATUS:CANCELLED)."""
-        if appointment.resident_chat_id is None:
-            return
         cancelled = replace(appointment, sequence=appointment.sequence + 1)
-        await self._bot.send_document(
-            appointment.resident_chat_id,
-            InputFile(
-                self.ics(cancelled, cancelled=True),
-                filename=f"termin-{appointment.id}-abgesagt.ics",
-            ),
-            caption=self._tr(appointment)._(
-                "Open this file to remove the appointment from your calendar."
-            ),
+        return self._envelopes(
+            cancelled,
+            "cancelled",
+            N_("the calendar file that removes the appointment"),
+            [
+                Document(
+                    self.ics(cancelled, cancelled=True),
+                    f"termin-{appointment.id}-abgesagt.ics",
+                    self._tr(appointment)._(
+                        "Open this file to remove the appointment from your calendar."
+                    ),
+                )
+            ],
         )
 
-    async def proposed(self, appointment: Appointment) -> None:
+    def proposed(self, appointment: Appointment) -> list[Envelope]:
         tr = self._tr(appointment)
-        if appointment.resident_chat_id is None:
-            return
         text = "{}\n\n🗓 {}\n📍 {}".format(
             tr._("We would like to offer you another time:"),
             when(tr, appointment),
             place(tr, self._org, appointment),
         )
-        await self._bot.send_message(
-            appointment.resident_chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            tr._("✅ Accept"),
-                            callback_data=callbacks.APPOINTMENT("accept", appointment.id),
-                        )
-                    ],
-                    [
-                        InlineKeyboardButton(
-                            tr._("🔁 Choose another time"),
-                            callback_data=callbacks.APPOINTMENT("other", appointment.id),
-                        )
-                    ],
-                ]
-            ),
+        return self._envelopes(
+            appointment,
+            "proposed",
+            N_("the proposal of another appointment time"),
+            [
+                Text(
+                    text,
+                    buttons(
+                        [
+                            [(tr._("✅ Accept"), callbacks.APPOINTMENT("accept", appointment.id))],
+                            [
+                                (
+                                    tr._("🔁 Choose another time"),
+                                    callbacks.APPOINTMENT("other", appointment.id),
+                                )
+                            ],
+                        ]
+                    ),
+                )
+            ],
         )
 
-    async def declined(self, appointment: Appointment) -> None:
+    def declined(self, appointment: Appointment) -> list[Envelope]:
         tr = self._tr(appointment)
-        if appointment.resident_chat_id is None:
-            return
-        await self._bot.send_message(
-            appointment.resident_chat_id,
-            tr._(
-                "Unfortunately we cannot offer you this appointment (%(when)s). Please choose "
-                "another time or call us."
-            )
-            % {"when": when(tr, appointment)},
-            parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            tr._("📅 Choose another time"),
-                            callback_data=callbacks.APPOINTMENT("start"),
-                        )
-                    ],
-                ]
-            ),
+        return self._envelopes(
+            appointment,
+            "declined",
+            N_("the answer that the appointment cannot take place"),
+            [
+                Text(
+                    tr._(
+                        "Unfortunately we cannot offer you this appointment (%(when)s). Please "
+                        "choose another time or call us."
+                    )
+                    % {"when": when(tr, appointment)},
+                    buttons([[(tr._("📅 Choose another time"), callbacks.APPOINTMENT("start"))]]),
+                )
+            ],
         )
 
-    async def reminder(self, appointment: Appointment, hours: int) -> None:
+    def reminder(self, appointment: Appointment, hours: int) -> list[Envelope]:
         tr = self._tr(appointment)
-        if appointment.resident_chat_id is None:
-            return
         text = "\n\n".join(
             [
                 "<b>⏰ {}</b>".format(
@@ -202,9 +207,10 @@ class AppointmentNotifier:
                 tr._(WHAT_TO_BRING),
             ]
         )
-        await self._bot.send_message(
-            appointment.resident_chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=resident_buttons(tr, appointment),
+        return self._envelopes(
+            appointment,
+            f"reminder{hours}",
+            N_("the appointment reminder"),
+            [Text(text, resident_buttons(tr, appointment))],
+            Lane.INFO,
         )

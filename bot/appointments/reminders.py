@@ -2,26 +2,27 @@
 
 Nothing is held in APScheduler's memory: a job of python-telegram-bot's job queue runs `run_due`
 every minute, and `run_due` looks at the confirmed appointments and what was already sent. A
-reminder is recorded before it is sent (never twice); one that fell due while the bot was down
-is still sent within the grace period (APScheduler's default misfire grace of one second would
-drop it), and marked skipped after that. If both the 24-hour and the 2-hour reminder are due, only
-the nearer one goes out.
+reminder is recorded and queued for the courier in one transaction (never twice, never lost:
+the courier retries it through a bad minute at Telegram); one that fell due while the bot was
+down is still sent within the grace period (APScheduler's default misfire grace of one second
+would drop it), and marked skipped after that. If both the 24-hour and the 2-hour reminder are
+due, only the nearer one goes out.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes, JobQueue
 
 from bot.appointments.notices import AppointmentNotifier, place
 from bot.appointments.repository import AppointmentRepository
 from bot.core.clock import Clock
 from bot.core.i18n import STAFF_LANGUAGE, I18n
+from bot.core.outgoing import Envelope, Lane, Text, to_chat, to_group
 from bot.org.orgdata import Organisation
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ INTERVAL_SECONDS = 60
 class Reminders:
     def __init__(
         self,
-        bot: Bot,
         repository: AppointmentRepository,
         notifier: AppointmentNotifier,
         org: Organisation,
@@ -41,9 +41,10 @@ class Reminders:
         timezone: ZoneInfo,
         staff_chat_id: int | None,
         admin_ids: frozenset[int],
+        on_queue: Callable[[], None] = lambda: None,
     ) -> None:
-        self._bot = bot
         self._repo = repository
+        self._on_queue = on_queue
         self._notifier = notifier
         self._org = org
         self._clock = clock
@@ -88,20 +89,11 @@ class Reminders:
                     # Superseded by a nearer reminder, or too late to be useful.
                     await self._repo.claim_reminder(appointment.id, kind, "skipped", now)
                     continue
-                if not await self._repo.claim_reminder(appointment.id, kind, "sent", now):
-                    continue
-                try:
-                    await self._notifier.reminder(appointment, hours)
-                    logger.info("reminder %s sent for appointment %s", kind, appointment.id)
-                except Forbidden:
-                    logger.info("resident of appointment %s blocked the bot", appointment.id)
-                except BadRequest as error:  # a NetworkError subclass, but not a passing one
-                    logger.error(
-                        "reminder for appointment %s refused: %s", appointment.id, error.message
-                    )
-                except (RetryAfter, NetworkError) as error:
-                    await self._repo.release_reminder(appointment.id, kind)  # next pass
-                    logger.warning("reminder for appointment %s failed: %s", appointment.id, error)
+                if await self._repo.claim_reminder(
+                    appointment.id, kind, "sent", now, self._notifier.reminder(appointment, hours)
+                ):
+                    logger.info("reminder %s queued for appointment %s", kind, appointment.id)
+                    self._on_queue()
 
     async def _digest(self) -> None:
         """Once a day, from the configured time on: today's confirmed appointments for staff."""
@@ -113,7 +105,7 @@ class Reminders:
             return
         day_start = datetime.combine(local.date(), datetime.min.time(), tzinfo=self._tz)
         appointments = await self._repo.confirmed_between(day_start, day_start + timedelta(days=1))
-        if not appointments or not await self._repo.claim_digest(local.date(), now):
+        if not appointments:
             return
         tr = self._i18n.translator(STAFF_LANGUAGE)
         lines = [
@@ -127,12 +119,16 @@ class Reminders:
                 f"• {tr.time(appointment.starts_at)} · {where} · #{appointment.case_id}"
                 f" ({appointment.language})"
             )
-        text = "\n".join(lines)
+        text = Text("\n".join(lines))
+        day = local.date().isoformat()
         targets = (
-            [self._staff_chat_id] if self._staff_chat_id is not None else sorted(self._admin_ids)
+            [to_group()]
+            if self._staff_chat_id is not None
+            else [to_chat(admin) for admin in sorted(self._admin_ids)]
         )
-        for chat_id in targets:
-            try:
-                await self._bot.send_message(chat_id, text, parse_mode="HTML")
-            except TelegramError:
-                logger.warning("staff digest not delivered to %s", chat_id, exc_info=True)
+        digest = [
+            Envelope(to, text, Lane.INFO, key=f"digest:{day}:{to.chat_id or 'group'}")
+            for to in targets
+        ]
+        if await self._repo.claim_digest(local.date(), now, digest):
+            self._on_queue()

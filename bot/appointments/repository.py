@@ -1,14 +1,21 @@
-"""Data access for appointments, their seats, reminders, closed days, drafts and staff notices."""
+"""Data access for appointments, their seats, reminders, closed days, drafts and staff notices.
+
+What a change makes the bot send (the resident's confirmation, a reminder, a notice for staff)
+is queued in the same transaction as the change (bot/core/outgoing.py).
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from bot.core.crypto import Cipher
-from bot.core.db import Database
+from bot.core.db import Database, Transaction
+from bot.core.i18n import N_
+from bot.core.outgoing import Envelope, Hook, Lane, Outgoing, Render, to_staff
 
 HOLDING = ("requested", "proposed", "confirmed")  # statuses that keep a seat
 
@@ -82,10 +89,18 @@ def _appointment(row) -> Appointment:
     )
 
 
+# How the relay renders a notice and records it delivered (bot/transport/relay.py).
+NOTICE_RENDERER = "staff.notice"
+NOTICE_SENT = "staff.notice_sent"
+
+
 class AppointmentRepository:
-    def __init__(self, db: Database, cipher: Cipher | None = None) -> None:
+    def __init__(
+        self, db: Database, cipher: Cipher | None = None, outgoing: Outgoing | None = None
+    ) -> None:
         self._db = db
         self._cipher = cipher or Cipher()
+        self._outgoing = outgoing or Outgoing(db, self._cipher)
 
     async def _appointment(self, row) -> Appointment:
         """The note is the resident's words: sealed with their key."""
@@ -175,8 +190,10 @@ class AppointmentRepository:
         capacity: int,
         status: str,
         now: datetime,
+        outgoing: Iterable[Envelope] = (),
     ) -> None:
-        """Another time for the same appointment: the old seat is freed, a new one held."""
+        """Another time for the same appointment: the old seat is freed, a new one held; the
+        resident's notice (`outgoing`) is queued with it."""
         try:
             async with self._db.transaction() as tx:
                 row = await tx.fetchone(
@@ -202,6 +219,7 @@ class AppointmentRepository:
                     "DELETE FROM appointment_reminders WHERE appointment_id = ?",
                     (appointment_id,),
                 )
+                await self._outgoing.add(tx, outgoing, now)
         except sqlite3.IntegrityError as error:
             raise SlotFull from error
 
@@ -223,8 +241,14 @@ class AppointmentRepository:
         )
 
     async def set_status(
-        self, appointment_id: int, status: str, now: datetime, from_statuses: tuple[str, ...]
+        self,
+        appointment_id: int,
+        status: str,
+        now: datetime,
+        from_statuses: tuple[str, ...],
+        outgoing: Iterable[Envelope] = (),
     ) -> bool:
+        """`outgoing`: what the change makes the bot send, queued only if it happens."""
         async with self._db.transaction() as tx:
             marks = ",".join("?" * len(from_statuses))
             changed = await tx.execute(
@@ -236,6 +260,8 @@ class AppointmentRepository:
                 await tx.execute(
                     "DELETE FROM slot_seats WHERE appointment_id = ?", (appointment_id,)
                 )
+            if changed:
+                await self._outgoing.add(tx, outgoing, now)
         return changed > 0
 
     async def counts_by_status(self) -> dict[str, int]:
@@ -246,24 +272,24 @@ class AppointmentRepository:
 
     # -- reminders and digests --------------------------------------------------------------
     async def claim_reminder(
-        self, appointment_id: int, kind: str, state: str, now: datetime
+        self,
+        appointment_id: int,
+        kind: str,
+        state: str,
+        now: datetime,
+        outgoing: Iterable[Envelope] = (),
     ) -> bool:
-        """Record a reminder before it is sent; False if it was recorded before (never twice)."""
-        return (
-            await self._db.execute(
+        """Record a reminder and queue it in one transaction; False if it was recorded before
+        (never twice). The courier delivers it, retrying through a bad day at Telegram."""
+        async with self._db.transaction() as tx:
+            claimed = await tx.execute(
                 "INSERT OR IGNORE INTO appointment_reminders (appointment_id, kind, state, at)"
                 " VALUES (?, ?, ?, ?)",
                 (appointment_id, kind, state, _iso(now)),
             )
-            > 0
-        )
-
-    async def release_reminder(self, appointment_id: int, kind: str) -> None:
-        """Sending failed for a passing reason: let the next pass try again."""
-        await self._db.execute(
-            "DELETE FROM appointment_reminders WHERE appointment_id = ? AND kind = ?",
-            (appointment_id, kind),
-        )
+            if claimed:
+                await self._outgoing.add(tx, outgoing, now)
+        return claimed > 0
 
     async def reminders_of(self, appointment_id: int) -> dict[str, str]:
         rows = await self._db.fetchall(
@@ -272,14 +298,18 @@ class AppointmentRepository:
         )
         return {row["kind"]: row["state"] for row in rows}
 
-    async def claim_digest(self, day: date, now: datetime) -> bool:
-        return (
-            await self._db.execute(
+    async def claim_digest(
+        self, day: date, now: datetime, outgoing: Iterable[Envelope] = ()
+    ) -> bool:
+        """The day's digest for staff, recorded and queued once."""
+        async with self._db.transaction() as tx:
+            claimed = await tx.execute(
                 "INSERT OR IGNORE INTO staff_digests (day, sent_at) VALUES (?, ?)",
                 (day.isoformat(), _iso(now)),
             )
-            > 0
-        )
+            if claimed:
+                await self._outgoing.add(tx, outgoing, now)
+        return claimed > 0
 
     # -- closed days ------------------------------------------------------------------------
     async def closed_days(self, location: str) -> set[date]:
@@ -351,40 +381,51 @@ class AppointmentRepository:
     # -- staff notices ----------------------------------------------------------------------
     async def add_notice(
         self, case_id: int, text: str, buttons: list[list[dict[str, str]]] | None, now: datetime
-    ) -> None:
-        # A notice quotes the appointment and its note: sealed with the resident's key.
+    ) -> int:
+        """A notice for staff about the case, stored and queued for the case's topic (or the
+        admins without a staff group) in one transaction. It quotes the appointment and its
+        note: sealed with the resident's key."""
         sealed = await self._cipher.seal_for(await self._owner(case_id), text)
-        await self._db.execute(
-            "INSERT INTO staff_notices (case_id, text, buttons, created_at) VALUES (?, ?, ?, ?)",
-            (case_id, sealed, json.dumps(buttons) if buttons else None, _iso(now)),
-        )
-
-    async def pending_notices(self, now: datetime, limit: int = 50) -> list[StaffNotice]:
-        rows = await self._db.fetchall(
-            "SELECT n.*, c.resident_id AS owner FROM staff_notices n JOIN cases c"
-            " ON c.id = n.case_id WHERE n.status = 'pending' AND (n.relay_after IS NULL OR"
-            " n.relay_after <= ?) ORDER BY n.id LIMIT ?",
-            (_iso(now), limit),
-        )
-        return [
-            StaffNotice(
-                row["id"],
-                row["case_id"],
-                await self._cipher.open_for(row["owner"], row["text"]),
-                json.loads(row["buttons"]) if row["buttons"] else None,
-                row["attempts"],
+        async with self._db.transaction() as tx:
+            notice_id = await tx.insert(
+                "INSERT INTO staff_notices (case_id, text, buttons, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (case_id, sealed, json.dumps(buttons) if buttons else None, _iso(now)),
             )
-            for row in rows
-        ]
+            await self._outgoing.add(
+                tx,
+                [
+                    Envelope(
+                        to_staff(case_id),
+                        Render(NOTICE_RENDERER, {"notice": notice_id}),
+                        Lane.COPY,
+                        key=f"notice:{notice_id}",
+                        on_sent=Hook(NOTICE_SENT, {"notice": notice_id}),
+                        label=N_("a notice for staff"),
+                    )
+                ],
+                now,
+            )
+        return notice_id
 
-    async def notice_done(self, notice_id: int, status: str) -> None:
-        await self._db.execute(
-            "UPDATE staff_notices SET status = ?, attempts = attempts + 1 WHERE id = ?",
-            (status, notice_id),
+    async def notice(self, notice_id: int) -> StaffNotice | None:
+        row = await self._db.fetchone(
+            "SELECT n.*, c.resident_id AS owner FROM staff_notices n JOIN cases c"
+            " ON c.id = n.case_id WHERE n.id = ?",
+            (notice_id,),
+        )
+        if row is None:
+            return None
+        return StaffNotice(
+            row["id"],
+            row["case_id"],
+            await self._cipher.open_for(row["owner"], row["text"]),
+            json.loads(row["buttons"]) if row["buttons"] else None,
+            row["attempts"],
         )
 
-    async def notice_retry(self, notice_id: int, after: datetime) -> None:
-        await self._db.execute(
-            "UPDATE staff_notices SET attempts = attempts + 1, relay_after = ? WHERE id = ?",
-            (_iso(after), notice_id),
+    async def notice_sent(self, tx: Transaction, notice_id: int) -> None:
+        await tx.execute(
+            "UPDATE staff_notices SET status = 'sent', attempts = attempts + 1 WHERE id = ?",
+            (notice_id,),
         )

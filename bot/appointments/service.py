@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.appointments.notices import AppointmentNotifier
 from bot.appointments.repository import HOLDING, Appointment, AppointmentRepository, Draft, SlotFull
 from bot.appointments.slots import booking_window, free_slots
 from bot.cases.repository import TOPICS
@@ -42,8 +43,12 @@ class AppointmentService:
         timezone: ZoneInfo,
         staff_tr: Translator,
         on_notice: Callable[[], None] = lambda: None,
+        notifier: AppointmentNotifier | None = None,
     ) -> None:
         self.repo = repository
+        # What the resident is told (confirmation, proposal, decline …) is queued with the
+        # change; without a notifier (service tests) nothing is sent.
+        self._notifier = notifier
         self._cases = cases
         self._org = org
         self._clock = clock
@@ -154,8 +159,17 @@ class AppointmentService:
 
     async def cancel(self, resident: Resident, appointment_id: int) -> Appointment:
         appointment = await self.own(resident, appointment_id)
-        if not await self.repo.set_status(appointment.id, "cancelled", self._clock.now(), HOLDING):
+        # It was in their calendar: the file that removes it goes with the cancellation.
+        removal = (
+            self._tell(self._notifier.cancellation_file, appointment)
+            if appointment.status == "confirmed" and self._notifier is not None
+            else []
+        )
+        if not await self.repo.set_status(
+            appointment.id, "cancelled", self._clock.now(), HOLDING, removal
+        ):
             raise AppointmentError("not active")
+        self._on_notice()
         await self._notice(
             appointment.case_id,
             "❌ "
@@ -167,9 +181,14 @@ class AppointmentService:
     async def accept(self, resident: Resident, appointment_id: int) -> Appointment:
         appointment = await self.own(resident, appointment_id)
         if not await self.repo.set_status(
-            appointment.id, "confirmed", self._clock.now(), ("proposed",)
+            appointment.id,
+            "confirmed",
+            self._clock.now(),
+            ("proposed",),
+            self._tell(self._notifier and self._notifier.confirmed, appointment),
         ):
             raise AppointmentError("not proposed")
+        self._on_notice()
         await self._notice(
             appointment.case_id,
             "✅ "
@@ -192,21 +211,31 @@ class AppointmentService:
         if appointment.starts_at <= self._clock.now():
             raise AppointmentError(self._staff_tr._("This time has passed already."))
         if not await self.repo.set_status(
-            appointment.id, "confirmed", self._clock.now(), ("requested",)
+            appointment.id,
+            "confirmed",
+            self._clock.now(),
+            ("requested",),
+            self._tell(self._notifier and self._notifier.confirmed, appointment),
         ):
             raise AppointmentError(
                 self._staff_tr._("Only a requested appointment can be confirmed.")
             )
         await self._cases.audit(staff_id, "appointment_confirm", appointment.case_id)
+        self._on_notice()
         return await self._fresh(appointment.id)
 
     async def decline(self, appointment_id: int, staff_id: int) -> Appointment:
         appointment = await self._staff_get(appointment_id)
         if not await self.repo.set_status(
-            appointment.id, "declined", self._clock.now(), ("requested", "proposed")
+            appointment.id,
+            "declined",
+            self._clock.now(),
+            ("requested", "proposed"),
+            self._tell(self._notifier and self._notifier.declined, appointment),
         ):
             raise AppointmentError(self._staff_tr._("This appointment is no longer open."))
         await self._cases.audit(staff_id, "appointment_decline", appointment.case_id)
+        self._on_notice()
         return await self._fresh(appointment.id)
 
     async def propose(self, appointment_id: int, staff_id: int, starts_at: datetime) -> Appointment:
@@ -215,15 +244,25 @@ class AppointmentService:
             raise AppointmentError(self._staff_tr._("This appointment is no longer open."))
         location = self.location(appointment.location)
         assert location is not None
+        ends_at = starts_at + timedelta(minutes=location.slot_minutes)
+        moved = replace(
+            appointment,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status="proposed",
+            sequence=appointment.sequence + 1,
+        )
         await self.repo.move(
             appointment.id,
             starts_at,
-            starts_at + timedelta(minutes=location.slot_minutes),
+            ends_at,
             location.capacity,
             "proposed",
             self._clock.now(),
+            self._tell(self._notifier and self._notifier.proposed, moved),
         )
         await self._cases.audit(staff_id, "appointment_propose", appointment.case_id)
+        self._on_notice()
         return await self._fresh(appointment.id)
 
     async def mark(self, appointment_id: int, staff_id: int, outcome: str) -> Appointment:
@@ -286,6 +325,11 @@ class AppointmentService:
         appointment = await self.repo.get(appointment_id)
         assert appointment is not None
         return appointment
+
+    @staticmethod
+    def _tell(build, appointment: Appointment):
+        """The resident's envelopes for this change (none without a notifier)."""
+        return build(appointment) if build else []
 
     async def _notice(self, case_id: int, text: str, buttons=None) -> None:
         await self.repo.add_notice(case_id, text, buttons, self._clock.now())

@@ -1,15 +1,22 @@
-"""Data access for cases, their messages (the relay outbox), reply targets and the audit log."""
+"""Data access for cases, their messages, reply targets and the audit log.
+
+What a change makes the bot send (a copy, a new topic, the resident's confirmation …) is queued
+in the same transaction as the change (bot/cases/envelopes.py, bot/core/outgoing.py): a kill
+between the two cannot lose it.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from bot.cases import envelopes
 from bot.core.crypto import Cipher, ContentLocked
-from bot.core.db import Database
+from bot.core.db import Database, Transaction
+from bot.core.outgoing import Envelope, Lane, Outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -168,10 +175,12 @@ class CaseRepository:
         self,
         db: Database,
         cipher: Cipher | None = None,
+        outgoing: Outgoing | None = None,
         today: Callable[[], date] | None = None,
     ) -> None:
         self._db = db
         self._cipher = cipher or Cipher()
+        self._outgoing = outgoing or Outgoing(db, self._cipher)
         # The local day, so that a case's deadline can say "in 3 days" (case card, /queue).
         self._today = today
 
@@ -268,23 +277,6 @@ class CaseRepository:
         row = await self._db.fetchone(f"SELECT {MESSAGE_COLUMNS} WHERE m.id = ?", (message_id,))
         return await self._message(row) if row else None
 
-    async def pending_relays(self, now: datetime, limit: int = 50) -> list[CaseMessage]:
-        rows = await self._db.fetchall(
-            f"SELECT {MESSAGE_COLUMNS} WHERE m.relay_status = 'pending'"
-            " AND (m.relay_after IS NULL OR m.relay_after <= ?) ORDER BY m.id LIMIT ?",
-            (now.isoformat(), limit),
-        )
-        return [await self._message(row) for row in rows]
-
-    async def cases_without_topic(self, limit: int = 20) -> list[Case]:
-        rows = await self._db.fetchall(
-            f"{CASE_SELECT} WHERE cases.status IN ('new', 'open', 'waiting')"
-            " AND cases.thread_id IS NULL"
-            " AND cases.resident_id IS NOT NULL ORDER BY cases.id LIMIT ?",
-            (limit,),
-        )
-        return [await self._case(row) for row in rows]
-
     # -- writing ----------------------------------------------------------------------------
     async def create_draft(
         self,
@@ -336,8 +328,10 @@ class CaseRepository:
         relay_status: str,
         now: datetime,
         template_key: str | None = None,
+        outgoing: Callable[[int], Iterable[Envelope]] | None = None,
     ) -> int | None:
-        """Store a message; None when that Telegram message was stored before (a duplicate)."""
+        """Store a message; None when that Telegram message was stored before (a duplicate).
+        `outgoing(message id)` is what it makes the bot send, queued with it."""
         row = await self._db.fetchone("SELECT resident_id FROM cases WHERE id = ?", (case_id,))
         owner = row[0] if row else None
         sealed = await self._cipher.seal_for(owner, text)
@@ -365,13 +359,31 @@ class CaseRepository:
             if not changed:
                 return None
             row = await tx.fetchone("SELECT last_insert_rowid()")
+            if outgoing is not None:
+                await self._outgoing.add(tx, outgoing(row[0]), now)
             return row[0]
 
-    async def set_suggested(self, case_id: int, answer_ids: list[str]) -> None:
-        await self._db.execute(
-            "UPDATE cases SET suggested = ? WHERE id = ? AND status = 'draft'",
-            (",".join(answer_ids), case_id),
+    async def set_suggested(
+        self, case_id: int, answer_ids: list[str], now: datetime, offer: bool = True
+    ) -> None:
+        """Remember the quick answers for this draft and queue the offer to the resident."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE cases SET suggested = ? WHERE id = ? AND status = 'draft'",
+                (",".join(answer_ids), case_id),
+            )
+            target = await self._resident_of(tx, case_id)
+            if changed and offer and target is not None:
+                await self._outgoing.add(tx, [envelopes.offer(case_id, *target)], now)
+
+    async def _resident_of(self, tx: Transaction, case_id: int) -> tuple[int, int] | None:
+        """(resident, their chat) of a case, while they have not deleted their data."""
+        row = await tx.fetchone(
+            "SELECT r.user_id, r.chat_id FROM cases c JOIN residents r ON r.user_id ="
+            " c.resident_id WHERE c.id = ?",
+            (case_id,),
         )
+        return (row[0], row[1]) if row else None
 
     async def discard_draft(self, case_id: int) -> bool:
         """A draft the resident no longer needs (a self-help answer helped): gone, with what
@@ -384,32 +396,65 @@ class CaseRepository:
             await tx.execute("DELETE FROM cases WHERE id = ?", (case_id,))
         return True
 
-    async def submit(self, case_id: int, now: datetime, relay: bool) -> bool:
-        """draft -> new; its stored messages become due for relay. False if it was not a draft."""
+    async def submit(self, case_id: int, now: datetime, relay: bool, confirm: bool = True) -> bool:
+        """draft -> new. With a staff group (`relay`) its topic, card and the copies of what the
+        resident wrote are queued; with `confirm`, the resident's confirmation. False if it was
+        not a draft."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE cases SET status = 'new', submitted_at = ? WHERE id = ?"
                 " AND status = 'draft'",
                 (now.isoformat(), case_id),
             )
-            if changed and relay:
-                await tx.execute(
+            if not changed:
+                return False
+            resident = await self._resident_of(tx, case_id)
+            queued: list[Envelope] = []
+            if relay:
+                row = await tx.fetchone("SELECT urgent FROM cases WHERE id = ?", (case_id,))
+                queued += envelopes.new_topic(case_id, resident[0] if resident else None)
+                rows = await tx.fetchall(
                     "UPDATE case_messages SET relay_status = 'pending' WHERE case_id = ?"
-                    " AND relay_status = 'none' AND direction = 'in'",
+                    " AND relay_status = 'none' AND direction = 'in' RETURNING id",
                     (case_id,),
                 )
-        return bool(changed)
+                if resident is not None:
+                    queued += [
+                        envelopes.copy_to_topic(message_id, case_id, resident[0], bool(row[0]))
+                        for message_id in sorted(r[0] for r in rows)
+                    ]
+            if confirm and resident is not None:
+                queued.append(envelopes.confirmation(case_id, *resident))
+            await self._outgoing.add(tx, queued, now)
+        return True
 
     async def set_status(
-        self, case_id: int, status: str, now: datetime, *, from_statuses: tuple[str, ...]
+        self,
+        case_id: int,
+        status: str,
+        now: datetime,
+        *,
+        from_statuses: tuple[str, ...],
+        tell_resident: bool = False,
     ) -> bool:
+        """With `tell_resident` (closing), the resident's notice is queued with the change."""
         placeholders = ",".join("?" * len(from_statuses))
         closed_at = now.isoformat() if status == "closed" else None
-        changed = await self._db.execute(
-            f"UPDATE cases SET status = ?, closed_at = ? WHERE id = ?"
-            f" AND status IN ({placeholders})",
-            (status, closed_at, case_id, *from_statuses),
-        )
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE cases SET status = ?, closed_at = ? WHERE id = ?"
+                f" AND status IN ({placeholders})",
+                (status, closed_at, case_id, *from_statuses),
+            )
+            resident = await self._resident_of(tx, case_id) if changed and tell_resident else None
+            if resident is not None:
+                closings = await tx.fetchone(
+                    "SELECT COUNT(*) FROM audit_log WHERE case_id = ? AND action = 'close'",
+                    (case_id,),
+                )
+                await self._outgoing.add(
+                    tx, [envelopes.closed(case_id, *resident, closings[0])], now
+                )
         return changed > 0
 
     async def assign(self, case_id: int, staff_id: int) -> bool:
@@ -420,41 +465,61 @@ class CaseRepository:
         )
         return changed > 0
 
-    async def set_thread(self, case_id: int, thread_id: int, title: str) -> None:
-        await self._db.execute(
+    # The courier's hooks: run inside the transaction that records what Telegram did.
+    async def set_thread(self, tx: Transaction, case_id: int, thread_id: int, title: str) -> None:
+        await tx.execute(
             "UPDATE cases SET thread_id = ?, topic_title = ? WHERE id = ?",
             (thread_id, title, case_id),
         )
 
-    async def clear_thread(self, case_id: int) -> None:
+    async def clear_thread(self, tx: Transaction, case_id: int, now: datetime) -> None:
         """The forum topic is gone: a new one is opened and the messages copied there again."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE cases SET thread_id = NULL, card_message_id = NULL, topic_title = NULL"
-                " WHERE id = ?",
-                (case_id,),
-            )
-            await tx.execute(
-                "UPDATE case_messages SET relay_status = 'pending', relay_after = NULL"
-                " WHERE case_id = ? AND direction = 'in' AND relay_status IN ('sent', 'pending')",
-                (case_id,),
-            )
-
-    async def set_card(self, case_id: int, message_id: int) -> None:
-        await self._db.execute(
-            "UPDATE cases SET card_message_id = ? WHERE id = ?", (message_id, case_id)
+        await tx.execute(
+            "UPDATE cases SET thread_id = NULL, card_message_id = NULL, topic_title = NULL"
+            " WHERE id = ?",
+            (case_id,),
         )
+        rows = await tx.fetchall(
+            "UPDATE case_messages SET relay_status = 'pending' WHERE case_id = ?"
+            " AND direction = 'in' AND relay_status IN ('sent', 'pending') RETURNING id",
+            (case_id,),
+        )
+        case = await tx.fetchone("SELECT resident_id, urgent FROM cases WHERE id = ?", (case_id,))
+        queued = envelopes.new_topic(case_id, case[0] if case else None)
+        if case is not None and case[0] is not None:
+            queued += [
+                envelopes.copy_to_topic(message_id, case_id, case[0], bool(case[1]))
+                for message_id in sorted(r[0] for r in rows)
+            ]
+        await self._outgoing.add(tx, queued, now)
+
+    async def set_card(self, tx: Transaction, case_id: int, message_id: int) -> None:
+        await tx.execute("UPDATE cases SET card_message_id = ? WHERE id = ?", (message_id, case_id))
+
+    async def ensure_topics(self, now: datetime) -> int:
+        """Open cases without a forum topic get one queued (a staff group configured later);
+        returns how many."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT id, resident_id FROM cases WHERE status IN ('new', 'open', 'waiting')"
+                " AND thread_id IS NULL AND resident_id IS NOT NULL"
+            )
+            queued = [e for row in rows for e in envelopes.new_topic(row[0], row[1])]
+            added = await self._outgoing.add(tx, queued, now)
+        return added
 
     async def set_topic_title(self, case_id: int, title: str) -> None:
         await self._db.execute("UPDATE cases SET topic_title = ? WHERE id = ?", (title, case_id))
 
     async def mark_urgent(self, case_id: int) -> bool:
-        return (
-            await self._db.execute(
+        """Urgent: 🆘, first in /queue, and its copies go ahead of other residents'."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
                 "UPDATE cases SET urgent = 1 WHERE id = ? AND urgent = 0", (case_id,)
             )
-            > 0
-        )
+            if changed:
+                await self._outgoing.hurry(tx, case_id, Lane.COPY, Lane.URGENT)
+        return changed > 0
 
     async def mark_resident_blocked(self, resident_id: int, blocked: bool) -> None:
         await self._db.execute(
@@ -462,27 +527,30 @@ class CaseRepository:
             (int(blocked), resident_id),
         )
 
-    async def mark_relayed(self, message_id: int, chat_id: int, relayed_id: int | None) -> None:
-        await self._db.execute(
+    async def mark_relayed(
+        self, tx: Transaction, message_id: int, chat_id: int, relayed_id: int | None
+    ) -> None:
+        await tx.execute(
             "UPDATE case_messages SET relay_status = 'sent', relayed_chat_id = ?,"
             " relayed_message_id = ?, relay_attempts = relay_attempts + 1, relay_error = NULL"
             " WHERE id = ?",
             (chat_id, relayed_id, message_id),
         )
 
-    async def mark_retry(self, message_id: int, error: str, after: datetime) -> None:
-        await self._db.execute(
-            "UPDATE case_messages SET relay_attempts = relay_attempts + 1, relay_error = ?,"
-            " relay_after = ? WHERE id = ?",
-            (error, after.isoformat(), message_id),
+    async def mark_undelivered(
+        self, tx: Transaction, message_id: int, status: str, error: str
+    ) -> None:
+        """'failed' (refused) or 'uncertain' (Telegram did not confirm it)."""
+        await tx.execute(
+            "UPDATE case_messages SET relay_status = ?, relay_error = ?,"
+            " relay_attempts = relay_attempts + 1 WHERE id = ?",
+            (status, error, message_id),
         )
 
-    async def mark_failed(self, message_id: int, error: str) -> None:
-        await self._db.execute(
-            "UPDATE case_messages SET relay_status = 'failed', relay_error = ?,"
-            " relay_attempts = relay_attempts + 1 WHERE id = ?",
-            (error, message_id),
-        )
+    async def mark_chat_blocked(self, tx: Transaction, user_id: int) -> None:
+        """A 403 from the resident's chat: they blocked the bot (until they write again)."""
+        await tx.execute("UPDATE residents SET blocked = 1 WHERE user_id = ?", (user_id,))
+        await tx.execute("UPDATE cases SET resident_blocked = 1 WHERE resident_id = ?", (user_id,))
 
     # -- staff ------------------------------------------------------------------------------
     async def audit(self, staff_id: int, action: str, case_id: int | None, now: datetime) -> None:

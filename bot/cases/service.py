@@ -1,5 +1,6 @@
 """Cases: what residents ask and what staff do with it. Every message is stored before it is
-relayed; relaying itself is the Relay's job (bot/transport/relay.py), woken through `on_change`."""
+relayed, and what it makes the bot send is queued with it (bot/cases/envelopes.py); sending is the
+courier's job (bot/transport/courier.py), woken through `on_change`."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.cases import envelopes
 from bot.cases.repository import OPEN_STATUSES, TOPICS, Case, CaseRepository
 from bot.core.clock import Clock
 from bot.core.i18n import Translator
 from bot.core.logs import person
+from bot.core.outgoing import Report
 from bot.org.orgdata import DISTRICTS
 from bot.residents.repository import Resident
 
@@ -75,6 +78,7 @@ class CaseService:
         staff_tr: Translator,
         on_change: Callable[[int], None] = lambda case_id: None,
         suggest: Callable[[Case, str], list[str]] | None = None,
+        on_queue: Callable[[], None] = lambda: None,
     ) -> None:
         self.repo = repository
         # (draft, what the resident wrote) -> ids of self-help answers to offer before the
@@ -82,7 +86,8 @@ class CaseService:
         self._suggest = suggest
         self._clock = clock
         self._relay_to_staff_chat = staff_chat_enabled
-        self._on_change = on_change
+        self._on_change = on_change  # staff see the case change (topic, card; wakes sending)
+        self._on_queue = on_queue  # something was queued for the resident only
         self._tr = staff_tr  # messages for staff (the staff group speaks German)
 
     # -- residents --------------------------------------------------------------------------
@@ -136,6 +141,7 @@ class CaseService:
                 district=resident.district,
             )
         previous = await self.repo.messages(case.id, limit=1)
+        relay_status = self._relay_status(case)
         stored = await self.repo.add_message(
             case.id,
             direction="in",
@@ -146,8 +152,17 @@ class CaseService:
             media_group_id=message.media_group_id,
             source_chat_id=message.chat_id,
             source_message_id=message.message_id,
-            relay_status=self._relay_status(case),
+            relay_status=relay_status,
             now=self._clock.now(),
+            outgoing=(
+                (
+                    lambda message_id: [
+                        envelopes.copy_to_topic(message_id, case.id, resident.user_id, case.urgent)
+                    ]
+                )
+                if relay_status == "pending"
+                else None
+            ),
         )
         if stored is None:
             return Result(Step.DUPLICATE, case)
@@ -206,7 +221,9 @@ class CaseService:
             topic=topic,
             district=district,
         )
-        await self.repo.submit(case.id, self._clock.now(), relay=self._relay_to_staff_chat)
+        await self.repo.submit(
+            case.id, self._clock.now(), relay=self._relay_to_staff_chat, confirm=False
+        )
         self._on_change(case.id)
         fresh = await self.repo.get(case.id)
         assert fresh is not None
@@ -257,10 +274,14 @@ class CaseService:
             words = " ".join(m.text for m in messages if m.text)
             answer_ids = self._suggest(case, words) if words else []
             if answer_ids:
-                await self.repo.set_suggested(case.id, answer_ids)
+                # The offer is queued with the answers it offers: it reaches the resident even
+                # through a bad minute at Telegram, so the draft is never stuck unseen.
+                await self.repo.set_suggested(case.id, answer_ids, self._clock.now())
+                self._on_queue()
                 case = await self.repo.get(case_id)
                 assert case is not None
                 return Result(Step.SUGGEST, case)
+        # The confirmation ("your request #4 arrived") is queued with the submission.
         submitted = await self.repo.submit(
             case.id, self._clock.now(), relay=self._relay_to_staff_chat
         )
@@ -296,12 +317,13 @@ class CaseService:
     async def close(self, case_id: int, staff_id: int) -> Case:
         case = await self.case_for_staff(case_id)
         if not await self.repo.set_status(
-            case.id, "closed", self._clock.now(), from_statuses=OPEN_STATUSES
+            case.id, "closed", self._clock.now(), from_statuses=OPEN_STATUSES, tell_resident=True
         ):
             raise CaseError(
                 self._tr._("Case %(case)s is closed already.") % {"case": f"#{case_id}"}
             )
         await self.repo.audit(staff_id, "close", case.id, self._clock.now())
+        self._on_change(case.id)  # the resident's notice is queued
         return await self.case_for_staff(case_id)
 
     async def reopen(self, case_id: int, staff_id: int) -> Case:
@@ -346,7 +368,8 @@ class CaseService:
                 self._tr._("Case %(case)s is closed: /reopen it, then answer.")
                 % {"case": f"#{case_id}"}
             )
-        if case.resident_id is None:
+        resident_id, resident_chat_id = case.resident_id, case.resident_chat_id
+        if resident_id is None or resident_chat_id is None:
             raise CaseError(
                 self._tr._("Case %(case)s: the resident has deleted their data.")
                 % {"case": f"#{case_id}"}
@@ -364,6 +387,20 @@ class CaseService:
             relay_status="pending",
             now=self._clock.now(),
             template_key=template_key,
+            outgoing=lambda message_id: [
+                envelopes.answer_to_resident(
+                    message_id,
+                    case.id,
+                    resident_id,
+                    resident_chat_id,
+                    # A failure is told where the staff member wrote, under their message.
+                    Report(
+                        message.chat_id,
+                        case.thread_id if message.chat_id < 0 else None,
+                        message.message_id,
+                    ),
+                )
+            ],
         )
         if stored is None:
             return case  # the same staff message again: relayed once already

@@ -55,6 +55,7 @@ STAFF_APPOINTMENT = CallbackData("sa", "staff: confirming, proposing, declining 
 EVENT_DRAFT = CallbackData("ne", "staff: the event or notice being written")
 EVENT_MANAGE = CallbackData("se", "staff: published and scheduled events")
 LETTERS = CallbackData("lt", "staff: the deadline of a letter the bot read")
+OUTGOING = CallbackData("out", "staff: send an uncertain delivery again, show a digest's files")
 
 REGISTRY = (
     LANGUAGE,
@@ -71,4 +72,5 @@ REGISTRY = (
     EVENT_DRAFT,
     EVENT_MANAGE,
     LETTERS,
+    OUTGOING,
 )

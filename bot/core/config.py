@@ -49,6 +49,9 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
     broadcast_rate: float = 25.0
+    # Messages a minute the courier sends into the staff group: Telegram allows 20 a minute per
+    # group; two stay free for the handlers' direct answers there.
+    staff_group_rate: int = 18
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8443)
@@ -129,6 +132,9 @@ def load_settings(
         timezone=_timezone(get("THINKA_TIMEZONE") or "Europe/Berlin"),
         broadcast_rate=_positive_float(
             get("THINKA_BROADCAST_RATE") or "25", "THINKA_BROADCAST_RATE"
+        ),
+        staff_group_rate=_positive_int(
+            get("THINKA_STAFF_GROUP_RATE") or "18", "THINKA_STAFF_GROUP_RATE"
         ),
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,

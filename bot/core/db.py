@@ -15,6 +15,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from bot.core.paths import MIGRATIONS_DIR
 logger = logging.getLogger(__name__)
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# A line of its own in a migration that drops and recreates a table (see Database.migrate).
+REBUILD_MARK = "-- rebuilds a table: foreign keys off"
 
 
 class MigrationError(Exception):
@@ -88,6 +91,8 @@ class Transaction:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.owner = asyncio.current_task()
+        self.open = True
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         async with self._conn.execute(sql, params) as cursor:
@@ -122,6 +127,18 @@ FILE_PRAGMAS = (
 # (`python -m bot backup`, an operator's sqlite3): short, as the lock is held meanwhile; a job
 # tries again (`checkpoint_pending`).
 CHECKPOINT_WAIT_MS = 200
+
+# The transaction the running task holds, if any. A repository method called by that task while
+# it holds one (e.g. a courier hook run inside the transaction that records a delivery) joins it
+# instead of waiting for the lock its own caller holds.
+_CURRENT: ContextVar[Transaction | None] = ContextVar("thinka_transaction", default=None)
+
+
+def _joined() -> Transaction | None:
+    tx = _CURRENT.get()
+    if tx is not None and tx.open and tx.owner is asyncio.current_task():
+        return tx
+    return None
 
 
 class Database:
@@ -169,29 +186,45 @@ class Database:
 
     # -- single statements (autocommit) -----------------------------------------------------
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        if (tx := _joined()) is not None:
+            return await tx.execute(sql, params)
         async with self._lock, self._conn.execute(sql, params) as cursor:
             return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
+        if (tx := _joined()) is not None:
+            return await tx.fetchone(sql, params)
         async with self._lock, self._conn.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
+        if (tx := _joined()) is not None:
+            return await tx.fetchall(sql, params)
         async with self._lock, self._conn.execute(sql, params) as cursor:
             return await cursor.fetchall()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
+        """BEGIN IMMEDIATE … COMMIT; inside one the same task holds already, that one."""
+        if (joined := _joined()) is not None:
+            yield joined
+            return
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self._conn)
+            token = _CURRENT.set(tx)
             try:
-                yield Transaction(self._conn)
+                yield tx
             except BaseException:
+                tx.open = False
+                _CURRENT.reset(token)
                 # SQLite may have rolled back already (a full disk does): a second ROLLBACK
                 # would fail and hide the error that matters.
                 if self._conn.in_transaction:
                     await self._conn.execute("ROLLBACK")
                 raise
+            tx.open = False
+            _CURRENT.reset(token)
             try:
                 await self._conn.execute("COMMIT")
             except BaseException:
@@ -227,12 +260,26 @@ class Database:
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version in done:
                 continue
+            # A migration that rebuilds a table (SQLite cannot alter a CHECK constraint) says
+            # so on a line of its own: foreign keys are off while it runs, as SQLite's own
+            # procedure for such changes asks, or the DROP of the old table would delete every
+            # row that references it (ON DELETE CASCADE) in tables added by later migrations.
+            rebuilds = REBUILD_MARK in migration.sql.splitlines()
             async with self._lock:
                 try:
+                    if rebuilds:
+                        await self._run("PRAGMA foreign_keys = OFF")
                     # executescript commits a pending transaction first and then runs the script
                     # as written: the BEGIN in front keeps the whole file and its version row in
                     # one transaction (migration files must not contain BEGIN/COMMIT themselves).
                     await self._conn.executescript("BEGIN IMMEDIATE;\n" + migration.sql)
+                    if rebuilds:
+                        async with self._conn.execute("PRAGMA foreign_key_check") as cursor:
+                            broken = await cursor.fetchall()
+                        if broken:
+                            raise sqlite3.IntegrityError(
+                                f"{len(broken)} rows break a foreign key, first {tuple(broken[0])}"
+                            )
                     await self._conn.execute(
                         "INSERT INTO schema_version (version, name) VALUES (?, ?)",
                         (migration.version, migration.name),
@@ -242,6 +289,9 @@ class Database:
                     if self._conn.in_transaction:
                         await self._conn.execute("ROLLBACK")
                     raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+                finally:
+                    if rebuilds:
+                        await self._run("PRAGMA foreign_keys = ON")
             logger.info("applied migration %s", migration.name)
             applied.append(migration)
         return applied

@@ -1,1 +1,1 @@
-"""Events and announcements: drafts, publishing, subscriptions and the broadcast outbox."""
+"""Events and announcements: drafts, publishing, subscriptions and broadcasts."""

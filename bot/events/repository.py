@@ -1,5 +1,7 @@
-"""Data access for events, their texts, subscriptions, "I'm coming", staff drafts and the
-broadcast outbox."""
+"""Data access for events, their texts, subscriptions, "I'm coming", staff drafts and
+broadcasts. A broadcast's messages are rows of the one durable path (bot/core/outgoing.py), one
+per recipient, written with the broadcast in one transaction; they are also its record (who it
+reached, for a change or a cancellation, and the counts for the funder)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.db import Database
+from bot.core.outgoing import Outgoing, Progress
 
 DISTRICT_SEPARATOR = "|"
 
@@ -39,15 +42,6 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Delivery:
-    broadcast_id: int
-    resident_id: int
-    chat_id: int
-    language: str
-    attempts: int
-
-
-@dataclass(frozen=True)
 class Broadcast:
     id: int
     kind: str
@@ -56,15 +50,6 @@ class Broadcast:
     progress_chat_id: int | None
     progress_message_id: int | None
     status: str
-
-
-@dataclass(frozen=True)
-class Progress:
-    total: int
-    sent: int
-    blocked: int
-    failed: int
-    pending: int
 
 
 @dataclass(frozen=True)
@@ -87,11 +72,13 @@ class Audience:
                 self.districts,
             )
         if self.kind == "reached":
+            # Uncertain ones too: better told of a change to an event they may not have seen
+            # than left to come to one that was cancelled.
             return (
-                "SELECT DISTINCT r.user_id, r.chat_id, r.language FROM deliveries d"
-                " JOIN broadcasts b ON b.id = d.broadcast_id JOIN residents r"
-                f" ON r.user_id = d.resident_id WHERE {active} AND b.event_id = ?"
-                " AND b.kind = 'event' AND d.status IN ('sent', 'sending')",
+                "SELECT DISTINCT r.user_id, r.chat_id, r.language FROM outgoing o"
+                " JOIN broadcasts b ON b.id = o.batch_id JOIN residents r"
+                f" ON r.user_id = o.resident_id WHERE {active} AND b.event_id = ?"
+                " AND b.kind = 'event' AND o.status IN ('sent', 'uncertain')",
                 (self.event_id,),
             )
         if self.kind == "coming":
@@ -103,9 +90,13 @@ class Audience:
         raise ValueError(self.kind)
 
 
+BROADCAST_RENDERER = "broadcast"  # bot/events/broadcasts.py renders each recipient's message
+
+
 class EventRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outgoing: Outgoing | None = None) -> None:
         self._db = db
+        self._outgoing = outgoing or Outgoing(db)
 
     # -- events ------------------------------------------------------------------------------
     async def create(
@@ -303,7 +294,8 @@ class EventRepository:
         audience: Audience,
         now: datetime,
     ) -> tuple[int, int]:
-        """A broadcast and its outbox rows, in one transaction; returns (id, recipients)."""
+        """A broadcast and one queued message per recipient, in one transaction; returns
+        (id, recipients)."""
         recipients_sql, params = audience.sql()
         async with self._db.transaction() as tx:
             broadcast_id = await tx.insert(
@@ -315,10 +307,8 @@ class EventRepository:
                 "INSERT INTO broadcast_texts (broadcast_id, language, text) VALUES (?, ?, ?)",
                 [(broadcast_id, lang, text) for lang, text in texts.items()],
             )
-            count = await tx.execute(
-                "INSERT OR IGNORE INTO deliveries (broadcast_id, resident_id, chat_id, language)"
-                f" SELECT ?, user_id, chat_id, language FROM ({recipients_sql})",
-                (broadcast_id, *params),
+            count = await self._outgoing.add_broadcast(
+                tx, broadcast_id, BROADCAST_RENDERER, recipients_sql, params, now
             )
         return broadcast_id, count
 
@@ -348,95 +338,38 @@ class EventRepository:
         )
         return {row["language"]: row["text"] for row in rows}
 
-    async def due_deliveries(self, limit: int = 200) -> list[Delivery]:
-        """Pending rows, oldest broadcast first, skipping residents who blocked the bot."""
-        rows = await self._db.fetchall(
-            "SELECT d.broadcast_id, d.resident_id, d.chat_id, d.language, d.attempts"
-            " FROM deliveries d LEFT JOIN residents r ON r.user_id = d.resident_id"
-            " WHERE d.status = 'pending' AND (r.blocked IS NULL OR r.blocked = 0)"
-            " AND r.user_id IS NOT NULL"
-            " ORDER BY d.broadcast_id, d.resident_id LIMIT ?",
-            (limit,),
-        )
-        return [Delivery(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
-    async def skip_gone(self, now: datetime) -> int:
-        """Pending rows of residents who blocked the bot or deleted their data: not sent."""
-        return await self._db.execute(
-            "UPDATE deliveries SET status = 'blocked', error = 'skipped', updated_at = ?"
-            " WHERE status = 'pending' AND resident_id NOT IN"
-            " (SELECT user_id FROM residents WHERE blocked = 0)",
-            (_iso(now),),
-        )
-
-    async def mark_many(
-        self, rows: list[tuple[int, int, str, int | None, str | None]], now: datetime, attempt: bool
-    ) -> None:
-        """(broadcast, resident, status, message id, error) for a whole chunk, one commit
-        (each commit costs a disk sync)."""
-        async with self._db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE deliveries SET status = ?, message_id = COALESCE(?, message_id),"
-                " error = ?, updated_at = ?, attempts = attempts + ? WHERE broadcast_id = ?"
-                " AND resident_id = ?",
-                [
-                    (status, message_id, error, _iso(now), int(attempt), b, r)
-                    for b, r, status, message_id, error in rows
-                ],
-            )
-
     async def progress(self, broadcast_id: int) -> Progress:
-        rows = await self._db.fetchall(
-            "SELECT status, COUNT(*) AS n FROM deliveries WHERE broadcast_id = ? GROUP BY status",
-            (broadcast_id,),
-        )
-        counts = {row["status"]: row["n"] for row in rows}
-        return Progress(
-            total=sum(counts.values()),
-            sent=counts.get("sent", 0) + counts.get("sending", 0),
-            blocked=counts.get("blocked", 0),
-            failed=counts.get("failed", 0),
-            pending=counts.get("pending", 0),
-        )
-
-    async def settle_unconfirmed(self, now: datetime) -> int:
-        """After a crash: rows left 'sending' count as sent, marked unconfirmed."""
-        return await self._db.execute(
-            "UPDATE deliveries SET status = 'sent', error = 'unconfirmed', updated_at = ?"
-            " WHERE status = 'sending'",
-            (_iso(now),),
-        )
+        return await self._outgoing.progress(broadcast_id)
 
     async def finish(self, broadcast_id: int, now: datetime) -> bool:
+        """Done once none of its messages is waiting any more (uncertain ones are settled:
+        staff decide about those)."""
         return (
             await self._db.execute(
                 "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?"
-                " AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM deliveries WHERE"
-                " broadcast_id = ? AND status = 'pending')",
+                " AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM outgoing WHERE"
+                " batch_id = ? AND status IN ('pending', 'sending'))",
                 (_iso(now), broadcast_id, broadcast_id),
             )
             > 0
+        )
+
+    async def reopen(self, broadcast_id: int) -> None:
+        """Staff sent the uncertain ones again: it is under way once more."""
+        await self._db.execute(
+            "UPDATE broadcasts SET status = 'sending', finished_at = NULL WHERE id = ?",
+            (broadcast_id,),
         )
 
     async def sending_broadcasts(self) -> list[int]:
         rows = await self._db.fetchall("SELECT id FROM broadcasts WHERE status = 'sending'")
         return [row["id"] for row in rows]
 
-    async def reached(self, event_id: int) -> list[tuple[int, int, str]]:
-        """(resident, chat, language) of everyone the event's announcement reached."""
-        rows = await self._db.fetchall(
-            "SELECT DISTINCT d.resident_id, d.chat_id, d.language FROM deliveries d"
-            " JOIN broadcasts b ON b.id = d.broadcast_id WHERE b.event_id = ?"
-            " AND b.kind = 'event' AND d.status IN ('sent', 'sending')",
-            (event_id,),
-        )
-        return [(r[0], r[1], r[2]) for r in rows]
-
     async def counts(self) -> dict[str, int]:
         row = await self._db.fetchone(
             "SELECT (SELECT COUNT(*) FROM events WHERE status = 'published'),"
             " (SELECT COUNT(*) FROM rsvps),"
             " (SELECT COUNT(DISTINCT resident_id) FROM subscriptions),"
-            " (SELECT COUNT(*) FROM deliveries WHERE status = 'sent')"
+            " (SELECT COUNT(*) FROM outgoing WHERE batch_id IS NOT NULL AND status = 'sent')"
         )
         return {"events": row[0], "rsvps": row[1], "subscribers": row[2], "delivered": row[3]}

@@ -1,6 +1,7 @@
 """Events and announcements: subscriptions, "I'm coming", publishing (now or scheduled), edits,
-cancellations, reminders for those coming, and plain notices. Sending is the Outbox's job: this
-service writes a broadcast and its recipients in one transaction and wakes the outbox."""
+cancellations, reminders for those coming, and plain notices. Sending is the courier's job
+(bot/transport/courier.py): this service writes a broadcast and one queued message per recipient
+in one transaction and wakes it."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ class EventService:
         self, event: Event, kind: str, audience: Audience, staff_id: int | None
     ) -> tuple[int, int]:
         """The announcement (or its change, cancellation, reminder) in every language into the
-        outbox for `audience`, then wake the outbox; returns (broadcast, recipients)."""
+        queue for `audience`, then wake the courier; returns (broadcast, recipients)."""
         lead = LEADS.get(kind)
         texts = {}
         for language in LANGUAGES:
@@ -225,7 +226,7 @@ class EventService:
     async def notice(
         self, texts: dict[str, str], districts: tuple[str, ...], staff_id: int
     ) -> tuple[int, int]:
-        """A plain announcement (e.g. "office closed today"), same outbox."""
+        """A plain announcement (e.g. "office closed today"), the same way."""
         if DEFAULT_LANGUAGE not in texts or not districts:
             raise EventError("the German text and a district are required")
         tr_note = {

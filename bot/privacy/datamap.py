@@ -238,17 +238,31 @@ TABLES: dict[str, Table] = {
     "broadcast_texts": _table(
         NOTHING, "the announcement's text", broadcast_id=LINK, language=STAFF, text=STAFF
     ),
-    "deliveries": _table(
-        RESIDENT,
-        "kept as an anonymous count of a delivered announcement: both ids replaced",
-        broadcast_id=LINK,
-        resident_id=ID,
+    "outgoing": _table(
+        (RESIDENT, CASE),
+        "deleted (to or about them); an announcement's row stays counted, tied to nobody",
+        id=TECHNICAL,
+        key=ID,  # "answer:17" (row ids), but "broadcast:3:<user id>" names the recipient
+        target=TECHNICAL,
         chat_id=ID,
-        language=KEPT,
+        case_id=LINK,
+        resident_id=ID,
+        batch_id=LINK,
+        sender_id=ID,
+        lane=TECHNICAL,
+        content=CONTENT,
+        idempotent=TECHNICAL,
+        on_sent=TECHNICAL,
+        on_failed=TECHNICAL,
+        report=STAFF,
+        label=TECHNICAL,
         status=KEPT,
         attempts=TECHNICAL,
+        not_before=TECHNICAL,
         error=TECHNICAL,
         message_id=TECHNICAL,
+        digest_id=LINK,
+        created_at=TECHNICAL,
         updated_at=KEPT,
     ),
     "anonymous_counts": _table(

@@ -49,6 +49,27 @@ RESIDENT_ERASURE: tuple[tuple[str, str], ...] = (
         " IN ('requested', 'proposed', 'confirmed') THEN 'cancelled' ELSE status END"
         f" WHERE case_id IN {OF_THEIR_CASES}",
     ),
+    # What the bot was to send (bot/core/outgoing.py): nothing more is sent to or about them,
+    # and no row keeps their chat. Announcements to many stay counted, tied to nobody.
+    (
+        "outgoing",
+        "DELETE FROM outgoing WHERE batch_id IS NULL AND (resident_id = :user OR chat_id = :user"
+        f" OR case_id IN {OF_THEIR_CASES})",
+    ),
+    (
+        "outgoing",
+        # The key of an announcement's row names the recipient ("broadcast:3:<user id>").
+        "UPDATE outgoing SET resident_id = NULL, chat_id = NULL, key = NULL, status = CASE"
+        " WHEN status IN ('pending', 'sending') THEN 'cancelled' ELSE status END"
+        " WHERE resident_id = :user",
+    ),
+    # Updates of theirs put aside with their content (quarantined, parked: bot/transport/
+    # inbox.py) go; handled ones keep their update_id (to recognise a redelivery), not the chat.
+    (
+        "inbox",
+        "DELETE FROM inbox WHERE chat_id = :user AND state IN ('quarantined', 'parked')",
+    ),
+    ("inbox", "UPDATE inbox SET chat_id = NULL WHERE chat_id = :user"),
     # Staff notices quote the appointment and its note.
     ("staff_notices", f"DELETE FROM staff_notices WHERE case_id IN {OF_THEIR_CASES}"),
     ("cases", "DELETE FROM cases WHERE resident_id = :user AND status = 'draft'"),
@@ -60,24 +81,11 @@ RESIDENT_ERASURE: tuple[tuple[str, str], ...] = (
     ("appointment_drafts", "DELETE FROM appointment_drafts WHERE resident_id = :user"),
     ("subscriptions", "DELETE FROM subscriptions WHERE resident_id = :user"),
     # "event_id IN (all events)" lets SQLite seek the primary key (event, resident) per event
-    # instead of reading the whole table; the same for deliveries (250,000 rows in bench/scale).
+    # instead of reading the whole table.
     (
         "rsvps",
         "DELETE FROM rsvps WHERE event_id IN (SELECT id FROM events) AND resident_id = :user",
     ),
-    # A delivered announcement stays counted, tied to nobody: -rowid is unique in the table.
-    (
-        "deliveries",
-        "UPDATE deliveries SET resident_id = -rowid, chat_id = 0"
-        " WHERE broadcast_id IN (SELECT id FROM broadcasts) AND resident_id = :user",
-    ),
-    # Updates of theirs put aside with their content (quarantined, parked: bot/transport/
-    # inbox.py) go; handled ones keep their update_id (to recognise a redelivery), not the chat.
-    (
-        "inbox",
-        "DELETE FROM inbox WHERE chat_id = :user AND state IN ('quarantined', 'parked')",
-    ),
-    ("inbox", "UPDATE inbox SET chat_id = NULL WHERE chat_id = :user"),
     ("residents", "DELETE FROM residents WHERE user_id = :user"),
 )
 # Raw updates still holding their payload (waiting to be handled): the resident's go with them:
@@ -105,6 +113,8 @@ CASE_ERASURE: tuple[tuple[str, str], ...] = (
     ),
     ("appointments", "UPDATE appointments SET note = NULL WHERE case_id = :case"),
     ("staff_notices", "DELETE FROM staff_notices WHERE case_id = :case"),
+    # Queued copies, answers and notices of the case (bot/core/outgoing.py).
+    ("outgoing", "DELETE FROM outgoing WHERE case_id = :case"),
     (
         "cases",
         "UPDATE cases SET thread_id = NULL, card_message_id = NULL, first_name = NULL"
@@ -129,6 +139,8 @@ SEALED_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("letters", "id", "reading", OWNER_OF_CASE.format(table="letters")),
     ("case_deadlines", "case_id", "summary", OWNER_OF_CASE.format(table="case_deadlines")),
+    # Queued texts (answers, notices): sealed when they hold text, clear JSON otherwise.
+    ("outgoing", "id", "content", "resident_id"),
 )
 # What is sealed with the main key: nobody's key yet.
 MAIN_KEY_COLUMNS: tuple[tuple[str, str, str], ...] = (("inbox", "update_id", "payload"),)

@@ -7,11 +7,13 @@ never a name or a message. Any group smaller than 3 is shown as "<3" so nobody c
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.db import Database
+from bot.core.outgoing import Envelope, Outgoing
 from bot.outreach.repository import OutreachRepository
 from bot.reporting.labels import NOT_GIVEN, item_sort_key, section_sort_key
 from bot.reporting.masking import Shown, masked, protect
@@ -110,8 +112,9 @@ class ReportRepository:
                 params,
             ),
             "announcements_delivered": await one(
-                "SELECT COUNT(*) FROM deliveries WHERE status = 'sent' AND updated_at >= ?"
-                " AND updated_at < ?",
+                # A broadcast's rows of the durable path are its record (bot/core/outgoing.py).
+                "SELECT COUNT(*) FROM outgoing WHERE batch_id IS NOT NULL AND status = 'sent'"
+                " AND updated_at >= ? AND updated_at < ?",
                 params,
             ),
         }
@@ -148,14 +151,24 @@ class ReportRepository:
         report.median_first_answer_hours = statistics.median(waits) if waits else None
         return report
 
-    async def claim_month(self, month: str, now: datetime) -> bool:
+    async def month_claimed(self, month: str) -> bool:
         return (
-            await self._db.execute(
+            await self._db.fetchone("SELECT 1 FROM report_runs WHERE month = ?", (month,))
+            is not None
+        )
+
+    async def claim_month(
+        self, month: str, now: datetime, outgoing: Iterable[Envelope] = ()
+    ) -> bool:
+        """The month's report recorded and queued for the admins once, in one transaction."""
+        async with self._db.transaction() as tx:
+            claimed = await tx.execute(
                 "INSERT OR IGNORE INTO report_runs (month, sent_at) VALUES (?, ?)",
                 (month, now.isoformat()),
             )
-            > 0
-        )
+            if claimed:
+                await Outgoing(self._db).add(tx, outgoing, now)
+        return claimed > 0
 
     async def _one(self, sql: str, params) -> int:
         row = await self._db.fetchone(sql, params)

@@ -15,12 +15,14 @@ import asyncio
 import io
 import multiprocessing
 import re
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.db import Database
+from bot.core.outgoing import Envelope
 from bot.reporting.monthly import MonthlyRepository, MonthlySeries
 from bot.reporting.report import Report, ReportRepository
 from bot.reporting.text import csv_text, text_report
@@ -47,9 +49,15 @@ class ReportService:
     async def report(self, start: date, end: date, tz: ZoneInfo | None = None) -> Report:
         return await self._reports.report(start, end, tz or self._tz)
 
-    async def claim_month(self, month: str, now: datetime) -> bool:
-        """True once per month: the monthly message goes out once, also across restarts."""
-        return await self._reports.claim_month(month, now)
+    async def month_claimed(self, month: str) -> bool:
+        return await self._reports.month_claimed(month)
+
+    async def claim_month(
+        self, month: str, now: datetime, outgoing: Iterable[Envelope] = ()
+    ) -> bool:
+        """True once per month: the monthly message is queued once (with `outgoing`, in the same
+        transaction), also across restarts."""
+        return await self._reports.claim_month(month, now, outgoing)
 
     async def monthly(self, start: date, end: date) -> MonthlySeries:
         return await self._monthly.series(trend_start(start, end), end, self._tz)

@@ -66,9 +66,10 @@ class IncomingFaults:
         )
 
     def set_latency(self, seconds: float) -> None:
-        """Every call but getUpdates takes `seconds` before it is carried out, as a real round
-        trip to Telegram does (tens of milliseconds): work that waits on the API piles up as it
-        would in production instead of finishing at loopback speed."""
+        """Every call but getUpdates takes `seconds`, half before it is carried out and half
+        before its answer is back, as a real round trip to Telegram does (tens of milliseconds):
+        work that waits on the API piles up as it would in production instead of finishing at
+        loopback speed, and a kill meets requests on either side of being carried out."""
         self._latency = seconds
 
     def send_poll_answer(
@@ -103,7 +104,7 @@ class IncomingFaults:
             self.__dict__.setdefault("poll_times", []).append(asyncio.get_running_loop().time())
         latency = getattr(self, "_latency", 0.0)
         if latency and name != "getUpdates":
-            await asyncio.sleep(latency)
+            await asyncio.sleep(latency / 2)  # the rest: SendFaults._latency_after
         queue = self.__dict__.get("_network_faults", {}).get(name.lower())
         if not queue:
             return False

@@ -48,9 +48,12 @@ from .formatting import EntityParseError, parse_text
 from .markup import validate_reply_markup
 from .models import ApiError, SandboxChat, SandboxEvent, SandboxUser, SentMessage, StoredFile
 from .photos import telegram_photo
+from .send_faults import SendFaults
 
 
-class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, IncomingFaults):
+class BotApiSandbox(
+    MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, IncomingFaults, SendFaults
+):
     """A local, faithful emulator of the Telegram Bot API. See module docstring."""
 
     def __init__(
@@ -126,6 +129,7 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
         self._rate_window: deque[float] = deque()
         self._closing = False
         self._methods = self._collect_methods()
+        self._init_send_faults()  # group limit, outages, lost answers (send_faults.py)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> BotApiSandbox:
@@ -1125,9 +1129,12 @@ class BotApiSandbox(MessagesApi, CommandsApi, ChatsApi, MediaApi, TopicsApi, Inc
                 raise ApiError(504, "Gateway Timeout")
             if fault is not None:
                 raise fault
+            await self._send_fault(name, params, request, fn)  # switched on by a test
             if name.lower() in RATE_LIMITED:
                 self._check_rate(loop.time())
+            self._check_group_rate(name.lower(), params)
             result = await fn(params)
+            await self._latency_after(name)
         except ApiError as err:
             return self._error(err)
         finally:

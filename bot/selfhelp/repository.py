@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.core.db import Database
+from bot.core.db import Database, Transaction
 from bot.selfhelp.content import CONTENT_DIR, Content, load_content
 
 logger = logging.getLogger(__name__)
@@ -37,18 +37,25 @@ class SelfHelpRepository:
         language: str,
         now: datetime,
         case_id: int | None = None,
+        tx: Transaction | None = None,
     ) -> None:
+        """Count what residents did with answers; inside `tx` when given (e.g. "offered",
+        recorded by the courier with the offer's delivery)."""
         if event not in EVENTS:
             raise ValueError(event)
         if not answer_ids:
             return
         day = now.date().isoformat()
-        async with self._db.transaction() as tx:
-            await tx.executemany(
-                "INSERT INTO selfhelp_events (answer_id, event, case_id, language, day)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(answer_id, event, case_id, language, day) for answer_id in answer_ids],
-            )
+        rows = [(answer_id, event, case_id, language, day) for answer_id in answer_ids]
+        sql = (
+            "INSERT INTO selfhelp_events (answer_id, event, case_id, language, day)"
+            " VALUES (?, ?, ?, ?, ?)"
+        )
+        if tx is not None:
+            await tx.executemany(sql, rows)
+            return
+        async with self._db.transaction() as own:
+            await own.executemany(sql, rows)
 
     async def for_case(self, case_id: int) -> dict[str, set[str]]:
         """answer id -> what happened to it, for the answers offered before this case."""

@@ -1,10 +1,13 @@
-"""The relay: copies stored case messages to where they belong and keeps staff topics in shape.
+"""The relay: what cases need from the courier, and the staff topics kept in shape.
 
-Messages are written to `case_messages` first (relay_status 'pending'); one worker task then
-copies them, in order, resident -> staff topic and staff -> resident. A network error or a 429
-leaves the row pending with a "not before" time, so it is retried after a pause and after a
-restart; a blocked resident or a deleted message marks it failed and staff are told. One worker
-and one lock mean a message is never copied twice by two passes at once.
+Copies between a resident and their case topic, a new case's topic and card, and notices for
+staff are queued by the features (bot/cases/envelopes.py, bot/appointments) and sent by the
+courier (bot/transport/courier.py). This module renders them when they are sent (`register`
+wires its renderers and hooks in) and records what delivery changes: a copy marked relayed, a
+👍 queued on the staff member's message, the thread and card of a new topic remembered, a
+resident who blocked the bot marked. Keeping a topic's name, card and open/closed state in step
+with its case is an edit in place, done in the relay's own task (several changes of a case make
+one edit; no handler waits for it), through the courier's Bot.
 """
 
 from __future__ import annotations
@@ -12,30 +15,55 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
 from html import escape
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReactionTypeEmoji
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from bot.appointments.repository import AppointmentRepository, StaffNotice
+from bot.appointments.repository import AppointmentRepository
 from bot.cases import cards as case_cards
-from bot.cases.repository import Case, CaseMessage, CaseRepository
+from bot.cases import envelopes
+from bot.cases.repository import Case, CaseRepository
+from bot.core.callbacks import OUTGOING
 from bot.core.clock import Clock
+from bot.core.db import Transaction
 from bot.core.i18n import DEFAULT_LANGUAGE, I18n
-from bot.core.retry import retry_after_seconds
+from bot.core.outgoing import (
+    Buttons,
+    Content,
+    Copy,
+    Envelope,
+    Lane,
+    NewTopic,
+    Outgoing,
+    Row,
+    Text,
+    buttons,
+    to_topic,
+)
+from bot.core.retry import Outcome, retry_after_seconds
+from bot.transport.courier import BLOCKED_HOOK, Courier, Delivered, Failure
 
 logger = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(minutes=5)
-# After a failed topic creation (no rights, not a forum): wait before trying again, so the log
-# is not flooded while the group is being fixed.
-TOPIC_PAUSE = timedelta(seconds=30)
+NOTICE = "staff.notice"  # renderer: a notice for staff (appointment request …)
+NOTICE_SENT = "staff.notice_sent"  # hook
+DIGEST_ITEM = 300  # characters of one message shown in a digest
+
+KIND_LABELS = {
+    "photo": "📷",
+    "document": "📄",
+    "voice": "🎤",
+    "audio": "🎵",
+    "video": "🎬",
+    "video_note": "📹",
+}
 
 
-class _Pause(Exception):
-    """Telegram asked us to wait (429): stop this pass."""
+def _rows(markup: InlineKeyboardMarkup) -> Buttons:
+    return buttons([(b.text, b.callback_data or "") for b in row] for row in markup.inline_keyboard)
 
 
 class Relay:
@@ -43,39 +71,60 @@ class Relay:
         self,
         bot: Bot,
         cases: CaseRepository,
+        outgoing: Outgoing,
         clock: Clock,
         i18n: I18n,
         staff_chat_id: int | None,
         *,
         notices: AppointmentRepository | None = None,
-        admin_ids: frozenset[int] = frozenset(),
-        idle_interval: float = 5.0,
     ) -> None:
         self._bot = bot
         self._cases = cases
+        self._outgoing = outgoing
         self._clock = clock
         self._staff_chat_id = staff_chat_id
         self._tr = i18n.translator(DEFAULT_LANGUAGE)  # the staff group speaks German
-        self._idle_interval = idle_interval
         self._notices = notices
-        self._admin_ids = admin_ids
-        self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task | None = None
-        self._topics_paused_until = datetime.min.replace(tzinfo=UTC)
+        self._courier: Courier | None = None
         self._changed: set[int] = set()  # cases whose topic name and card may be out of date
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._busy = False
         # Topic updates one at a time: each reads the case's current state and applies it, so a
         # slow "close" can never land after a later "reopen".
         self._topic_lock = asyncio.Lock()
 
-    # -- lifecycle --------------------------------------------------------------------------
-    def kick(self, case_id: int | None = None) -> None:
-        """Something was stored or changed: act now rather than at the next interval."""
-        if case_id is not None:
-            self._changed.add(case_id)
-        self._wake.set()
+    # -- wiring ------------------------------------------------------------------------------
+    def register(self, courier: Courier) -> None:
+        """Renderers and hooks of case deliveries, under the names bot/cases/envelopes.py uses."""
+        self._courier = courier
+        courier.renderer(envelopes.MESSAGE, self._render_message, merge=self._digest)
+        courier.renderer(envelopes.TOPIC, self._render_topic)
+        courier.renderer(envelopes.CARD, self._render_card)
+        courier.renderer(NOTICE, self._render_notice)
+        courier.hook(envelopes.DELIVERED, self._delivered)
+        courier.hook(envelopes.UNDELIVERED, self._undelivered)
+        courier.hook(envelopes.TOPIC_OPENED, self._topic_opened)
+        courier.hook(envelopes.CARD_SENT, self._card_sent)
+        courier.hook(NOTICE_SENT, self._notice_sent)
+        courier.hook(BLOCKED_HOOK, self._blocked)
+        courier.on_topic_gone(self._topic_gone)
+        courier.on_case_settled(self.kick)
 
-    def start(self) -> None:
+    # -- lifecycle (topic upkeep) ------------------------------------------------------------
+    def kick(self, case_id: int | None = None) -> None:
+        """A case changed: bring its topic name and card in step (soon, off the handler)."""
+        if case_id is not None and self._staff_chat_id is not None:
+            self._changed.add(case_id)
+            self._wake.set()
+        if self._courier is not None:
+            self._courier.kick()
+
+    async def start(self) -> None:
+        if self._staff_chat_id is not None:
+            # Open cases without a topic (a staff group configured later) get one.
+            if await self._cases.ensure_topics(self._clock.now()) and self._courier is not None:
+                self._courier.kick()
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="relay")
 
     async def stop(self) -> None:
@@ -85,87 +134,207 @@ class Relay:
                 await self._task
             self._task = None
 
+    async def settled(self) -> None:
+        """Return once no topic update is running or due (shutdown, tests)."""
+        while self._wake.is_set() or self._busy or self._topic_lock.locked():  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+
     async def _loop(self) -> None:
         while True:
+            await self._wake.wait()
             self._wake.clear()
+            self._busy = True
             try:
-                await self.run_once()
+                changed, self._changed = self._changed, set()
+                for case_id in sorted(changed):
+                    async with self._topic_lock:
+                        await self._refresh(case_id)
+            except RetryAfter as error:
+                # Telegram wants a pause for edits in the group: the cases stay due.
+                self._changed |= changed
+                await asyncio.sleep(retry_after_seconds(error))
+                self._wake.set()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("relay pass failed; retrying at the next interval")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._idle_interval)
+                logger.exception("topic update failed; it is tried at the next change")
+            finally:
+                self._busy = False
 
-    async def settled(self) -> None:
-        """Return once no pass is running or due (for an orderly shutdown and for tests)."""
-        # Three conditions, no single event to wait on: a short poll is the simple way.
-        while self._wake.is_set() or self._lock.locked() or self._topic_lock.locked():  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
+    # -- rendering ---------------------------------------------------------------------------
+    async def _render_message(self, args: Mapping) -> Content | None:
+        """A case message as it goes: a copy of the original, or a canned reply's text."""
+        message = await self._cases.message(args["message"])
+        if message is None:
+            return None  # erased meanwhile (the resident deleted their data)
+        if message.direction == "in":
+            return Copy(message.source_chat_id, message.source_message_id)
+        if message.direction == "out":
+            if message.template_key:
+                return Text(message.text or "", html=False)
+            return Copy(message.source_chat_id, message.source_message_id)
+        return None  # notes are never relayed
 
-    async def run_once(self) -> None:
-        async with self._lock:
-            now = self._clock.now()
-            # Topics and messages pause separately: a misconfigured staff group must not hold
-            # up staff answers on their way to residents.
-            if self._staff_chat_id is not None and now >= self._topics_paused_until:
-                try:
-                    for case in await self._cases.cases_without_topic():
-                        await self._open_topic(case)
-                except _Pause:
-                    self._topics_paused_until = now + TOPIC_PAUSE
-            try:
-                for message in await self._cases.pending_relays(now):
-                    await self._relay(message)
-                if self._notices is not None:
-                    for notice in await self._notices.pending_notices(now):
-                        await self._deliver_notice(notice)
-            except _Pause:
-                pass
-            changed, self._changed = self._changed, set()
-            for case_id in sorted(changed):
-                await self.refresh_case(case_id)
-
-    # -- staff topics -----------------------------------------------------------------------
-    async def _open_topic(self, case: Case) -> None:
-        assert self._staff_chat_id is not None
-        title = case_cards.topic_name(self._tr, case)
-        try:
-            topic = await self._bot.create_forum_topic(self._staff_chat_id, title)
-        except RetryAfter as error:
-            logger.warning("topic for case %s: flood wait %ss", case.id, error.retry_after)
-            raise _Pause from error
-        except Forbidden as error:
-            logger.error("cannot create a topic in the staff group: %s", error.message)
-            raise _Pause from error
-        except BadRequest as error:
-            # Not a forum, or no right to manage topics: /queue still works; say so loudly.
-            logger.error("cannot create a topic for case %s: %s", case.id, error.message)
-            raise _Pause from error
-        except NetworkError as error:
-            logger.warning("topic for case %s: %s; retrying", case.id, error.message)
-            raise _Pause from error
-        await self._cases.set_thread(case.id, topic.message_thread_id, title)
-        fresh = await self._cases.get(case.id)
-        assert fresh is not None
-        try:
-            card = await self._bot.send_message(
-                self._staff_chat_id,
-                case_cards.card_text(self._tr, fresh),
-                parse_mode=ParseMode.HTML,
-                reply_markup=case_cards.card_buttons(self._tr, fresh),
-                message_thread_id=topic.message_thread_id,
+    async def _digest(self, rows: list[Row]) -> Text:
+        """Copies held back while a resident wrote faster than the group's budget allows, as
+        one message: every text in full (up to Telegram's length), the files listed with a
+        button that copies them here (each original stays reachable; /queue shows them too)."""
+        tr = self._tr
+        messages = [
+            m
+            for m in [await self._cases.message(row.content.args["message"]) for row in rows]  # type: ignore[union-attr]
+            if m is not None
+        ]
+        lines = [
+            "📨 <b>{}</b>".format(
+                tr.ngettext(
+                    "%(count)d more message of the resident, sent in quick succession",
+                    "%(count)d more messages of the resident, sent in quick succession",
+                    len(messages),
+                )
+                % {"count": len(messages)}
+            ),
+            "<i>{}</i>".format(
+                escape(tr._("Shown together so that the group stays within Telegram's limits."))
+            ),
+        ]
+        files = 0
+        shown = 0
+        for message in messages:
+            icon = KIND_LABELS.get(message.kind, "💬")
+            if message.kind != "text":
+                files += 1
+            body = escape((message.text or "")[:DIGEST_ITEM])
+            line = f"{icon} {tr.time(message.created_at)} {body}".rstrip()
+            if sum(len(x) + 1 for x in lines) + len(line) > 3800:
+                break
+            lines.append(line)
+            shown += 1
+        if shown < len(messages):
+            lines.append(
+                tr._("… and %(count)d more: /queue shows every message of the case.")
+                % {"count": len(messages) - shown}
             )
-            await self._cases.set_card(case.id, card.message_id)
-        except TelegramError:
-            logger.warning("case card for case %s not sent", case.id, exc_info=True)
+        markup: Buttons = ()
+        if files:
+            markup = buttons(
+                [
+                    [
+                        (
+                            tr.ngettext(
+                                "📎 Copy the file here", "📎 Copy the %(count)d files here", files
+                            )
+                            % {"count": files},
+                            OUTGOING("files", rows[0].id),
+                        )
+                    ]
+                ]
+            )
+        return Text("\n".join(lines), markup)
 
+    async def _render_topic(self, args: Mapping) -> NewTopic | None:
+        case = await self._cases.get(args["case"])
+        if case is None or case.thread_id is not None or case.status in ("draft", "closed"):
+            return None  # opened meanwhile, or no longer needed
+        return NewTopic(case_cards.topic_name(self._tr, case))
+
+    async def _render_card(self, args: Mapping) -> Text | None:
+        case = await self._cases.get(args["case"])
+        if case is None:
+            return None
+        return Text(
+            case_cards.card_text(self._tr, case),
+            _rows(case_cards.card_buttons(self._tr, case)),
+        )
+
+    async def _render_notice(self, args: Mapping) -> Text | None:
+        if self._notices is None:
+            return None
+        notice = await self._notices.notice(args["notice"])
+        if notice is None:
+            return None
+        return Text(
+            f"#{notice.case_id} · {notice.text}",
+            buttons([(b["text"], b["callback_data"]) for b in row] for row in notice.buttons or []),
+            html=False,
+        )
+
+    # -- hooks (inside the transaction that records Telegram's answer) -------------------------
+    async def _delivered(self, tx: Transaction, args: Mapping, sent: Delivered):
+        message = await self._cases.message(args["message"])
+        if message is None:
+            return None
+        await self._cases.mark_relayed(tx, message.id, sent.chat_id, sent.message_id)
+        if message.direction == "out":
+            # The 👍 on the staff member's message says "delivered"; it is queued, so the
+            # next answer never waits for it.
+            return [
+                envelopes.acknowledgement(
+                    message.source_chat_id, message.source_message_id, str(message.id)
+                )
+            ]
+        return None
+
+    async def _undelivered(self, tx: Transaction, args: Mapping, failure: Failure):
+        status = "uncertain" if failure.outcome is Outcome.UNCERTAIN else "failed"
+        await self._cases.mark_undelivered(tx, args["message"], status, failure.reason[:200])
+        return None
+
+    async def _topic_opened(self, tx: Transaction, args: Mapping, sent: Delivered):
+        case = await self._cases.get(args["case"])
+        if case is not None and sent.message_id is not None:
+            await self._cases.set_thread(
+                tx, case.id, sent.message_id, case_cards.topic_name(self._tr, case)
+            )
+        return None
+
+    async def _card_sent(self, tx: Transaction, args: Mapping, sent: Delivered):
+        if sent.message_id is not None:
+            await self._cases.set_card(tx, args["case"], sent.message_id)
+        return None
+
+    async def _notice_sent(self, tx: Transaction, args: Mapping, sent: Delivered):
+        if self._notices is not None:
+            await self._notices.notice_sent(tx, args["notice"])
+        return None
+
+    async def _blocked(self, tx: Transaction, args: Mapping, failure: Failure):
+        await self._cases.mark_chat_blocked(tx, args["chat"])
+        return None
+
+    async def _topic_gone(self, tx: Transaction, case_id: int) -> None:
+        """Somebody deleted the topic: a new one, and every copy again there."""
+        await self._cases.clear_thread(tx, case_id, self._clock.now())
+
+    async def copy_files(self, digest_id: int) -> int:
+        """ "Copy the files here" under a digest: the photos, documents and voice messages it
+        only listed, copied into the topic now (outside the per-resident limit)."""
+        queued: list[Envelope] = []
+        for row in await self._outgoing.rows(digest_id=digest_id):
+            message = await self._cases.message(row.content.args.get("message", 0))  # type: ignore[union-attr]
+            if message is None or message.kind == "text" or row.case_id is None:
+                continue
+            queued.append(
+                Envelope(
+                    to_topic(row.case_id),
+                    Copy(message.source_chat_id, message.source_message_id),
+                    Lane.COPY,
+                    key=f"file:{message.id}",
+                    case_id=row.case_id,
+                    resident_id=row.resident_id,
+                )
+            )
+        if queued and self._courier is not None:
+            await self._courier.send(*queued)
+        return len(queued)
+
+    # -- staff topics (direct: edits in place) -------------------------------------------------
     async def refresh_case(self, case_id: int) -> None:
-        """After a status change: topic name, open/closed state and the card follow the case."""
-        if self._staff_chat_id is None:
-            return
-        async with self._topic_lock:
-            await self._refresh(case_id)
+        """After a status change: topic name, open/closed state and the card follow the case —
+        in the relay's own task, so that no handler waits for an edit in the group (and
+        several changes of one case make one edit)."""
+        if self._staff_chat_id is not None:
+            self.kick(case_id)
 
     async def _refresh(self, case_id: int) -> None:
         assert self._staff_chat_id is not None
@@ -192,6 +361,8 @@ class Relay:
         except BadRequest as error:
             # TOPIC_NOT_MODIFIED and friends: the topic already looks right.
             logger.info("topic of case %s not updated: %s", case.id, error.message)
+        except RetryAfter:
+            raise  # the loop pauses and tries again
         except TelegramError:
             logger.warning("topic of case %s not updated", case.id, exc_info=True)
 
@@ -219,176 +390,9 @@ class Relay:
             await self._refresh(case_id)
 
     async def tell_staff(self, case: Case, text: str) -> None:
-        """A notice in the case's topic (best effort: the case card shows the state anyway)."""
-        if self._staff_chat_id is None or case.thread_id is None:
+        """A notice in the case's topic, through the courier (it waits for a new topic)."""
+        if self._staff_chat_id is None or self._courier is None:
             return
-        try:
-            await self._bot.send_message(
-                self._staff_chat_id, text, message_thread_id=case.thread_id
-            )
-        except TelegramError:
-            logger.warning("notice for case %s not sent", case.id, exc_info=True)
-
-    # -- notices for staff ------------------------------------------------------------------
-    async def _deliver_notice(self, notice: StaffNotice) -> None:
-        """Into the case's topic; without a staff group, to each admin's private chat."""
-        assert self._notices is not None
-        case = await self._cases.get(notice.case_id)
-        markup = (
-            InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
-                    for row in notice.buttons
-                ]
-            )
-            if notice.buttons
-            else None
+        await self._courier.send(
+            Envelope(to_topic(case.id), Text(text, html=False), Lane.COPY, case_id=case.id)
         )
-        text = f"#{notice.case_id} · {notice.text}"
-        if self._staff_chat_id is not None:
-            if case is None or case.thread_id is None:
-                return  # the topic comes first
-            targets = [(self._staff_chat_id, case.thread_id)]
-        else:
-            targets = [(admin, None) for admin in sorted(self._admin_ids)]
-        delivered = False
-        for chat_id, thread in targets:
-            try:
-                await self._bot.send_message(
-                    chat_id, text, reply_markup=markup, message_thread_id=thread
-                )
-                delivered = True
-            except (Forbidden, BadRequest) as error:
-                logger.warning(
-                    "notice %s not delivered to %s: %s", notice.id, chat_id, error.message
-                )
-            except Exception as error:
-                if isinstance(error, RetryAfter | NetworkError):
-                    await self._notices.notice_retry(
-                        notice.id, self._clock.now() + timedelta(seconds=5)
-                    )
-                    raise _Pause from error
-                raise
-        await self._notices.notice_done(notice.id, "sent" if delivered else "failed")
-
-    # -- messages ---------------------------------------------------------------------------
-    async def _relay(self, message: CaseMessage) -> None:
-        case = await self._cases.get(message.case_id)
-        if case is None:
-            await self._cases.mark_failed(message.id, "case gone")
-            return
-        if message.direction == "in":
-            await self._to_staff(case, message)
-        elif message.direction == "out":
-            await self._to_resident(case, message)
-        else:
-            await self._cases.mark_failed(message.id, "notes are never relayed")
-
-    async def _to_staff(self, case: Case, message: CaseMessage) -> None:
-        if self._staff_chat_id is None:
-            await self._cases.mark_failed(message.id, "no staff group")
-            return
-        if case.thread_id is None:
-            return  # the topic comes first; next pass
-        try:
-            copy = await self._bot.copy_message(
-                self._staff_chat_id,
-                message.source_chat_id,
-                message.source_message_id,
-                message_thread_id=case.thread_id,
-            )
-        except BadRequest as error:
-            if "thread not found" in error.message.lower():
-                # Somebody deleted the topic: open a new one and copy everything again there.
-                logger.warning("topic of case %s is gone; opening a new one", case.id)
-                await self._cases.clear_thread(case.id)
-                return
-            await self._cases.mark_failed(message.id, error.message)
-            await self.tell_staff(
-                case, "⚠️ " + self._tr._("A message of the resident could not be copied here.")
-            )
-            return
-        except Exception as error:
-            await self._retry_or_raise(message, error)
-            return
-        await self._cases.mark_relayed(message.id, self._staff_chat_id, copy.message_id)
-
-    async def _to_resident(self, case: Case, message: CaseMessage) -> None:
-        if case.resident_chat_id is None:
-            await self._cases.mark_failed(message.id, "resident deleted their data")
-            await self._report_failure(
-                message, case, self._tr._("Not delivered: the resident has deleted their data.")
-            )
-            return
-        try:
-            if message.template_key:
-                sent = await self._bot.send_message(case.resident_chat_id, message.text or "")
-            else:
-                sent = await self._bot.copy_message(
-                    case.resident_chat_id, message.source_chat_id, message.source_message_id
-                )
-        except Forbidden as error:
-            await self._cases.mark_failed(message.id, error.message)
-            if case.resident_id is not None:
-                await self._cases.mark_resident_blocked(case.resident_id, True)
-            await self._report_failure(
-                message, case, self._tr._("Not delivered: the resident has blocked the bot.")
-            )
-            await self.refresh_case(case.id)
-            return
-        except BadRequest as error:
-            await self._cases.mark_failed(message.id, error.message)
-            await self._report_failure(
-                message,
-                case,
-                self._tr._("Not delivered: Telegram refused the message (%(reason)s).")
-                % {"reason": escape(error.message)},
-            )
-            return
-        except Exception as error:
-            await self._retry_or_raise(message, error)
-            return
-        await self._cases.mark_relayed(message.id, case.resident_chat_id, sent.message_id)
-        await self._acknowledge(message)
-
-    async def _acknowledge(self, message: CaseMessage) -> None:
-        """A 👍 on the staff member's message: it reached the resident."""
-        try:
-            await self._bot.set_message_reaction(
-                message.source_chat_id, message.source_message_id, ReactionTypeEmoji("👍")
-            )
-        except TelegramError:
-            logger.info("could not acknowledge message %s", message.id)
-
-    async def _report_failure(self, message: CaseMessage, case: Case, text: str) -> None:
-        try:
-            await self._bot.send_message(
-                message.source_chat_id,
-                "⚠️ " + text,
-                reply_to_message_id=message.source_message_id,
-                message_thread_id=case.thread_id
-                if message.source_chat_id == self._staff_chat_id
-                else None,
-            )
-        except TelegramError:
-            logger.warning("could not report a failed delivery of message %s", message.id)
-
-    async def _retry_or_raise(self, message: CaseMessage, error: Exception) -> None:
-        """429 and network trouble: keep the row pending and try again later."""
-        now = self._clock.now()
-        if isinstance(error, RetryAfter):
-            wait = timedelta(seconds=retry_after_seconds(error))
-            await self._cases.mark_retry(message.id, "429", now + wait)
-            logger.warning("relay paused for %ss (flood control)", wait.total_seconds())
-            raise _Pause from error
-        if isinstance(error, NetworkError):
-            wait = min(timedelta(seconds=2 ** min(message.relay_attempts, 8)), MAX_BACKOFF)
-            await self._cases.mark_retry(message.id, type(error).__name__, now + wait)
-            logger.warning(
-                "relay of message %s failed (%s); retry in %ss",
-                message.id,
-                type(error).__name__,
-                wait.total_seconds(),
-            )
-            raise _Pause from error
-        raise error

@@ -56,6 +56,8 @@ STAFF_CALLBACKS = tuple(
         callbacks.STAFF_APPOINTMENT,
         callbacks.EVENT_DRAFT,
         callbacks.EVENT_MANAGE,
+        callbacks.LETTERS,
+        callbacks.OUTGOING,
     )
 )
 OPEN_CALLBACKS = (

@@ -389,16 +389,14 @@ async def _own_appointment(
             new_message=True,
         )
     elif action == "cancelyes":
-        was = await services.appointments.own(resident, appointment_id)
-        cancelled = await services.appointments.cancel(resident, appointment_id)
+        # A confirmed one is in their calendar: the file removing it is queued with this.
+        await services.appointments.cancel(resident, appointment_id)
         await respond(
             update,
             context,
             tr._("Your appointment has been cancelled."),
             keyboards.back_to_menu(tr),
         )
-        if was.status == "confirmed":  # it is in their calendar: send the file removing it
-            await services.notifier.cancellation_file(cancelled)
     elif action in ("move", "other"):
         if action == "other":
             await services.appointments.reject_proposal(resident, appointment_id)
@@ -406,6 +404,6 @@ async def _own_appointment(
             await services.appointments.begin(resident, replaces=appointment_id)
         await _show_days(update, context)
     elif action == "accept":
-        appointment = await services.appointments.accept(resident, appointment_id)
+        # The confirmation with its calendar file is queued with the change.
+        await services.appointments.accept(resident, appointment_id)
         await respond(update, context, tr._("Thank you! The new time is confirmed."))
-        await services.notifier.confirmed(appointment)

@@ -1,24 +1,31 @@
 """A resident's request: topic, district, then free writing — text, photos, PDFs, voice, albums.
 
-The message is stored in the case before anything else happens; relaying to staff is the Relay's
-job. The resident gets one confirmation per case (with its number and when to expect an answer)
-and a 👍 on every further message, so nothing they send meets silence.
+The message is stored in the case before anything else happens; relaying to staff is the
+courier's job. The resident gets one confirmation per case (with its number and when to expect an
+answer) and a 👍 on every further message, so nothing they send meets silence. The confirmation
+and the quick-answer offer carry state (a case submitted, a draft waiting): the service queues
+them with that state, and the courier delivers them (rendered here, `render_confirmation`,
+`render_closed`) — a bad minute at Telegram delays them, it does not lose them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from telegram import InlineKeyboardMarkup, Message, ReactionTypeEmoji, Update
 from telegram.error import TelegramError
 
 from bot.cases.cards import TOPIC_LABELS
+from bot.cases.repository import Case
 from bot.cases.service import Result, Step
-from bot.core.i18n import LANGUAGES, N_
+from bot.core.i18n import LANGUAGES, N_, Translator
+from bot.core.outgoing import Text, buttons
 from bot.letters.service import is_page
 from bot.org.office_hours import expected_answer
 from bot.org.orgdata import DISTRICTS
 from bot.selfhelp.content import Answer
+from bot.services import Services
 from handlers.resident import onboarding, selfhelp
 from handlers.shared import fallback, keyboards, texts
 from handlers.shared.common import first_name, incoming, respond
@@ -186,8 +193,9 @@ async def show_step(update: Update, context: BotContext, result: Result) -> None
             InlineKeyboardMarkup([*shortcuts, [keyboards.back_button(tr)]]),
         )
     elif step is Step.SUGGEST:
-        if not await selfhelp.suggest(update, context, result.case):
-            await ask_anyway(update, context)  # nothing left to offer: send the request
+        # The offer is queued with the draft (CaseService); the courier delivers it.
+        if update.callback_query is not None:
+            await update.callback_query.answer()
     elif step is Step.SUBMITTED:
         if result.case.suggested:
             # Offered answers were not enough: counted for the content writers.
@@ -198,21 +206,41 @@ async def show_step(update: Update, context: BotContext, result: Result) -> None
                 context.services.clock.now(),
                 result.case.id,
             )
-        await respond(
-            update,
-            context,
-            confirmation(context, result),
-            keyboards.after_request(tr),
-            new_message=True,
-        )
+        # The confirmation is queued with the submission; the courier delivers it.
+        if update.callback_query is not None:
+            await update.callback_query.answer()
     elif step is Step.ADDED:
         await acknowledge(update, context)
 
 
-def confirmation(context: BotContext, result: Result) -> str:
-    tr = context.tr
-    services = context.services
-    case = result.case
+async def render_confirmation(services: Services, args: Mapping) -> Text | None:
+    """ "Your request #4 arrived", in the resident's language, when the courier sends it."""
+    case = await services.cases.get(args["case"])
+    if case is None or case.resident_id is None:
+        return None
+    tr = services.i18n.translator(case.language)
+    return Text(confirmation(services, tr, case), _rows(keyboards.after_request(tr)))
+
+
+async def render_closed(services: Services, args: Mapping) -> Text | None:
+    """ "Your request #4 has been closed", when the courier sends it."""
+    case = await services.cases.get(args["case"])
+    if case is None or case.resident_id is None:
+        return None
+    tr = services.i18n.translator(case.language)
+    return Text(
+        tr._(
+            "Your request %(number)s has been closed. If you need anything else, just write to us."
+        )
+        % {"number": tr.isolate(f"#{case.id}")}
+    )
+
+
+def _rows(markup: InlineKeyboardMarkup):
+    return buttons([(b.text, b.callback_data or "") for b in row] for row in markup.inline_keyboard)
+
+
+def confirmation(services: Services, tr: Translator, case: Case) -> str:
     location = services.org.location_for(case.district)
     locations = [location] if location is not None else list(services.org.locations)
     expectation = expected_answer(locations, services.clock.now(), services.settings.timezone)

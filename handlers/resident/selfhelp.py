@@ -14,6 +14,7 @@ question prompt or the topic, whichever it came from).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -21,8 +22,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.cases.cards import TOPIC_LABELS
 from bot.cases.repository import TOPICS, Case
 from bot.core import callbacks
+from bot.core.db import Transaction
 from bot.core.i18n import Translator
+from bot.core.outgoing import Text, buttons
 from bot.selfhelp.content import Answer, Content, ContentError
+from bot.services import Services
 from handlers.shared import keyboards
 from handlers.shared.common import respond
 from handlers.shared.context import BotContext
@@ -93,47 +97,57 @@ async def show_topic(update: Update, context: BotContext, topic: str) -> None:
 # -- suggestions before a request goes to staff ---------------------------------------------------
 
 
-async def suggest(update: Update, context: BotContext, case: Case) -> bool:
-    """Step.SUGGEST: the request is stored as a draft; offer the matching answers first.
-    False when none of them is left (content reloaded in between): the caller sends it."""
-    answers = [a for a in map(_content(context).answer, case.suggested) if a is not None]
-    if not answers:
-        return False
-    await context.services.selfhelp.record(
-        [a.id for a in answers],
-        "suggested",
-        context.tr.language,
-        context.services.clock.now(),
-        case.id,
+def _suggestions(tr: Translator, answers: list[Answer]) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [
+        [InlineKeyboardButton("💡 " + a.title_in(tr.language), callback_data=OPEN + a.id)]
+        for a in answers
+    ]
+    rows.append([InlineKeyboardButton(tr._("✍️ I still want to ask"), callback_data=ASK)])
+    text = "\n\n".join(
+        [
+            "<b>{}</b>".format(tr._("Maybe one of these answers helps you right away:")),
+            tr._(
+                "If not, tap “I still want to ask”: your message is kept and goes to a "
+                "social worker, you do not need to write it again."
+            ),
+        ]
     )
-    await show_suggestions(update, context, answers, new_message=True)
-    return True
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def render_offer(services: Services, args: Mapping) -> Text | None:
+    """Step.SUGGEST: the request waits as a draft; the matching answers are offered first.
+    Rendered when the courier sends it (queued with the draft, so it is not lost in a bad
+    minute at Telegram). A draft gone meanwhile (submitted, discarded) gets nothing."""
+    case = await services.cases.get(args["case"])
+    if case is None or case.status != "draft" or case.resident_id is None:
+        return None
+    tr = services.i18n.translator(case.language)
+    # Answers removed by a content reload are left out; "I still want to ask" always stays.
+    answers = [a for a in map(services.content.current.answer, case.suggested) if a is not None]
+    text, markup = _suggestions(tr, answers)
+    return Text(
+        text,
+        buttons([(b.text, b.callback_data or "") for b in row] for row in markup.inline_keyboard),
+    )
+
+
+async def offered(services: Services, tx: Transaction, args: Mapping, sent) -> None:
+    """The offer reached the resident: its answers count as offered (in the same transaction
+    as the delivery record)."""
+    case = await services.cases.get(args["case"])
+    if case is None:
+        return
+    await services.selfhelp.record(
+        list(case.suggested), "suggested", case.language, services.clock.now(), case.id, tx=tx
+    )
 
 
 async def show_suggestions(
     update: Update, context: BotContext, answers: list[Answer], *, new_message: bool = False
 ) -> None:
-    tr = context.tr
-    rows = [
-        [InlineKeyboardButton("💡 " + a.title_in(context.tr.language), callback_data=OPEN + a.id)]
-        for a in answers
-    ]
-    rows.append([InlineKeyboardButton(tr._("✍️ I still want to ask"), callback_data=ASK)])
-    await respond(
-        update,
-        context,
-        "\n\n".join(
-            [
-                "<b>{}</b>".format(tr._("Maybe one of these answers helps you right away:")),
-                tr._(
-                    "If not, tap “I still want to ask”: your message is kept and goes to a "
-                    "social worker, you do not need to write it again."
-                ),
-            ]
-        ),
-        InlineKeyboardMarkup(rows),
-        new_message=new_message,
-    )
+    text, markup = _suggestions(context.tr, answers)
+    await respond(update, context, text, markup, new_message=new_message)
 
 
 def topic_shortcuts(context: BotContext, topic: str | None) -> list[list[InlineKeyboardButton]]:

@@ -1,6 +1,9 @@
 """Staff and appointments: the buttons under a request notice (confirm, propose another time,
 decline, took place / did not come) and /closed for holidays. Staff only, checked per press.
 
+What the resident is told is queued by the service with the change and delivered by the courier;
+if it cannot be delivered, staff see it in the case's topic.
+
 Callback data: "sa:<action>:<appointment id>[:<value>]".
 """
 
@@ -67,12 +70,10 @@ async def button(update: Update, context: BotContext) -> None:
                     ]
                 ),
             )
-            await _tell_resident(services.notifier.confirmed(appointment), update, tr)
         elif action == "decline":
             appointment = await service.decline(appointment_id, staff_id)
             await query.answer("✖️")
             await _append(update, "✖️ " + tr._("Declined."))
-            await _tell_resident(services.notifier.declined(appointment), update, tr)
         elif action == "propose":
             days = await service.staff_days(appointment_id)
             await query.answer()  # only now: an unknown appointment is answered by the alert
@@ -127,7 +128,6 @@ async def button(update: Update, context: BotContext) -> None:
                 + tr._("Proposed to the resident: %(when)s")
                 % {"when": service.when(tr, appointment)},
             )
-            await _tell_resident(services.notifier.proposed(appointment), update, tr)
         elif action in ("done", "noshow"):
             appointment = await service.mark(
                 appointment_id, staff_id, "done" if action == "done" else "no_show"
@@ -145,21 +145,6 @@ async def button(update: Update, context: BotContext) -> None:
         await query.answer(tr._("This time was just taken."), show_alert=True)
     except AppointmentError as error:
         await query.answer(str(error), show_alert=True)
-
-
-async def _tell_resident(sending, update: Update, tr) -> None:
-    """Send to the resident; if Telegram refuses, say so under the notice."""
-    try:
-        await sending
-    except TelegramError as error:
-        query = update.callback_query
-        logger.warning("appointment message to resident failed: %s", error)
-        if query is not None and query.message is not None:
-            await query.message.reply_text(
-                "⚠️ "
-                + tr._("The resident could not be informed (%(reason)s).")
-                % {"reason": error.message}
-            )
 
 
 @staff_only

@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 
 from bot.core.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.core.logs import person
+from bot.core.outgoing import Document, Envelope, Lane, Photo, Text, to_chat
 from bot.reporting.service import ReportFiles, period_for
 from bot.reporting.text import text_report
 from handlers.shared import fallback
@@ -151,16 +152,46 @@ async def stats(update: Update, context: BotContext) -> None:
         await send_report_files(context.bot, chat.id, await services.reports.files(report), tr)
 
 
-async def send_report_files(bot: Bot, chat_id: int, files: ReportFiles, tr: Translator) -> None:
-    """The chart (sendPhoto) and the spreadsheet (sendDocument) of a report."""
-    caption = tr._("Figures for %(start)s – %(end)s; the charts show the months up to its end.") % {
+def _chart_caption(files: ReportFiles, tr: Translator) -> str:
+    return tr._("Figures for %(start)s – %(end)s; the charts show the months up to its end.") % {
         "start": tr.date(files.report.start, "short"),
         "end": tr.date(files.report.end, "short"),
     }
-    await bot.send_photo(chat_id, files.chart, caption=caption)
+
+
+async def send_report_files(bot: Bot, chat_id: int, files: ReportFiles, tr: Translator) -> None:
+    """The chart (sendPhoto) and the spreadsheet (sendDocument) of a report, as the answer to
+    /stats (an answer to a command: nothing to keep if it fails, the admin asks again)."""
+    await bot.send_photo(chat_id, files.chart, caption=_chart_caption(files, tr))
     await bot.send_document(
         chat_id, files.xlsx, filename=f"{files.name}.xlsx", caption=tr._("The figures for Excel.")
     )
+
+
+def report_envelopes(chat_id: int, files: ReportFiles, tr: Translator, key: str) -> list[Envelope]:
+    """The monthly message to one admin for the courier: the text (in pages), the chart and the
+    spreadsheet, each queued once under `key`."""
+    pages = message_pages(files.text.splitlines())
+    return [
+        *(
+            Envelope(
+                to_chat(chat_id), Text(page, html=False), Lane.INFO, key=f"{key}:{chat_id}:{n}"
+            )
+            for n, page in enumerate(pages)
+        ),
+        Envelope(
+            to_chat(chat_id),
+            Photo("", escape(_chart_caption(files, tr)), data=files.chart, filename="chart.png"),
+            Lane.INFO,
+            key=f"{key}:{chat_id}:chart",
+        ),
+        Envelope(
+            to_chat(chat_id),
+            Document(files.xlsx, f"{files.name}.xlsx", tr._("The figures for Excel.")),
+            Lane.INFO,
+            key=f"{key}:{chat_id}:xlsx",
+        ),
+    ]
 
 
 async def audit(update: Update, context: BotContext) -> None:

@@ -490,7 +490,7 @@ async def _publish(
 
 
 async def start_progress(context: BotContext, chat_id: int, broadcast_id: int, count: int) -> None:
-    """The message the outbox keeps up to date: sent / blocked / failed."""
+    """The message kept up to date as the broadcast goes: sent / blocked / failed / uncertain."""
     tr = context.tr
     progress = await context.bot.send_message(
         chat_id,
@@ -501,7 +501,9 @@ async def start_progress(context: BotContext, chat_id: int, broadcast_id: int, c
         % {"count": count},
     )
     await context.services.events.set_progress_message(broadcast_id, chat_id, progress.message_id)
-    context.services.outbox.kick()
+    context.services.courier.kick()
+    # A small broadcast may be through already: show where it stands now.
+    await context.services.broadcasts.moved({broadcast_id})
 
 
 async def staff_events(update: Update, context: BotContext) -> None:

@@ -336,29 +336,15 @@ async def card_button(update: Update, context: BotContext) -> None:
 
 
 async def close_case(update: Update, context: BotContext, case_id: int) -> bool:
-    """Close the case and tell the resident; False if refused (and a press answered so)."""
+    """Close the case (the resident is told through the courier); False if refused (and a
+    press answered so)."""
     services = context.services
     assert context.staff_id is not None
     closed = await _act(
         update, context, lambda: services.cases.close(case_id, context.staff_id), done="✅"
     )
-    if closed is None:
-        return False
-    if closed.resident_chat_id is None:
-        return True
-    tr = services.i18n.translator(closed.language)
-    try:
-        await context.bot.send_message(
-            closed.resident_chat_id,
-            tr._(
-                "Your request %(number)s has been closed. If you need anything else, just "
-                "write to us."
-            )
-            % {"number": tr.isolate(f"#{closed.id}")},
-        )
-    except TelegramError:
-        logger.info("resident of case %s not told about closing", case_id)
-    return True
+    # The resident's notice is queued with the closing (CaseService.close).
+    return closed is not None
 
 
 async def reopen_case(update: Update, context: BotContext, case_id: int) -> bool:

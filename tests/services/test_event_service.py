@@ -102,7 +102,7 @@ async def test_scheduling_needs_a_future_time_and_cancel_tells_only_when_publish
     published = await an_event(events, clock)
     await events.publish(published.id, STAFF_ID)
     _, told = await events.cancel(published.id, STAFF_ID)
-    # Only those the announcement reached are told, and "reached" means delivered: no outbox
+    # Only those the announcement reached are told, and "reached" means delivered: no courier
     # runs here, so the one subscriber never got it and is not told of the cancellation.
     assert told == 0
 

@@ -89,13 +89,19 @@ def photo(message_id: int, chat_id: int = 1, group: str | None = None) -> Incomi
     return Incoming("photo", None, f"file-{message_id}", group, chat_id, message_id)
 
 
+async def relayed(cases, message_id: int) -> None:
+    """What the courier records once Telegram has the copy (bot/transport/relay.py)."""
+    async with cases.repo._db.transaction() as tx:
+        await cases.repo.mark_relayed(tx, message_id, -100, message_id)
+
+
 async def submitted_with(cases, resident, *messages: Incoming):
     for message in messages:
         await cases.receive(resident, message, "Dmitri")
     await cases.choose_topic(resident, "debt", "Dmitri")
     result = await cases.choose_district(resident, "Rieth", "Dmitri")
     for stored in await cases.repo.messages(result.case.id):
-        await cases.repo.mark_relayed(stored.id, -100, stored.id)  # staff have the photos
+        await relayed(cases, stored.id)  # staff have the photos
     return result.case
 
 
@@ -133,7 +139,7 @@ async def test_a_letter_is_read_when_its_case_is_submitted_and_staff_have_its_pa
     (waiting,) = await letters.repo.waiting()
     assert waiting.case_id == result.case.id and not waiting.relayed  # the photo first
     (message,) = await cases.repo.messages(result.case.id)
-    await cases.repo.mark_relayed(message.id, -100, 7)
+    await relayed(cases, message.id)
     (waiting,) = await letters.repo.waiting()
     assert waiting.relayed
 
