@@ -354,3 +354,30 @@ async def test_an_answer_deleted_before_it_could_be_copied_is_reported_where_sta
     assert len(reports) == 1 and "message to copy not found" in reports[0].lower()
     (message,) = [m for m in await services.cases.repo.messages(1) if m.direction == "out"]
     assert message.relay_status == "failed"
+
+
+async def test_nothing_queued_for_a_resident_is_sent_after_they_deleted_their_data(
+    sandbox, services, group, staff, chat_as
+):
+    """An answer waits out a bad minute at Telegram; meanwhile the resident deletes their data.
+    It must not reach them afterwards, and no queued row may keep their id or chat."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, "سؤال", "Debt")
+    case = await case_topic(sandbox, services, 1)
+    sandbox.start_outage(methods=frozenset({"copyMessage"}))
+    await sandbox.send_message(
+        staff[0], "Antwort, die warten muss", chat=group, message_thread_id=case.thread_id
+    )
+    await sandbox.wait_for_idle()
+    assert await services.db.fetchall("SELECT 1 FROM outgoing WHERE chat_id = ?", (amal.id,))
+    question = await amal.send("/delete")
+    await amal.press_data(question, "privacy:delete:yes")
+    sandbox.end_outage()
+    nudge(services)
+    await sandbox.wait_for_idle()
+    assert "Antwort, die warten muss" not in [m.text for m in sandbox.messages_to(amal.id)]
+    left = await services.db.fetchall(
+        "SELECT id FROM outgoing WHERE chat_id = ? OR resident_id = ? OR key LIKE ?",
+        (amal.id, amal.id, f"%{amal.id}%"),
+    )
+    assert left == []
