@@ -69,6 +69,36 @@ async def test_a_migration_merged_after_a_higher_one_is_still_applied(tmp_path):
         await db.close()
 
 
+async def test_a_table_rebuilt_after_later_migrations_keeps_the_rows_that_reference_it(tmp_path):
+    """Found merging the delivery work: 0010 rebuilds case_messages, and on a database that
+    already had 0013 and 0014 its DROP TABLE deleted every translation and letter page through
+    ON DELETE CASCADE. The real files, in the order a running installation got them."""
+    shipped = {m.version: m for m in load_migrations()}
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        await db.migrate([m for v, m in shipped.items() if v != 10])
+        await db.execute("INSERT INTO residents (user_id, chat_id, language) VALUES (1, 1, 'ar')")
+        await db.execute(
+            "INSERT INTO cases (id, resident_id, status, language, created_at)"
+            " VALUES (1, 1, 'new', 'ar', '2026-12-01')"
+        )
+        await db.execute(
+            "INSERT INTO case_messages (id, case_id, direction, sender_id, kind, text,"
+            " source_chat_id, source_message_id, relay_status, created_at)"
+            " VALUES (1, 1, 'in', 1, 'text', 'سؤال', 1, 1, 'sent', '2026-12-01')"
+        )
+        await db.execute(
+            "INSERT INTO message_translations (message_id, case_id, source, target, provider,"
+            " digest, text, created_at)"
+            " VALUES (1, 1, 'ar', 'de', 'libretranslate', 'd', 'Frage', '2026-12-01')"
+        )
+        assert [m.version for m in await db.migrate(list(shipped.values()))] == [10]
+        assert await db.fetchall("SELECT text FROM message_translations") != []
+        assert tuple(await db.fetchone("PRAGMA foreign_keys")) == (1,)  # on again afterwards
+    finally:
+        await db.close()
+
+
 async def test_transaction_rolls_back_on_error(tmp_path):
     db = await Database.open(tmp_path / "t.sqlite3")
     try:
