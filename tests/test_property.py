@@ -1064,6 +1064,9 @@ async def test_ten_thousand_random_updates_while_telegram_fails(fuzzed, sandbox)
 # replays them.
 FOUND_CRASHES = [
     ("resident", "press", "req:district:²", "handlers/resident/requests.py choose_district"),
+    # Found by the 10,000-update run after the deep links (issue 17) came in.
+    ("resident", "press", "lang:chooser:²", "handlers/resident/onboarding.py link_reference"),
+    ("resident", "press", "consent:agree:²", "handlers/resident/onboarding.py link_reference"),
     ("resident", "press", "ev:optin:²", "handlers/resident/events.py button"),
     ("resident", "press", "ev:toggle:²", "handlers/resident/events.py button"),
     ("resident", "press", "ev:rsvp:²", "handlers/resident/events.py button"),

@@ -160,8 +160,10 @@ async def agree(update: Update, context: BotContext) -> None:
 
 
 def link_reference(rest: list[str]) -> int | None:
-    """The link reference after a button's action: digits only, else none."""
-    return int(rest[0]) if len(rest) == 1 and rest[0].isdigit() and len(rest[0]) < 12 else None
+    """The link reference after a button's action: ASCII digits only, else none ("²" is a
+    digit to str.isdigit, not to int)."""
+    valid = len(rest) == 1 and rest[0].isascii() and rest[0].isdigit() and len(rest[0]) < 12
+    return int(rest[0]) if valid else None
 
 
 async def ask_for_language_or_consent(update: Update, context: BotContext) -> None:
