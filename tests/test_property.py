@@ -952,8 +952,9 @@ async def resident_with_case_topic(sandbox, services) -> tuple[Chat, int]:
     await resident.ask("Мне пришло письмо от Jobcenter")  # past the quick answers
 
     async def case_thread():
-        case = await services.cases.repo.get(1)
-        return case.thread_id if case else None
+        # Hers, not case 1: in the 10,000-update run random residents asked first.
+        cases = await services.cases.repo.for_resident(resident.id)
+        return cases[0].thread_id if cases else None
 
     return resident, await eventually(case_thread)
 
