@@ -185,6 +185,11 @@ async def test_a_read_letter_gives_the_case_its_deadline_and_tells_both_sides(
     assert "11.12.2026" in resident[1] and "Срок (Frist)" in resident[1]
     assert resident[2][0][0][1] == "sh:o:debt-mahnung"
     assert case_.id in changes and notices.kicks == 1
+    # Keyed once per letter, and erased with the resident (bot/privacy/repository.py).
+    queued = await Outgoing(letters.repo._db).rows(case_id=case_.id)
+    mine = [row for row in queued if (row.key or "").startswith("letter:")]
+    assert sorted(row.key for row in mine) == ["letter:1:resident", "letter:1:staff"]
+    assert {row.resident_id for row in mine} == {dmitri.user_id}
     assert await letters.run_once() == 0  # read once
 
 
