@@ -7,7 +7,9 @@
   of waiting for an answer that will not come.
 
 Both go through the courier (the one durable path, keyed by the update): an update is often parked
-because Telegram failed it four times, so a direct send would most likely fail too.
+because Telegram failed it four times, so a direct send would most likely fail too. The one
+exception is the apology to somebody who has not agreed to the privacy notice: nothing of theirs
+is stored before consent, not even a message to them, so it is sent directly.
 
 A parked update keeps its content for `python -m bot inbox --retry`, except one from somebody who
 has not agreed to the privacy notice: before consent nothing but id, chat and language is kept
@@ -60,8 +62,10 @@ class ParkedNotices:
         self._forget_content = forget_content
 
     async def __call__(self, update: Update, entry: Entry, error: str, attempts: int) -> None:
+        without_consent = False
         try:
-            if await self._without_consent(update):
+            without_consent = await self._without_consent(update)
+            if without_consent:
                 await self._forget_content(update.update_id)
         except Exception:
             logger.warning("content of parked update %s kept", update.update_id, exc_info=True)
@@ -70,7 +74,13 @@ class ParkedNotices:
         except Exception:
             logger.warning("staff not told about parked update %s", update.update_id, exc_info=True)
         try:
-            await self._apologise(update)
+            if without_consent:
+                # Before consent nothing but id, chat and language is stored, not even a
+                # message to them: the apology goes directly (lost if Telegram fails too; they
+                # have the privacy notice's buttons to try again).
+                await apologise(self._bot, self._i18n, self._residents, update)
+            else:
+                await self._apologise(update)
         except Exception:
             logger.warning("chat of parked update %s not told", update.update_id, exc_info=True)
 
