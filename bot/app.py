@@ -47,6 +47,7 @@ from bot.core.recent import Recent
 from bot.events.broadcasts import Broadcasts
 from bot.events.repository import BROADCAST_RENDERER, EventRepository
 from bot.events.service import EventService
+from bot.letters.envelopes import LetterEnvelopes
 from bot.letters.reader import LetterReader
 from bot.letters.repository import LetterRepository
 from bot.letters.service import LetterService
@@ -72,7 +73,7 @@ from bot.transport.alerts import AdminAlerts
 from bot.transport.courier import Courier, Limits
 from bot.transport.inbox import Inbox, InboxRepository
 from bot.transport.intake import Intake
-from bot.transport.letter_notices import BotLetterNotices, TelegramPages
+from bot.transport.letter_notices import TelegramPages
 from bot.transport.outage import StorageOutage
 from bot.transport.parked import ParkedNotices
 from bot.transport.polling import Poller
@@ -332,16 +333,17 @@ async def on_startup(application: Application) -> None:
     if settings.ocr and importlib.util.find_spec("tesserocr") is None:
         logger.warning("THINKA_OCR is on, but tesserocr is missing: letters will not be read")
     letters = LetterService(
-        LetterRepository(db, cipher),
+        LetterRepository(db, cipher, outgoing),
         cases,
         LetterReader() if settings.ocr else None,
         TelegramPages(application.bot),
-        BotLetterNotices(application.bot, settings.staff_chat_id, settings.admin_ids),
+        LetterEnvelopes(staff_group=settings.staff_chat_id is not None),
         content,
         i18n,
         clock,
         settings.timezone,
         on_change=relay.kick,
+        on_queue=courier.kick,
     )
     notifier = AppointmentNotifier(i18n, org)
     event_repository = EventRepository(db, outgoing)
@@ -451,6 +453,7 @@ async def on_startup(application: Application) -> None:
             residents,
             cases,
             relay,
+            courier,
             settings.staff_chat_id,
             forget_content=services.inbox.repository.forget_payload,
         ),

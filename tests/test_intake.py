@@ -24,6 +24,7 @@ from tests.test_cases_e2e import (  # the staff group fixtures, shared
     staff_settings,  # noqa: F401
     topic_messages,
 )
+from tests.test_delivery_e2e import nudge
 from tests.test_durability import webhook_settings  # noqa: F401
 
 # What a test may wait between a failure and its retry: a day's pauses in a moment.
@@ -321,6 +322,59 @@ async def test_a_staff_command_that_keeps_failing_is_parked_and_reported_in_the_
         assert "geheimschluessel" not in notice.text
         assert len(topic_messages(sandbox, group, case.thread_id)) == before + 1
         assert await _state(services, update_id) == ("parked", "message", 4, 4, "NetworkError", 1)
+
+
+async def test_the_notices_of_a_parked_update_and_of_a_block_wait_out_a_telegram_outage(
+    sandbox,
+    staff_settings,  # noqa: F811
+    clock,
+    group,  # noqa: F811
+    chat_as,
+    staff,  # noqa: F811
+):
+    """The apology for a parked update went straight to the Bot API: when Telegram's failures
+    were why it was parked, the apology was lost with them. It and the notices for staff (the
+    parked update, the resident blocking the bot) now wait in the outgoing queue, once each."""
+    application = _application(staff_settings, clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        amal = chat_as("ar", "Amal")
+        await request(services, amal, "سؤال", "Debt")
+        case = await case_topic(sandbox, services, 1)
+        seen = amal.seen()
+        sandbox.start_outage()
+        await sandbox.send_message(amal.user, "/help")
+        update_id = max(sandbox.update_ids())
+
+        async def parked():
+            return (await _state(services, update_id))[:1] == ("parked",)
+
+        await eventually(parked)
+        await sandbox.wait_for_idle()
+        assert amal.seen() == seen
+        sandbox.end_outage()
+        nudge(services)
+        apology = await sandbox.wait_for_message(amal.id, after=seen)
+        assert "مرة أخرى" in apology.text  # "again", in Arabic
+
+        def told(words: str) -> list:
+            return [m for m in topic_messages(sandbox, group, case.thread_id) if words in m.text]
+
+        async def told_staff(words: str):
+            return told(words)
+
+        await eventually(lambda: told_staff(f"Update {update_id}"))
+        sandbox.start_outage()
+        await sandbox.block_bot(amal.user)
+        await sandbox.wait_for_idle()
+        assert not told("blockiert")
+        sandbox.end_outage()
+        nudge(services)
+        await eventually(lambda: told_staff("blockiert"))
+        nudge(services)  # nothing is left to send a second time
+        await sandbox.wait_for_idle()
+        assert amal.seen() - seen == 1
+        assert len(told(f"Update {update_id}")) == len(told("blockiert")) == 1
 
 
 # -- a backlog ----------------------------------------------------------------------------------

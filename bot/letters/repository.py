@@ -7,11 +7,13 @@ Cipher like message text. Only the deadline's date is in clear, so that /queue c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.crypto import Cipher
 from bot.core.db import Database
+from bot.core.outgoing import Envelope, Outgoing
 
 # Photos and documents are pages; a voice message or a video is not.
 PAGE_KINDS = ("photo", "document")
@@ -40,9 +42,12 @@ class NewPage:
 
 
 class LetterRepository:
-    def __init__(self, db: Database, cipher: Cipher | None = None) -> None:
+    def __init__(
+        self, db: Database, cipher: Cipher | None = None, outgoing: Outgoing | None = None
+    ) -> None:
         self._db = db
         self._cipher = cipher or Cipher()
+        self._outgoing = outgoing or Outgoing(db, self._cipher)
 
     # -- the reading queue ------------------------------------------------------------------
     async def add_page(self, chat_id: int, message_id: int, now: datetime) -> NewPage | None:
@@ -138,23 +143,21 @@ class LetterRepository:
         *,
         reading: str | None = None,
         failure: str | None = None,
+        notices: Sequence[Envelope] = (),
     ) -> bool:
-        """Read (reading: the JSON to seal), unreadable or not read (failure: reason codes).
-        False when the letter is gone meanwhile (the resident erased their data)."""
-        return (
-            await self._db.execute(
+        """Read (reading: the JSON to seal), unreadable or not read (failure: reason codes), and
+        its notices queued in the same transaction (bot/letters/envelopes.py). False when the
+        letter is gone meanwhile (the resident erased their data): nothing is queued then."""
+        sealed = await self._cipher.seal_for(await self._owner_of_letter(letter_id), reading)
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
                 "UPDATE letters SET status = ?, reading = ?, failure = ?, read_at = ?,"
                 " read_after = NULL WHERE id = ? AND status = 'pending'",
-                (
-                    status,
-                    await self._cipher.seal_for(await self._owner_of_letter(letter_id), reading),
-                    failure,
-                    now.isoformat(),
-                    letter_id,
-                ),
+                (status, sealed, failure, now.isoformat(), letter_id),
             )
-            > 0
-        )
+            if changed:
+                await self._outgoing.add(tx, notices, now)
+        return changed > 0
 
     async def reading(self, letter_id: int) -> str | None:
         """The stored reading (JSON), opened."""
@@ -239,22 +242,20 @@ class LetterRepository:
         )
         return [row["case_id"] for row in rows]
 
-    async def claim_reminder(self, case_id: int, now: datetime) -> bool:
-        """Mark the reminder as sent before sending it: at most once, also across a restart."""
-        return (
-            await self._db.execute(
+    async def claim_reminder(
+        self, case_id: int, now: datetime, notices: Sequence[Envelope] = ()
+    ) -> bool:
+        """Mark the reminder as sent and queue it in one transaction: at most once, also across
+        a restart; the courier retries the sending."""
+        async with self._db.transaction() as tx:
+            claimed = await tx.execute(
                 "UPDATE case_deadlines SET reminded_at = ? WHERE case_id = ?"
                 " AND reminded_at IS NULL",
                 (now.isoformat(), case_id),
             )
-            > 0
-        )
-
-    async def release_reminder(self, case_id: int) -> None:
-        """The reminder could not be sent: the next pass tries again."""
-        await self._db.execute(
-            "UPDATE case_deadlines SET reminded_at = NULL WHERE case_id = ?", (case_id,)
-        )
+            if claimed:
+                await self._outgoing.add(tx, notices, now)
+        return claimed > 0
 
     async def open_cases_with_deadline(self) -> list[int]:
         rows = await self._db.fetchall(

@@ -11,8 +11,10 @@ cannot be read is only "not read"; a download that fails is tried again, also af
 Staff correct or clear a deadline (`set_deadline`, /frist); a reminder goes to staff once when a
 deadline is near and nobody has answered (`remind_due`, every minute from bot/jobs.py).
 
-Outputs go through two narrow protocols, `PageSource` (downloads) and `LetterNotices` (messages
-to staff and residents), implemented in bot/transport/letter_notices.py.
+Downloads go through a narrow protocol, `PageSource` (bot/transport/letter_notices.py). The
+messages to staff and residents are envelopes for the one durable path (bot/letters/envelopes.py),
+queued in the transaction that records the reading or claims the reminder; `on_queue` wakes the
+courier.
 """
 
 from __future__ import annotations
@@ -26,13 +28,18 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardMarkup
-
 from bot.cases.repository import DUE_SOON_DAYS, Case
 from bot.cases.service import CaseService
 from bot.core.clock import Clock
 from bot.core.i18n import STAFF_LANGUAGE, I18n
+from bot.core.outgoing import Envelope
 from bot.letters import notices
+from bot.letters.envelopes import (
+    REMINDER_LABEL,
+    LetterEnvelopes,
+    reading_keys,
+    reminder_key,
+)
 from bot.letters.extract import SenderKind
 from bot.letters.reader import LetterReader
 from bot.letters.reading import Failure, LetterReading
@@ -107,23 +114,6 @@ class PageSource(Protocol):
         ...
 
 
-class LetterNotices(Protocol):
-    """Where the letter feature's messages go. For now straight through the Bot API
-    (bot/transport/letter_notices.py); meant to be one durable outgoing path."""
-
-    async def to_staff_topic(
-        self, case: Case, html: str, markup: InlineKeyboardMarkup | None = None
-    ) -> bool:
-        """Into the case's topic (without a staff group: to the admins). False: not sent."""
-        ...
-
-    async def to_resident(
-        self, case: Case, html: str, markup: InlineKeyboardMarkup | None = None
-    ) -> bool:
-        """To the resident of the case, in a private chat. False: not sent."""
-        ...
-
-
 class LetterService:
     def __init__(
         self,
@@ -131,13 +121,14 @@ class LetterService:
         cases: CaseService,
         reader: LetterReader | None,
         pages: PageSource,
-        notices_out: LetterNotices,
+        envelopes: LetterEnvelopes,
         content: ContentStore,
         i18n: I18n,
         clock: Clock,
         timezone: ZoneInfo,
         *,
         on_change: Callable[[int], None] = lambda case_id: None,
+        on_queue: Callable[[], None] = lambda: None,
         album_settle_s: float = ALBUM_SETTLE_S,
         idle_interval: float = 30.0,
     ) -> None:
@@ -145,12 +136,13 @@ class LetterService:
         self._cases = cases
         self._reader = reader  # None: THINKA_OCR=off, letters are not read
         self._pages = pages
-        self._notices = notices_out
+        self._envelopes = envelopes
         self._content = content
         self._i18n = i18n
         self._clock = clock
         self._tz = timezone
         self._on_change = on_change  # the case card shows the deadline: refresh it
+        self._on_queue = on_queue  # notices were queued: wake the courier
         self._album_settle_s = album_settle_s
         self._idle_interval = idle_interval
         self._wake = asyncio.Event()
@@ -288,15 +280,25 @@ class LetterService:
         if reading.read:
             await self._store(case, letter, reading, received, reasons)
         elif reasons == [str(Failure.NO_TEXT)]:
-            if not await self.repo.finish(letter.id, "unreadable", now, failure=",".join(reasons)):
+            staff_key, resident_key = reading_keys(letter.id)
+            queued = [
+                self._envelopes.to_staff(
+                    case,
+                    notices.staff_unreadable(self._i18n.translator(STAFF_LANGUAGE)),
+                    key=staff_key,
+                ),
+                *self._envelopes.to_resident(
+                    case,
+                    notices.resident_photo_hint(self._i18n.translator(case.language)),
+                    key=resident_key,
+                ),
+            ]
+            if not await self.repo.finish(
+                letter.id, "unreadable", now, failure=",".join(reasons), notices=queued
+            ):
                 return 0
+            self._on_queue()
             logger.info("letter %s of case %s: no text found", letter.id, case.id)
-            await self._notices.to_staff_topic(
-                case, notices.staff_unreadable(self._i18n.translator(STAFF_LANGUAGE))
-            )
-            await self._notices.to_resident(
-                case, notices.resident_photo_hint(self._i18n.translator(case.language))
-            )
         else:
             # Not an image, too large, the engine failed or ran out of time: "not read", and
             # staff still have the photo itself.
@@ -328,6 +330,7 @@ class LetterService:
         unread_pages: list[str],
     ) -> None:
         now = self._clock.now()
+        today = self.today()
         stored = {**reading.as_dict(), "received": received.isoformat(), "text": reading.text}
         if not await self.repo.finish(
             letter.id,
@@ -335,9 +338,10 @@ class LetterService:
             now,
             reading=json.dumps(stored),
             failure=",".join(unread_pages) or None,
+            notices=self._reading_notices(case, letter, reading, received, today),
         ):
             return  # erased while it was being read: nothing of it may be kept or sent
-        today = self.today()
+        self._on_queue()
         summary = notices.as_case_deadline(reading, today)
         changed = await self.repo.offer_deadline(
             case.id,
@@ -361,14 +365,27 @@ class LetterService:
             len(reading.deadlines),
             "set" if changed else "kept",
         )
+        if changed:
+            self._on_change(case.id)
+
+    def _reading_notices(
+        self,
+        case: Case,
+        letter: PendingLetter,
+        reading: LetterReading,
+        received: date,
+        today: date,
+    ) -> list[Envelope]:
+        """Staff get the reading in the case's topic; the resident a short answer."""
+        staff_key, resident_key = reading_keys(letter.id)
         staff_tr = self._i18n.translator(STAFF_LANGUAGE)
         html, markup = notices.staff_reading(staff_tr, case.id, reading, received, today)
-        await self._notices.to_staff_topic(case, html, markup)
+        queued = [self._envelopes.to_staff(case, html, markup, key=staff_key)]
         tr = self._i18n.translator(case.language)
         if _nothing_found(reading):
             # Text, but nothing a letter has (a date, a sender, a number): most likely a blurred
             # or partial photo. Staff see what was read; the resident gets the photo hint.
-            await self._notices.to_resident(case, notices.resident_photo_hint(tr))
+            html, markup = notices.resident_photo_hint(tr), None
         else:
             html, markup = notices.resident_reading(
                 tr,
@@ -377,9 +394,7 @@ class LetterService:
                 # No date and no deadline: part of the page may be missing or blurred.
                 photo_hint=reading.letter_date is None and not reading.deadlines,
             )
-            await self._notices.to_resident(case, html, markup)
-        if changed:
-            self._on_change(case.id)
+        return queued + self._envelopes.to_resident(case, html, markup, key=resident_key)
 
     def quick_answer(self, reading: LetterReading) -> Answer | None:
         """The self-help answer that fits the letter best (content/faq), if any: of those with
@@ -402,24 +417,28 @@ class LetterService:
 
     async def remind_due(self) -> int:
         """Once per deadline: staff are told when it is DUE_SOON_DAYS away or less and nobody
-        has answered the resident since it became known. Claimed in the database before it is
-        sent, so a restart never sends it twice; a send that fails is tried at the next pass."""
+        has answered the resident since it became known. Claimed and queued in one transaction,
+        so a restart never sends it twice; the courier retries a send that fails."""
         now = self._clock.now()
         last_day = self.today() + timedelta(days=DUE_SOON_DAYS)
         tr = self._i18n.translator(STAFF_LANGUAGE)
-        sent = 0
+        queued = 0
         for case_id in await self.repo.due_for_reminder(last_day):
-            if not await self.repo.claim_reminder(case_id, now):
-                continue
             case = await self._cases.get(case_id)
             if case is None or case.deadline is None or case.deadline.days_left is None:
                 continue
-            if await self._notices.to_staff_topic(case, notices.staff_reminder(tr, case)):
-                sent += 1
-                logger.info("deadline reminder for case %s sent", case_id)
-            else:
-                await self.repo.release_reminder(case_id)
-        return sent
+            reminder = self._envelopes.to_staff(
+                case,
+                notices.staff_reminder(tr, case),
+                key=reminder_key(case_id, now),
+                label=REMINDER_LABEL,
+            )
+            if await self.repo.claim_reminder(case_id, now, [reminder]):
+                queued += 1
+                logger.info("deadline reminder for case %s queued", case_id)
+        if queued:
+            self._on_queue()
+        return queued
 
     async def refresh_cards(self) -> None:
         """Once a day (also across restarts): cards with a deadline say "in 3 days" again from

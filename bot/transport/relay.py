@@ -389,10 +389,21 @@ class Relay:
                 await self._bot.reopen_forum_topic(self._staff_chat_id, case.thread_id)
             await self._refresh(case_id)
 
-    async def tell_staff(self, case: Case, text: str) -> None:
-        """A notice in the case's topic, through the courier (it waits for a new topic)."""
+    async def tell_staff(self, case: Case, text: str, *, key: str, label: str) -> None:
+        """A notice in the case's topic, through the courier (it waits for a new topic). `key`
+        stores it once; told again under the same key (e.g. a second parking of the same update
+        after `inbox --retry`) it is sent again once the first is through."""
         if self._staff_chat_id is None or self._courier is None:
             return
         await self._courier.send(
-            Envelope(to_topic(case.id), Text(text, html=False), Lane.COPY, case_id=case.id)
+            Envelope(
+                to_topic(case.id),
+                Text(text, html=False),
+                Lane.COPY,
+                key=key,
+                case_id=case.id,
+                resident_id=case.resident_id,
+                label=label,
+                replace=True,
+            )
         )

@@ -7,7 +7,7 @@ import logging
 
 from telegram import ChatMember, Update
 
-from bot.core.i18n import STAFF_LANGUAGE
+from bot.core.i18n import N_, STAFF_LANGUAGE
 from bot.core.logs import person
 from handlers.shared.context import BotContext
 
@@ -31,6 +31,8 @@ async def bot_membership_changed(update: Update, context: BotContext) -> None:
                 + services.i18n.translator(STAFF_LANGUAGE)._(
                     "The resident has blocked the bot: replies cannot be delivered."
                 ),
+                key=f"blocked:{case.id}",  # blocked again after an unblock: told again
+                label=N_("the notice that the resident blocked the bot"),
             )
     logger.info(
         "resident %s %s the bot", person(change.from_user.id), "blocked" if blocked else "unblocked"

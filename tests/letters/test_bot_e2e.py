@@ -341,11 +341,19 @@ async def test_the_staff_reminder_comes_once_when_a_deadline_is_near_and_nobody_
     def reminders() -> list[SentMessage]:
         return [m for m in sandbox.messages_to(group.id) if (m.text or "").startswith("⏰")]
 
-    # Telegram fails the first try: the reminder is not lost, the next pass sends it.
+    # Telegram fails the first try: the reminder is not lost, the courier sends it again.
     sandbox.fail_next("sendMessage", status=500)
-    assert await services.letters.remind_due() == 0
     assert await services.letters.remind_due() == 1
     assert await services.letters.remind_due() == 0
+    await sandbox.wait_for_idle()
+    assert reminders() == []
+    clock.advance(timedelta(minutes=10))  # past the back-off
+    services.courier.kick()
+
+    async def sent():
+        return reminders()
+
+    await eventually(sent)
     (reminder,) = reminders()
     assert reminder.message_thread_id == card.message_thread_id
     assert reminder.text.startswith(
@@ -496,5 +504,56 @@ async def test_without_a_staff_group_the_admins_get_the_reading(bot, sandbox, ch
         admin.id, after=before, timeout=READ_TIMEOUT, predicate=lambda m: "📄" in (m.text or "")
     )
     assert reading.text.startswith("#1 · 📄 Inkasso oder Gläubiger · Frist 11.12.2026 (in 2 Tagen)")
+    seen = admin.seen()
     assert await bot.letters.remind_due() == 1
-    assert admin.last().text.startswith("#1 · ⏰ Fall #1: Frist in 2 Tagen")
+    reminder = await sandbox.wait_for_message(admin.id, after=seen)
+    assert reminder.text.startswith("#1 · ⏰ Fall #1: Frist in 2 Tagen")
+
+
+async def test_the_letter_notices_wait_out_a_telegram_outage_and_come_once(
+    sandbox, services, group, chat_as, tmp_path
+):
+    """The reading for staff, the answer to the resident and the deadline reminder went straight
+    to the Bot API: a 502 lost them for good (the reminder waited for the next minute's pass).
+    Now they are queued with the reading (or the reminder's claim) and the courier sends them
+    once Telegram is back, each once."""
+    dmitri = chat_as("ru", "Dmitri")
+    await open_request(services, dmitri)
+    await dmitri.ask("Ich habe einen Brief bekommen.")  # the case and its topic exist
+    await sandbox.wait_for_idle()
+    thread = (await services.cases.get(1)).thread_id
+    before = dmitri.seen()
+    # Telegram answers 502 to sendMessage; the copy of the letter (copyMessage) goes through.
+    sandbox.start_outage(methods=frozenset({"sendMessage"}))
+    await sandbox.send_document(
+        dmitri.user, file_name="Mahnung.pdf", content=text_pdf("ink_letzte_mahnung", tmp_path)
+    )
+
+    async def read():
+        return await services.db.fetchall("SELECT 1 FROM letters WHERE status = 'read'")
+
+    await eventually(read, within=READ_TIMEOUT)
+    assert await services.letters.remind_due() == 1
+    await sandbox.wait_for_idle()
+    assert sandbox.send_fault_counts["outage"] >= 3  # all three were tried in the outage
+    sandbox.end_outage()
+    services.clock.advance(timedelta(minutes=10))  # past the back-off
+    services.courier.kick()
+    await reading_for(sandbox, dmitri, before)
+
+    def staff(prefix: str) -> list[SentMessage]:
+        return [
+            m
+            for m in sandbox.messages_to(group.id)
+            if m.message_thread_id == thread and (m.text or "").startswith(prefix)
+        ]
+
+    async def both():
+        return staff("📄 Inkasso") and staff("⏰")
+
+    await eventually(both)
+    await sandbox.wait_for_idle()
+    services.courier.kick()  # nothing is left to send a second time
+    await sandbox.wait_for_idle()
+    answers = [m for m in sandbox.messages_to(dmitri.id)[before:] if "📄" in (m.text or "")]
+    assert (len(answers), len(staff("📄 Inkasso")), len(staff("⏰"))) == (1, 1, 1)

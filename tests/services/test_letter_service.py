@@ -1,7 +1,7 @@
 """The rules of letters and deadlines, straight on LetterService and its repository: which
 messages are pages of which letter, when a letter is read, which deadline a case keeps, who is
-reminded. No Telegram: pages come from a dict, notices are recorded (the bot's path through the
-Bot API is tested in tests/letters/test_bot_e2e.py)."""
+reminded. No Telegram: pages come from a dict, notices are read from the outgoing table they are
+queued in (the courier's path to Telegram is tested in tests/letters/test_bot_e2e.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cases.service import Incoming
+from bot.core.outgoing import Outgoing
 from bot.core.paths import CONTENT_DIR
+from bot.letters.envelopes import LetterEnvelopes
 from bot.letters.extract import SenderKind
 from bot.letters.reader import LetterReader
 from bot.letters.reading import Failure
@@ -37,17 +39,30 @@ class Pages(dict):
 
 
 class Notices:
-    def __init__(self) -> None:
-        self.staff: list[tuple[int, str]] = []
-        self.resident: list[tuple[int, str, object]] = []
+    """What the service queued for the courier, and how often it woke it."""
 
-    async def to_staff_topic(self, case, html, markup=None) -> bool:
-        self.staff.append((case.id, html))
-        return True
+    def __init__(self, db) -> None:
+        self._outgoing = Outgoing(db)
+        self.kicks = 0
 
-    async def to_resident(self, case, html, markup=None) -> bool:
-        self.resident.append((case.id, html, markup))
-        return True
+    def kick(self) -> None:
+        self.kicks += 1
+
+    async def _queued(self, target: str):
+        return [
+            row
+            for row in await self._outgoing.rows()
+            if row.target == target and (row.key or "").startswith(("letter:", "deadline:"))
+        ]
+
+    async def staff(self) -> list[tuple[int, str]]:
+        return [(row.case_id, row.content.text) for row in await self._queued("staff")]
+
+    async def resident(self) -> list[tuple[int, str, object]]:
+        return [
+            (row.case_id, row.content.text, row.content.buttons)
+            for row in await self._queued("chat")
+        ]
 
 
 @pytest.fixture
@@ -56,8 +71,8 @@ def pages() -> Pages:
 
 
 @pytest.fixture
-def notices() -> Notices:
-    return Notices()
+def notices(db) -> Notices:
+    return Notices(db)
 
 
 @pytest.fixture
@@ -67,12 +82,13 @@ async def letters(db, cases, clock, i18n, pages, notices, changes):
         cases,
         LetterReader(),
         pages,
-        notices,
+        LetterEnvelopes(staff_group=True),
         ContentStore(CONTENT_DIR),
         i18n,
         clock,
         TZ,
         on_change=changes,
+        on_queue=notices.kick,
         album_settle_s=0,
     )
     yield service
@@ -163,12 +179,17 @@ async def test_a_read_letter_gives_the_case_its_deadline_and_tells_both_sides(
         "Az. FMO-88123",
         10,
     )
-    (staff,) = notices.staff
+    (staff,) = await notices.staff()
     assert "Frist 11.12.2026 (in 10 Tagen)" in staff[1] and "<blockquote expandable>" in staff[1]
-    (resident,) = notices.resident
+    (resident,) = await notices.resident()
     assert "11.12.2026" in resident[1] and "Срок (Frist)" in resident[1]
-    assert resident[2].inline_keyboard[0][0].callback_data == "sh:o:debt-mahnung"
-    assert case_.id in changes
+    assert resident[2][0][0][1] == "sh:o:debt-mahnung"
+    assert case_.id in changes and notices.kicks == 1
+    # Keyed once per letter, and erased with the resident (bot/privacy/repository.py).
+    queued = await Outgoing(letters.repo._db).rows(case_id=case_.id)
+    mine = [row for row in queued if (row.key or "").startswith("letter:")]
+    assert sorted(row.key for row in mine) == ["letter:1:resident", "letter:1:staff"]
+    assert {row.resident_id for row in mine} == {dmitri.user_id}
     assert await letters.run_once() == 0  # read once
 
 
@@ -190,7 +211,7 @@ async def test_downloads_are_retried_and_refused_files_are_not_read(
     assert await letters.run_once() == 1
     rows = await letters.repo._db.fetchall("SELECT status, failure FROM letters ORDER BY id")
     assert [tuple(r) for r in rows] == [("not_read", "not_a_document"), ("not_read", "too_large")]
-    assert notices.staff == notices.resident == []  # "not read" bothers nobody
+    assert await notices.staff() == await notices.resident() == []  # "not read" bothers nobody
 
 
 async def test_the_nearest_deadline_counts_and_staff_have_the_last_word_until_a_new_letter(
@@ -244,15 +265,16 @@ async def test_reminders_only_when_near_unanswered_and_once(
         await letters.set_deadline(case_.id, STAFF_ID, date(2026, 12, day))
     await cases.reply(answered.id, STAFF_ID, Incoming("text", "Antwort", None, None, -100, 9))
     assert await letters.remind_due() == 1
-    assert [case_id for case_id, _ in notices.staff] == [near.id]
-    assert "Frist in 3 Tagen" in notices.staff[0][1]
+    staff = await notices.staff()
+    assert [case_id for case_id, _ in staff] == [near.id]
+    assert "Frist in 3 Tagen" in staff[0][1]
     assert await letters.remind_due() == 0
     clock.advance(timedelta(days=1))  # now the far one is three days off
     assert await letters.remind_due() == 1
     # A corrected deadline may be reminded again.
     await letters.set_deadline(near.id, STAFF_ID, date(2026, 12, 3))
     assert await letters.remind_due() == 1
-    assert "Frist morgen" in notices.staff[-1][1]
+    assert "Frist morgen" in (await notices.staff())[-1][1]
 
 
 @pytest.mark.parametrize(
@@ -303,7 +325,7 @@ async def test_ocr_off_queues_nothing(db, cases, clock, i18n, pages, notices, re
         cases,
         None,
         pages,
-        notices,
+        LetterEnvelopes(staff_group=True),
         ContentStore(CONTENT_DIR),
         i18n,
         clock,
