@@ -218,14 +218,6 @@ class EventRepository:
         )
         return [row["id"] for row in rows]
 
-    async def claim_reminder(self, event_id: int) -> bool:
-        return (
-            await self._db.execute(
-                "UPDATE events SET reminded = 1 WHERE id = ? AND reminded = 0", (event_id,)
-            )
-            > 0
-        )
-
     # -- subscriptions and "I'm coming" -----------------------------------------------------
     async def subscriptions(self, resident_id: int) -> set[str]:
         rows = await self._db.fetchall(
@@ -293,11 +285,17 @@ class EventRepository:
         texts: dict[str, str],
         audience: Audience,
         now: datetime,
-    ) -> tuple[int, int]:
+        reminder: bool = False,
+    ) -> tuple[int, int] | None:
         """A broadcast and one queued message per recipient, in one transaction; returns
-        (id, recipients)."""
+        (id, recipients). With `reminder`, the event's reminder is claimed in the same
+        transaction (None if it was claimed before): a kill in between loses no reminder."""
         recipients_sql, params = audience.sql()
         async with self._db.transaction() as tx:
+            if reminder and not await tx.execute(
+                "UPDATE events SET reminded = 1 WHERE id = ? AND reminded = 0", (event_id,)
+            ):
+                return None
             broadcast_id = await tx.insert(
                 "INSERT INTO broadcasts (kind, event_id, started_by, created_at)"
                 " VALUES (?, ?, ?, ?)",

@@ -102,7 +102,8 @@ class EventService:
         self, event: Event, kind: str, audience: Audience, staff_id: int | None
     ) -> tuple[int, int]:
         """The announcement (or its change, cancellation, reminder) in every language into the
-        queue for `audience`, then wake the courier; returns (broadcast, recipients)."""
+        queue for `audience`, then wake the courier; returns (broadcast, recipients), or (0, 0)
+        for a reminder claimed before."""
         lead = LEADS.get(kind)
         texts = {}
         for language in LANGUAGES:
@@ -117,7 +118,10 @@ class EventService:
             texts=texts,
             audience=audience,
             now=self._clock.now(),
+            reminder=kind == "reminder",
         )
+        if result is None:
+            return 0, 0
         self._on_broadcast()
         return result
 
@@ -247,6 +251,7 @@ class EventService:
             audience=Audience("districts", districts=districts),
             now=self._clock.now(),
         )
+        assert result is not None  # only a reminder can have been claimed before
         self._on_broadcast()
         return result
 
@@ -259,9 +264,7 @@ class EventService:
             except EventError:
                 logger.info("scheduled event %s was not published", event_id)
         for event_id in await self.repo.due_for_reminder(now + REMIND_BEFORE, now):
-            if not await self.repo.claim_reminder(event_id):
-                continue
-            event = await self._event(event_id)
+            event = await self._event(event_id)  # claimed with its queueing, below
             await self._announce(event, "reminder", Audience("coming", event_id=event.id), None)
 
     async def _event(self, event_id: int) -> Event:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -112,3 +113,28 @@ async def test_a_cancelled_event_cannot_be_changed(events, clock):
     await events.cancel(event.id, STAFF_ID)
     with pytest.raises(EventError):
         await events.change(event.id, STAFF_ID, place="anderswo")
+
+
+async def test_a_reminder_whose_queueing_failed_is_queued_by_the_next_pass(
+    events, clock, resident_factory, monkeypatch
+):
+    """The reminder was claimed in one statement and queued in another: a failure (or a kill)
+    in between lost it for good. Claimed and queued in one transaction now."""
+    amal = await resident_factory()
+    event = await an_event(events, clock, days=2)
+    await events.publish(event.id, STAFF_ID)
+    await events.rsvp(event.id, amal.user_id)
+    clock.advance(timedelta(days=1, hours=1))  # within a day of the event
+    queue = events.repo._outgoing.add_broadcast
+
+    async def disk_full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(events.repo._outgoing, "add_broadcast", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        await events.run_due()
+    monkeypatch.setattr(events.repo._outgoing, "add_broadcast", queue)
+    await events.run_due()
+    await events.run_due()  # and only once
+    rows = await events.repo._db.fetchall("SELECT kind FROM broadcasts WHERE kind = 'reminder'")
+    assert len(rows) == 1
