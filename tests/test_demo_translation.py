@@ -10,7 +10,9 @@ from bot.demo import run_demo
 
 
 async def test_the_demo_says_plainly_that_translation_is_off():
-    settings = load_settings(environ={"TELEGRAM_BOT_TOKEN": "123456:demo-token-for-the-test"}, env_file=None)
+    settings = load_settings(
+        environ={"TELEGRAM_BOT_TOKEN": "123456:demo-token-for-the-test"}, env_file=None
+    )
     assert settings.translate_provider is None
     out = io.StringIO()
     assert await run_demo(settings, io.StringIO(""), out) == 0

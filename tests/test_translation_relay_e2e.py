@@ -367,3 +367,32 @@ async def test_a_digest_shows_each_text_translated_with_its_original(
         for text in shown:
             german = next(i for i, line in enumerate(lines) if line.endswith(f"[ar→de] {text}"))
             assert lines[german + 1] == text
+
+
+async def test_erasure_removes_the_translations_and_what_carried_them(
+    sandbox, services, group, chat_as, staff, staff_settings
+):
+    """A resident's /delete takes the translations with it: the stored ones (both ways), the
+    topic's receipt queued with one, and nothing of their words stays in the database file."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, QUESTION_AR, "Debt")
+    case = await case_topic(sandbox, services, 1)
+    await answer(sandbox, group, staff[0], case, ANSWER_DE, amal)
+    await receipt(sandbox, group, case, services)
+    count = "SELECT COUNT(*) FROM message_translations"
+    assert (await services.db.fetchone(count))[0] == 2
+    receipts = "SELECT COUNT(*) FROM outgoing WHERE key LIKE 'receipt:%'"
+    assert (await services.db.fetchone(receipts))[0] == 1
+    question = await amal.send("/delete")
+    await amal.press_data(question, "privacy:delete:yes")
+
+    async def erased():
+        return not services.erasure.pending
+
+    await eventually(erased, within=20)
+    assert (await services.db.fetchone(count))[0] == 0
+    assert (await services.db.fetchone(receipts))[0] == 0
+    files = [staff_settings.db_path, staff_settings.db_path.with_name("thinka.sqlite3-wal")]
+    content = b"".join(path.read_bytes() for path in files if path.exists())
+    assert QUESTION_AR_DE.encode() not in content
+    assert "يرجى إحضار الرسالة".encode() not in content
