@@ -396,3 +396,43 @@ async def test_erasure_removes_the_translations_and_what_carried_them(
     content = b"".join(path.read_bytes() for path in files if path.exists())
     assert QUESTION_AR_DE.encode() not in content
     assert "يرجى إحضار الرسالة".encode() not in content
+
+
+async def test_long_texts_arrive_whole_in_several_messages_and_canned_replies_never_go_out(
+    sandbox, services, group, chat_as, staff, libre
+):
+    """A text whose translation and original do not fit one message goes as several, in
+    order, nothing cut; a canned reply (/t) comes from the catalogs, never from the machine."""
+    amal = chat_as("ar", "Amal")
+    await request(services, amal, QUESTION_AR, "Debt")
+    case = await case_topic(sandbox, services, 1)
+    long_ar = " ".join(f"كلمة{n}" for n in range(500))  # about 3400 characters
+    before = len(topic_messages(sandbox, group, case.thread_id))
+    await sandbox.send_message(amal.user, long_ar)
+
+    async def arrived():
+        texts = [m.text for m in topic_messages(sandbox, group, case.thread_id)[before:]]
+        return texts if any("كلمة499" in t and "[" not in t for t in texts) else None
+
+    texts = await eventually(arrived)
+    assert len(texts) >= 2 and texts[0].startswith("🌐 maschinell übersetzt aus dem Arabischen")
+    joined = "\n".join(texts)
+    assert all(joined.count(f"كلمة{n} ") >= 2 for n in (0, 250, 498))  # German line and quote
+
+    long_de = " ".join(f"Wort{n}" for n in range(700))  # about 5500 characters translated
+    seen = amal.seen()
+    await sandbox.send_message(staff[0], long_de, chat=group, message_thread_id=case.thread_id)
+    await receipt(sandbox, group, case, services)
+    parts = [m.text for m in sandbox.messages_to(amal.id)[seen:]]
+    assert len(parts) >= 2 and parts[-1].endswith("Wort699")
+    assert all(" ".join(parts).count(f"Wort{n} ") >= 2 for n in (0, 350))  # both, whole
+
+    asked = len(libre.translations())
+    seen = amal.seen()
+    await sandbox.send_message(
+        staff[0], "/t bring_letter", chat=group, message_thread_id=case.thread_id
+    )
+    canned = await sandbox.wait_for_message(amal.id, after=seen)
+    assert canned.text == services.org.template("bring_letter").text("ar")
+    await receipt(sandbox, group, case, services)
+    assert len(libre.translations()) == asked
