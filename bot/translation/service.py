@@ -13,7 +13,9 @@ is an Outcome with status FAILED that the caller shows. After an outage or a 429
 is left alone for a while (the next messages fail at once instead of each waiting out the
 timeout); the first message after that tries again. Translations are stored sealed
 (repository.py) and reused for an identical text, so nothing is sent twice, and a relay that
-retries a delivery finds the translation it already made. Nothing here logs a text.
+retries a delivery finds the translation it already made — or the failure: a failure is
+remembered for its message, so a retry sends what the first attempt sent. Nothing here logs
+a text.
 """
 
 from __future__ import annotations
