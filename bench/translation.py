@@ -5,8 +5,13 @@ and after 300 ms, over a real migrated SQLite file: the full service step the re
 (`TranslationService.for_staff`: protect, cache look-up, HTTP, restore, isolate, seal, store)
 minus the fake's own delay is the overhead. Goal (issue 15): at most 50 ms on top of the
 provider's time. Then the provider hangs: the first message waits the timeout, the following
-ones must not (goal: an outage costs the timeout once). The figure for a whole relay pass
-comes when the step is wired into the delivery path.
+ones must not (goal: an outage costs the timeout once).
+
+Then the whole relay: the real Application (build_application, the courier, the relay) against
+the Bot API sandbox, a social worker answering an Arabic resident in the case topic, timed from
+the staff message entering the sandbox to the resident's message leaving the bot, in the same
+run without translation, with the fake answering at once and after 300 ms, and with the
+provider hanging (timeout 1 s). Translation's share is the difference to the run without.
 
     python bench/translation.py
 """
@@ -19,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,19 +33,23 @@ from _common import ROOT, machine
 
 sys.path.insert(0, str(ROOT))
 
+from bot.app import SERVICES_KEY, build_application, running
 from bot.cases.repository import CaseRepository
 from bot.cases.service import CaseService, Incoming
 from bot.core.clock import FrozenClock
+from bot.core.config import load_settings
 from bot.core.crypto import Cipher
 from bot.core.db import Database
 from bot.core.i18n import I18n
 from bot.residents.repository import ResidentRepository
 from bot.residents.service import ResidentService
+from bot.sandbox import BotApiSandbox
 from bot.sandbox.translators import FakeLibreTranslate
 from bot.translation.libretranslate import LibreTranslate
 from bot.translation.protect import mask
 from bot.translation.repository import TranslationRepository
 from bot.translation.service import Status, TranslationService
+from bot.transport.courier import Limits
 
 GOAL_MS = 50.0
 TIMEOUT = 1.0
@@ -147,6 +157,106 @@ async def outage(folder: Path) -> tuple[float, float, int]:
     return times[0], max(times[1:]), asked
 
 
+STAFF_ID = 700_001
+
+
+async def relay(
+    folder: Path, delay: float | None, count: int, *, hang: bool = False
+) -> list[float]:
+    """Seconds from a staff answer entering the sandbox to the resident getting it, through
+    the real Application; `delay` None: translation off."""
+    async with BotApiSandbox() as sandbox, FakeLibreTranslate(delay=delay or 0.0) as fake:
+        staff = sandbox.add_user(first_name="Anna", language_code="de", user_id=STAFF_ID)
+        group = sandbox.add_group(
+            title="Team", kind="supergroup", is_forum=True, members={staff.id: "administrator"}
+        )
+        amal = sandbox.add_user(first_name="Amal", language_code="ar")
+        base = load_settings(environ={"TELEGRAM_BOT_TOKEN": sandbox.token}, env_file=None)
+        settings = dataclass_replace(
+            base,
+            api_base_url=sandbox.base_url,
+            api_file_url=sandbox.base_file_url,
+            db_path=folder / "relay.sqlite3",
+            staff_chat_id=group.id,
+            admin_ids=frozenset({STAFF_ID}),
+            translate_provider="libretranslate" if delay is not None else None,
+            translate_url=fake.url if delay is not None else None,
+            translate_timeout=TIMEOUT,
+        )
+        limits = Limits(rate=10_000, group_per_minute=10_000, sender_burst=10_000)
+        application = build_application(settings, limits=limits)
+        async with running(application):
+            services = application.bot_data[SERVICES_KEY]
+            await services.residents.choose_language(amal.id, amal.id, "ar")
+            resident = await services.residents.give_consent(amal.id)
+            first = await sandbox.send_message(amal, "/help")  # a message of theirs to copy
+            await sandbox.wait_for_idle()
+            await services.cases.receive(
+                resident, Incoming("text", "سؤال", None, None, amal.id, first["message_id"]), "A"
+            )
+            await services.cases.choose_topic(resident, "letter", "A")
+            await services.cases.choose_district(resident, "Rieth", "A")
+            services.courier.kick()
+            # A database row, no event to wait on: the new topic is remembered when it is made.
+            while (case := await services.cases.repo.get(1)) is None or case.thread_id is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+            await sandbox.wait_for_idle()
+            fake.hang = hang
+            times = []
+            for n in range(count):
+                seen = len(sandbox.messages_to(amal.id))
+                began = time.perf_counter()
+                await sandbox.send_message(
+                    staff,
+                    f"Bitte bringen Sie den Brief Nummer {n} am Donnerstag mit.",
+                    chat=group,
+                    message_thread_id=case.thread_id,
+                )
+                await sandbox.wait_for_message(amal.id, after=seen, timeout=30)
+                times.append(time.perf_counter() - began)
+                await sandbox.wait_for_idle()  # the 👍 and the topic's receipt, not timed
+            fake.hang = False
+            asked = len([r for r in fake.translations() if r.body.get("target") == "ar"])
+            # Each answer went through the provider (or, hanging, the first tried it).
+            assert delay is None or asked == (1 if hang else count), asked
+    return times
+
+
+async def relays(folder: Path) -> bool:
+    ok = True
+    runs = {}
+    for name, delay, count in (("off", None, 40), ("0 ms", 0.0, 40), ("300 ms", 0.3, 15)):
+        (folder / f"relay-{name}").mkdir()
+        runs[name] = await relay(folder / f"relay-{name}", delay, count)
+    off = statistics.median(runs["off"])
+    print(
+        f"  a staff answer relayed to the resident, translation off: median {ms(off):.1f} ms,"
+        f" p95 {ms(quantile(runs['off'], 0.95)):.1f} ms"
+    )
+    for name, delay in (("0 ms", 0.0), ("300 ms", 0.3)):
+        median = statistics.median(runs[name])
+        p95 = quantile(runs[name], 0.95)
+        added = median - off - delay
+        good = added * 1000 <= GOAL_MS
+        ok &= good
+        print(
+            f"  provider {name}: median {ms(median):.1f} ms, p95 {ms(p95):.1f} ms; translation"
+            f" adds {ms(median - off):.1f} ms = provider + {ms(added):.1f} ms"
+            f"   (goal: provider + ≤ {GOAL_MS:.0f} ms) {'ok' if good else 'MISSED'}"
+        )
+    (folder / "relay-hang").mkdir()
+    hang = await relay(folder / "relay-hang", 0.0, 10, hang=True)
+    first, rest = hang[0] - off, max(hang[1:]) - off
+    good = first <= TIMEOUT + GOAL_MS / 1000 and rest * 1000 <= GOAL_MS
+    ok &= good
+    print(
+        f"  provider hangs (timeout {TIMEOUT:.0f} s), 10 answers: the first is delayed"
+        f" {ms(first):.0f} ms, the slowest of the others {ms(rest):.1f} ms"
+        f"   (goal: the timeout once) {'ok' if good else 'MISSED'}"
+    )
+    return ok
+
+
 def quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -175,6 +285,8 @@ async def main() -> int:
             f" requests sent: {asked}"
         )
         print(f"    goal: the outage costs the timeout once: {'ok' if good else 'MISSED'}")
+        print("the whole relay (real Application, sandbox, courier):")
+        ok &= await relays(folder)
     return 0 if ok else 1
 
 

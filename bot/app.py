@@ -357,6 +357,7 @@ async def on_startup(application: Application) -> None:
         clock,
         timeout=settings.translate_timeout,
     )
+    relay.translate_with(translation)  # copies and answers translated when they are sent
     # With translation on, the privacy notice names the provider: a notice of its own.
     residents = ResidentService(
         repository,

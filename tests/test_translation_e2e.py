@@ -1,7 +1,7 @@
 """Machine translation as a resident meets it through the real Application and the Bot API
 sandbox, with a fake LibreTranslate on loopback: the privacy notice names the provider and is
 asked for again, and /privacy turns translation of one's own messages off and on.
-(Translating the messages themselves is wired into the relay in the second phase.)"""
+(The conversations themselves, translated both ways: tests/test_translation_relay_e2e.py.)"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -124,6 +126,23 @@ def test_long_texts_are_split_within_telegrams_limit_never_cut(staff):
     assert messages[0].startswith("🌐 <i>maschinell übersetzt")
     joined = " ".join(messages)
     assert joined.count("Wort") == 900 and joined.count("كلمة") == 900
+
+
+def test_a_text_full_of_ampersands_is_split_so_that_its_html_fits_too(staff, i18n):
+    """Telegram counts the text without tags, but the courier sends at most 4096 characters
+    of a message's HTML: an escaped "&" is five. Cut there, a message would lose its closing
+    tags and Telegram would refuse it, so each part must fit as HTML as well."""
+    original = ("A & B <3 " * 440).strip()  # 3959 characters, 6599 as HTML
+    messages = presentation.for_staff(staff, translated(original, original))
+    assert all(len(m) <= TEXT_LIMIT and _length(m) <= TEXT_LIMIT for m in messages)
+    joined = " ".join(unescape(re.sub(r"<[^>]+>", "", m)) for m in messages)
+    assert joined.count("A & B <3") == 880  # nothing lost
+    answer = presentation.for_resident(
+        i18n.translator("ar"), translated(original, original, target="ar")
+    )
+    assert all(len(m) <= TEXT_LIMIT for m in answer)
+    receipt = presentation.staff_receipt(staff, translated(original, original, target="ar"))
+    assert len(receipt) <= TEXT_LIMIT and receipt.endswith(" …</blockquote>")
 
 
 # -- staff -> resident ----------------------------------------------------------------------

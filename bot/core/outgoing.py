@@ -93,6 +93,7 @@ class Copy:
     from_chat_id: int
     message_id: int
     reply_to: int | None = None
+    caption: str | None = None  # HTML, instead of the original's (a translated caption)
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,9 @@ def encode(content: Content) -> tuple[str, bool]:
         data = {"type": "copy", "from_chat": content.from_chat_id, "message": content.message_id}
         if content.reply_to is not None:
             data["reply_to"] = content.reply_to
+        if content.caption is not None:
+            data["caption"] = content.caption
+            return json.dumps(data, ensure_ascii=False), True
         return json.dumps(data), False
     if isinstance(content, Document):
         data = {
@@ -277,7 +281,7 @@ def decode(raw: str) -> Content:
             data.get("reply_to"),
         )
     if kind == "copy":
-        return Copy(data["from_chat"], data["message"], data.get("reply_to"))
+        return Copy(data["from_chat"], data["message"], data.get("reply_to"), data.get("caption"))
     if kind == "document":
         return Document(base64.b64decode(data["data"]), data["filename"], data.get("caption"))
     if kind == "photo":

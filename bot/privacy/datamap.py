@@ -298,6 +298,7 @@ TABLES: dict[str, Table] = {
         digest=TECHNICAL,  # keyed fingerprint of the original: finds nothing without the key
         text=CONTENT,
         created_at=TECHNICAL,
+        failure=TECHNICAL,  # why a translation failed (timeout, quota …), never content
     ),
     "translation_preferences": _table(
         RESIDENT,

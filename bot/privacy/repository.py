@@ -270,7 +270,8 @@ class PersonalDataRepository:
             "SELECT t.case_id, t.source, t.target, t.provider, t.text, t.created_at"
             " FROM message_translations t JOIN cases c ON c.id = t.case_id"
             " JOIN case_messages m ON m.id = t.message_id"
-            " WHERE c.resident_id = ? AND m.direction != 'note' ORDER BY t.message_id",
+            " WHERE c.resident_id = ? AND m.direction != 'note' AND t.failure IS NULL"
+            " ORDER BY t.message_id",
             (user_id,),
         )
         letters = await self._db.fetchall(

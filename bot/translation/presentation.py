@@ -20,6 +20,9 @@ from bot.translation.providers import ProviderInfo
 from bot.translation.service import Outcome, Status
 
 TEXT_LIMIT = 4096
+# Beside each part of a split text: a label, its tags and the quote's (at most this many
+# characters of HTML).
+ROOM_FOR_LABELS = 300
 CAPTION_LIMIT = 1024
 
 FAILURE_REASONS = {
@@ -91,8 +94,8 @@ def staff_receipt(tr: Translator, outcome: Outcome) -> str | None:
             "language": _into_name(tr, outcome.target)
         }
         body = outcome.text or ""
-        if _length(body) > TEXT_LIMIT - _length(label) - 2:
-            body = body[: TEXT_LIMIT - _length(label) - 10] + " …"
+        if _cost(body) > TEXT_LIMIT - ROOM_FOR_LABELS:
+            body = _chunks(body, TEXT_LIMIT - ROOM_FOR_LABELS)[0] + " …"
         return f"🌐 <i>{escape(label)}</i>\n<blockquote expandable>{escape(body)}</blockquote>"
     if outcome.status is Status.RAW:
         return "✉️ <i>{}</i>".format(escape(tr._("Sent untranslated, exactly as written.")))
@@ -215,15 +218,16 @@ def _fit(
     head: str | None, body: str | None, quoted: str | None, *, footer: str | None = None
 ) -> list[str]:
     """head, body, footer and the quoted original in one message when they fit, else split
-    into several, each within TEXT_LIMIT; texts are cut only between lines or words."""
+    into several, each within TEXT_LIMIT (what Telegram counts, and the HTML itself);
+    texts are cut only between lines or words."""
     blocks = [b for b in (head, escape(body) if body else None, footer) if b]
     if quoted:
         blocks.append(f"<blockquote>{escape(quoted)}</blockquote>")
     whole = "\n\n".join(blocks)
-    if _length(whole) <= TEXT_LIMIT:
+    if _length(whole) <= TEXT_LIMIT and len(whole) <= TEXT_LIMIT:
         return [whole]
     messages: list[str] = []
-    room = TEXT_LIMIT - 100  # for the label that goes with each part
+    room = TEXT_LIMIT - ROOM_FOR_LABELS
     if body:
         chunks = _chunks(body, room)
         messages.append("\n\n".join(b for b in (head, escape(chunks[0])) if b))
@@ -240,12 +244,20 @@ def _fit(
     return messages
 
 
+def _cost(text: str) -> int:
+    """The room a plain text takes in a message: what Telegram counts (UTF-16 code units), or
+    the characters of its escaped HTML, whichever is more — the courier sends at most
+    TEXT_LIMIT characters of a message's HTML, so "&" and "<" (five and four there) count too."""
+    return max(len(text.encode("utf-16-le")) // 2, len(escape(text)))
+
+
 def _chunks(text: str, size: int) -> list[str]:
+    """A plain text in pieces of at most `size` (`_cost`), cut between lines or words."""
     chunks = []
-    while _length(text) > size:
+    while _cost(text) > size:
         end = size
-        while _length(text[:end]) > size:  # emoji and the like count twice
-            end -= _length(text[:end]) - size
+        while _cost(text[:end]) > size:  # emoji count twice, "&" five times
+            end -= max(1, (_cost(text[:end]) - size) // 5)
         cut = text.rfind("\n", 0, end)
         if cut < end // 2:
             cut = text.rfind(" ", 0, end)

@@ -27,6 +27,9 @@ class StoredTranslation:
     complete: bool
     provider: str
     text: str
+    # Set when the translation failed (a Failure value): the message keeps that outcome, so a
+    # delivery retried or sent again sends the same text (migrations/0015).
+    failure: str | None = None
 
 
 class TranslationRepository:
@@ -46,6 +49,7 @@ class TranslationRepository:
             provider=row["provider"],
             # Sealed with the key of the resident whose case it is, like the message itself.
             text=await self._cipher.open_for(row["owner"], row["text"]) or "",
+            failure=row["failure"],
         )
 
     async def find(self, message_id: int, target: str) -> StoredTranslation | None:
@@ -57,13 +61,15 @@ class TranslationRepository:
 
     async def by_digest(self, digest: str) -> StoredTranslation | None:
         row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} WHERE t.digest = ? ORDER BY t.id DESC LIMIT 1",
+            f"SELECT {_COLUMNS} WHERE t.digest = ? AND t.failure IS NULL"
+            " ORDER BY t.id DESC LIMIT 1",
             (digest,),
         )
         return await self._row(row) if row else None
 
     async def for_case(self, case_id: int, target: str) -> dict[int, StoredTranslation]:
-        """message id -> its translation into `target` (the case view in /queue)."""
+        """message id -> its translation into `target`, or the failure remembered for it
+        (the case view in /queue, the digest)."""
         rows = await self._db.fetchall(
             f"SELECT {_COLUMNS} WHERE t.case_id = ? AND t.target = ?",
             (case_id, target),
@@ -85,7 +91,8 @@ class TranslationRepository:
             return
         await self._db.execute(
             "INSERT INTO message_translations (message_id, case_id, source, target, complete,"
-            " provider, digest, text, created_at) SELECT m.id, ?, ?, ?, ?, ?, ?, ?, ?"
+            " provider, digest, text, created_at, failure)"
+            " SELECT m.id, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             " FROM case_messages m WHERE m.id = ? AND m.case_id = ?"
             " ON CONFLICT (message_id, target) DO NOTHING",
             (
@@ -97,6 +104,7 @@ class TranslationRepository:
                 digest,
                 await self._cipher.seal_for(owner[0], translation.text),
                 now.isoformat(),
+                translation.failure,
                 message_id,
                 case_id,
             ),

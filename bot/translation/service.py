@@ -13,7 +13,9 @@ is an Outcome with status FAILED that the caller shows. After an outage or a 429
 is left alone for a while (the next messages fail at once instead of each waiting out the
 timeout); the first message after that tries again. Translations are stored sealed
 (repository.py) and reused for an identical text, so nothing is sent twice, and a relay that
-retries a delivery finds the translation it already made. Nothing here logs a text.
+retries a delivery finds the translation it already made — or the failure: a failure is
+remembered for its message, so a retry sends what the first attempt sent. Nothing here logs
+a text.
 """
 
 from __future__ import annotations
@@ -167,6 +169,24 @@ class TranslationService:
         """The German translations of a case's messages, for the case view in /queue."""
         return await self._repo.for_case(case_id, STAFF_LANGUAGE)
 
+    async def kept_for_staff(self, case: Case) -> dict[int, Outcome]:
+        """message id -> what the topic showed of a resident's text or caption (translated,
+        or failed), from storage only: the case view in /queue never waits for a provider."""
+        shown: dict[int, Outcome] = {}
+        for message_id, stored in (await self._repo.for_case(case.id, STAFF_LANGUAGE)).items():
+            shown[message_id] = Outcome(
+                Status.FAILED if stored.failure else Status.TRANSLATED,
+                "",  # the caller has the original
+                STAFF_LANGUAGE,
+                text=None if stored.failure else stored.text,
+                source=None if stored.failure else stored.source,
+                setting=case.language,
+                failure=Failure(stored.failure) if stored.failure else None,
+                complete=stored.complete,
+                cached=True,
+            )
+        return shown
+
     # -- the resident's choice --------------------------------------------------------------
     async def own_messages(self, resident_id: int) -> bool:
         return await self._repo.own_messages(resident_id)
@@ -184,6 +204,32 @@ class TranslationService:
         target: str,
         setting: str | None,
     ) -> Outcome:
+        outcome = await self._attempt(case, message, text, source, target, setting)
+        if outcome.status is Status.FAILED and not outcome.cached:
+            # Remembered for this message only (another message tries again): what was sent
+            # stays what is sent (migrations/0015_translation_failures.sql).
+            failed = StoredTranslation(
+                message_id=message.id,
+                source=outcome.source or "und",
+                target=target,
+                complete=False,
+                provider=self._provider.name if self._provider else "",
+                text="",
+                failure=(outcome.failure or Failure.GARBAGE).value,
+            )
+            digest = self._repo.digest(source, target, text)
+            await self._repo.save(message.id, case.id, failed, digest, self._clock.now())
+        return outcome
+
+    async def _attempt(
+        self,
+        case: Case,
+        message: CaseMessage,
+        text: str,
+        source: str | None,
+        target: str,
+        setting: str | None,
+    ) -> Outcome:
         assert self._provider is not None
         masked = protect.mask(text)
         if not masked.has_words:
@@ -192,6 +238,18 @@ class TranslationService:
             return Outcome(Status.SAME_LANGUAGE, text, target, source=source, setting=setting)
         # Translated before (the relay retries a delivery), or the same text elsewhere.
         done = await self._repo.find(message.id, target)
+        if done is not None and done.failure is not None:
+            # Failed before: a delivery retried or sent again goes out as it went the first
+            # time (the original, "translation failed"), never as a different text.
+            return Outcome(
+                Status.FAILED,
+                text,
+                target,
+                source=source,
+                setting=setting,
+                failure=Failure(done.failure),
+                cached=True,
+            )
         digest = self._repo.digest(source, target, text)
         if done is None and (done := await self._repo.by_digest(digest)) is not None:
             await self._repo.save(message.id, case.id, done, digest, self._clock.now())

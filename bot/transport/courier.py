@@ -668,6 +668,8 @@ class Courier:
                 content.message_id,
                 message_thread_id=thread_id,
                 reply_parameters=_reply(content.reply_to),
+                caption=content.caption,
+                parse_mode=ParseMode.HTML if content.caption is not None else None,
             )
             return Delivered(chat_id, sent.message_id, thread_id)
         elif isinstance(content, Document):

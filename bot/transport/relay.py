@@ -8,6 +8,14 @@ wires its renderers and hooks in) and records what delivery changes: a copy mark
 resident who blocked the bot marked. Keeping a topic's name, card and open/closed state in step
 with its case is an edit in place, done in the relay's own task (several changes of a case make
 one edit; no handler waits for it), through the courier's Bot.
+
+With machine translation on (bot/translation, docs/translation.md) a copy is translated when it
+is rendered, before it takes one of the courier's places: a resident's text reaches the topic as
+one message, the German translation with the original quoted below; a staff answer reaches the
+resident in their language with the German beneath, and the topic is told what went out. A
+translation is stored before anything is sent (a failure too), so a retry or a "send again"
+renders the same text; a provider that fails or is slow costs at most the timeout, after which
+the original goes as it is, with the failure said.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -25,11 +34,11 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from bot.appointments.repository import AppointmentRepository
 from bot.cases import cards as case_cards
 from bot.cases import envelopes
-from bot.cases.repository import Case, CaseRepository
+from bot.cases.repository import Case, CaseMessage, CaseRepository
 from bot.core.callbacks import OUTGOING
 from bot.core.clock import Clock
 from bot.core.db import Transaction
-from bot.core.i18n import DEFAULT_LANGUAGE, I18n
+from bot.core.i18n import DEFAULT_LANGUAGE, N_, I18n
 from bot.core.outgoing import (
     Buttons,
     Content,
@@ -38,17 +47,23 @@ from bot.core.outgoing import (
     Lane,
     NewTopic,
     Outgoing,
+    Render,
     Row,
     Text,
     buttons,
+    to_chat,
     to_topic,
 )
 from bot.core.retry import Outcome, retry_after_seconds
+from bot.translation import presentation
+from bot.translation.service import Outcome as Translation
+from bot.translation.service import Status, TranslationService
 from bot.transport.courier import BLOCKED_HOOK, Courier, Delivered, Failure
 
 logger = logging.getLogger(__name__)
 
 NOTICE = "staff.notice"  # renderer: a notice for staff (appointment request …)
+CAPTION = "case.caption"  # renderer: a resident's caption translated, beside the copy
 NOTICE_SENT = "staff.notice_sent"  # hook
 DIGEST_ITEM = 300  # characters of one message shown in a digest
 
@@ -60,6 +75,24 @@ KIND_LABELS = {
     "video": "🎬",
     "video_note": "📹",
 }
+
+
+DIGEST_LEGEND = N_(
+    "🌐 machine-translated into German, the original in italics below it; "
+    "⚠️ translation failed, as written."
+)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """What a translated copy brings along, from its rendering to the hook that records it:
+    further messages for the same chat (a text too long for one) and, for a staff answer, what
+    the topic is told. Kept in memory only from render to settle (the same run)."""
+
+    case_id: int
+    resident_id: int | None
+    rest: tuple[str, ...] = ()
+    receipt: str | None = None
 
 
 def _rows(markup: InlineKeyboardMarkup) -> Buttons:
@@ -83,8 +116,11 @@ class Relay:
         self._outgoing = outgoing
         self._clock = clock
         self._staff_chat_id = staff_chat_id
+        self._i18n = i18n
         self._tr = i18n.translator(DEFAULT_LANGUAGE)  # the staff group speaks German
         self._notices = notices
+        self._translation: TranslationService | None = None
+        self._rendered: dict[int, _Rendered] = {}  # case message id -> what follows it
         self._courier: Courier | None = None
         self._changed: set[int] = set()  # cases whose topic name and card may be out of date
         self._wake = asyncio.Event()
@@ -102,6 +138,7 @@ class Relay:
         courier.renderer(envelopes.TOPIC, self._render_topic)
         courier.renderer(envelopes.CARD, self._render_card)
         courier.renderer(NOTICE, self._render_notice)
+        courier.renderer(CAPTION, self._render_caption)
         courier.hook(envelopes.DELIVERED, self._delivered)
         courier.hook(envelopes.UNDELIVERED, self._undelivered)
         courier.hook(envelopes.TOPIC_OPENED, self._topic_opened)
@@ -110,6 +147,11 @@ class Relay:
         courier.hook(BLOCKED_HOOK, self._blocked)
         courier.on_topic_gone(self._topic_gone)
         courier.on_case_settled(self.kick)
+
+    def translate_with(self, translation: TranslationService) -> None:
+        """Machine translation for copies and answers (built after the relay in bot/app.py);
+        without a provider (`enabled` False) everything is copied as it is."""
+        self._translation = translation if translation.enabled else None
 
     # -- lifecycle (topic upkeep) ------------------------------------------------------------
     def kick(self, case_id: int | None = None) -> None:
@@ -163,17 +205,131 @@ class Relay:
 
     # -- rendering ---------------------------------------------------------------------------
     async def _render_message(self, args: Mapping) -> Content | None:
-        """A case message as it goes: a copy of the original, or a canned reply's text."""
+        """A case message as it goes: a copy of the original, or a canned reply's text; with
+        translation on, a text translated (one message, the original with it)."""
         message = await self._cases.message(args["message"])
         if message is None:
             return None  # erased meanwhile (the resident deleted their data)
+        self._rendered.pop(message.id, None)
+        copy = Copy(message.source_chat_id, message.source_message_id)
         if message.direction == "in":
-            return Copy(message.source_chat_id, message.source_message_id)
+            if self._translation is None or message.kind != "text":
+                return copy  # a photo's caption is translated beside the copy (_delivered)
+            case = await self._cases.get(message.case_id)
+            if case is None:
+                return None
+            outcome = await self._translation.for_staff(case, message)
+            parts = presentation.for_staff(self._tr, outcome)
+            if not parts:
+                return copy
+            self._remember(message, case, parts[1:], None)
+            return Text(parts[0])
         if message.direction == "out":
             if message.template_key:
+                # Canned replies come from the catalogs in the resident's language: never
+                # sent to the machine.
                 return Text(message.text or "", html=False)
-            return Copy(message.source_chat_id, message.source_message_id)
+            if self._translation is None or not message.text:
+                return copy
+            case = await self._cases.get(message.case_id)
+            if case is None:
+                return None
+            return await self._answer(
+                message, case, await self._translation.for_resident(case, message)
+            )
         return None  # notes are never relayed
+
+    async def _answer(self, message: CaseMessage, case: Case, outcome: Translation) -> Content:
+        """A staff answer translated for the resident: the text, or the copy of a photo or
+        document with the translated caption; what the topic is told goes along."""
+        tr = self._i18n.translator(case.language)
+        receipt = presentation.staff_receipt(self._tr, outcome)
+        if message.kind == "text":
+            parts = presentation.for_resident(tr, outcome)
+            if not parts:
+                return Copy(message.source_chat_id, message.source_message_id)
+            self._remember(message, case, parts[1:], receipt)
+            return Text(parts[0])
+        caption = presentation.resident_caption(tr, outcome)
+        if caption is None:
+            return Copy(message.source_chat_id, message.source_message_id)
+        self._remember(message, case, caption.follow_up, receipt)
+        return Copy(message.source_chat_id, message.source_message_id, caption=caption.caption)
+
+    def _remember(self, message: CaseMessage, case: Case, rest, receipt: str | None) -> None:
+        if rest or receipt:
+            self._rendered[message.id] = _Rendered(case.id, case.resident_id, tuple(rest), receipt)
+
+    async def _render_caption(self, args: Mapping) -> Text | None:
+        """Beside the copy of a resident's photo, document or voice message: its caption's
+        translation (or that it failed), as an answer to the copy."""
+        message = await self._cases.message(args["message"])
+        if message is None or self._translation is None:
+            return None
+        case = await self._cases.get(message.case_id)
+        if case is None:
+            return None
+        caption = presentation.staff_caption(
+            self._tr, await self._translation.for_staff(case, message)
+        )
+        return Text(caption, reply_to=args.get("reply_to")) if caption else None
+
+    def _follow_ups(self, message: CaseMessage, sent: Delivered) -> list[Envelope]:
+        """What goes after a delivered copy or answer: the rest of a long translation, the
+        translated caption beside a resident's photo, the topic told what a resident was sent."""
+        rendered = self._rendered.pop(message.id, None)
+        queued: list[Envelope] = []
+        to_resident = message.direction == "out"
+        if rendered is not None:
+            for number, part in enumerate(rendered.rest, start=1):
+                queued.append(
+                    Envelope(
+                        to_chat(sent.chat_id) if to_resident else to_topic(rendered.case_id),
+                        Text(part),
+                        Lane.ANSWER if to_resident else Lane.COPY,
+                        key=f"{'answer' if to_resident else 'copy'}:{message.id}:{number}",
+                        case_id=rendered.case_id,
+                        resident_id=rendered.resident_id,
+                        label=envelopes.ANSWER_LABEL if to_resident else envelopes.COPY_LABEL,
+                        # A topic opened anew gets the whole copy again; a resident never.
+                        replace=not to_resident,
+                    )
+                )
+            if rendered.receipt:
+                queued.append(
+                    Envelope(
+                        to_topic(rendered.case_id),
+                        Text(
+                            rendered.receipt,
+                            reply_to=message.source_message_id
+                            if message.source_chat_id == self._staff_chat_id
+                            else None,
+                        ),
+                        Lane.COPY,
+                        key=f"receipt:{message.id}",
+                        case_id=rendered.case_id,
+                        resident_id=rendered.resident_id,
+                    )
+                )
+        if (
+            not to_resident
+            and self._translation is not None
+            and message.kind != "text"
+            and message.text
+            and sent.message_id is not None
+        ):
+            queued.append(
+                Envelope(
+                    to_topic(message.case_id),
+                    Render(CAPTION, {"message": message.id, "reply_to": sent.message_id}),
+                    Lane.COPY,
+                    key=f"caption:{message.id}",
+                    case_id=message.case_id,
+                    label=envelopes.COPY_LABEL,
+                    replace=True,  # beside the copy in a topic opened anew, too
+                )
+            )
+        return queued
 
     async def _digest(self, rows: list[Row]) -> Text:
         """Copies held back while a resident wrote faster than the group's budget allows, as
@@ -198,13 +354,21 @@ class Relay:
                 escape(tr._("Shown together so that the group stays within Telegram's limits."))
             ),
         ]
+        translations = await self._digest_translations(messages)
+        if any(t is not None for t in translations):
+            lines.append(f"<i>{escape(tr._(DIGEST_LEGEND))}</i>")
         files = 0
         shown = 0
-        for message in messages:
+        for message, translation in zip(messages, translations, strict=True):
             icon = KIND_LABELS.get(message.kind, "💬")
             if message.kind != "text":
                 files += 1
             body = escape((message.text or "")[:DIGEST_ITEM])
+            if translation is not None and translation.status is Status.TRANSLATED:
+                german = escape((translation.text or "")[:DIGEST_ITEM])
+                body = f"🌐 {german}\n<i>{body}</i>"
+            elif translation is not None and translation.status is Status.FAILED:
+                body = f"⚠️ {body}"
             line = f"{icon} {tr.time(message.created_at)} {body}".rstrip()
             if sum(len(x) + 1 for x in lines) + len(line) > 3800:
                 break
@@ -231,6 +395,25 @@ class Relay:
                 ]
             )
         return Text("\n".join(lines), markup)
+
+    async def _digest_translations(self, messages: list[CaseMessage]) -> list[Translation | None]:
+        """The German of each text and caption in a digest, side by side: a slow provider
+        costs its time once, not once per message."""
+        for message in messages:
+            self._rendered.pop(message.id, None)  # a digest has no follow-ups
+        if self._translation is None or not messages:
+            return [None] * len(messages)
+        case = await self._cases.get(messages[0].case_id)
+        if case is None:
+            return [None] * len(messages)
+        translation = self._translation
+
+        async def one(message: CaseMessage) -> Translation | None:
+            if message.direction != "in" or not message.text:
+                return None
+            return await translation.for_staff(case, message)
+
+        return list(await asyncio.gather(*(one(m) for m in messages)))
 
     async def _render_topic(self, args: Mapping) -> NewTopic | None:
         case = await self._cases.get(args["case"])
@@ -265,17 +448,19 @@ class Relay:
         if message is None:
             return None
         await self._cases.mark_relayed(tx, message.id, sent.chat_id, sent.message_id)
+        queued = self._follow_ups(message, sent)
         if message.direction == "out":
             # The 👍 on the staff member's message says "delivered"; it is queued, so the
             # next answer never waits for it.
-            return [
+            queued.append(
                 envelopes.acknowledgement(
                     message.source_chat_id, message.source_message_id, str(message.id)
                 )
-            ]
-        return None
+            )
+        return queued or None
 
     async def _undelivered(self, tx: Transaction, args: Mapping, failure: Failure):
+        self._rendered.pop(args["message"], None)  # nothing follows what did not arrive
         status = "uncertain" if failure.outcome is Outcome.UNCERTAIN else "failed"
         await self._cases.mark_undelivered(tx, args["message"], status, failure.reason[:200])
         return None

@@ -8,16 +8,19 @@ then the target is used up, so a later message can never go to the wrong person 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.cases import cards as case_cards
 from bot.cases.repository import Case, CaseMessage
 from bot.cases.service import CaseError
 from bot.core import callbacks
+from bot.translation import presentation
 from handlers.shared.common import incoming, respond
 from handlers.shared.context import BotContext
 from handlers.shared.user_input import parse_id, typed_command
@@ -246,6 +249,8 @@ async def _send_messages(
     await context.bot.send_message(chat_id, case_cards.card_text(tr, case), parse_mode="HTML")
     if not messages:
         await context.bot.send_message(chat_id, tr._("No messages yet."))
+    # What the topic showed of the resident's texts: the German with the original quoted.
+    translated = await context.services.translation.kept_for_staff(case)
     for message in messages:
         label = {
             "in": tr._("Resident"),
@@ -254,13 +259,24 @@ async def _send_messages(
         }[message.direction]
         header = f"{label} · {tr.datetime(message.created_at, 'short')}"
         try:
+            shown = translated.get(message.id) if message.direction == "in" else None
+            if shown is not None:
+                shown = replace(shown, original=message.text or "")
             if message.direction == "note" or message.template_key:
                 await context.bot.send_message(chat_id, f"{header}\n{message.text or ''}")
+            elif shown is not None and message.kind == "text":
+                parts = presentation.for_staff(tr, shown) or []
+                for number, part in enumerate(parts):
+                    text = f"{escape(header)}\n{part}" if number == 0 else part
+                    await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
             else:
                 await context.bot.send_message(chat_id, header)
                 await context.bot.copy_message(
                     chat_id, message.source_chat_id, message.source_message_id
                 )
+                caption = presentation.staff_caption(tr, shown) if shown else None
+                if caption:
+                    await context.bot.send_message(chat_id, caption, parse_mode=ParseMode.HTML)
         except TelegramError as error:
             # The original is gone (deleted by its author): say so instead of skipping it.
             await context.bot.send_message(

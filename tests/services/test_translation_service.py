@@ -206,16 +206,31 @@ async def test_stored_encrypted_never_in_clear(service, cases, resident_factory,
     assert (await service.stored_for_case(case.id))[message.id].text == outcome.text
 
 
-async def test_failures_are_not_stored_and_a_later_try_translates(
+async def test_a_failure_stays_with_its_message_and_a_later_message_translates(
     service, cases, resident_factory, fake, db
 ):
+    """A delivery retried (or sent again by staff) must send what it sent the first time:
+    the failure is remembered for that message, never used as the cache for another, and
+    listed nowhere as a translation."""
     amal = await resident_factory(1, "ar")
     case, message = await incoming(cases, amal, "سؤال")
     fake.fail_next(500)
     assert (await service.for_staff(case, message)).status is Status.FAILED
-    assert await db.fetchone("SELECT 1 FROM message_translations") is None
+    row = await db.fetchone("SELECT failure, provider FROM message_translations")
+    assert tuple(row) == ("unavailable", "LibreTranslate")
     service._paused_until = 0.0  # the pause after an outage is over
-    assert (await service.for_staff(case, message)).translated
+    again = await service.for_staff(case, message)
+    assert again.status is Status.FAILED and again.failure is Failure.UNAVAILABLE and again.cached
+    assert len(fake.translations()) == 1
+    assert service_failure(await service.stored_for_case(case.id)) == {message.id: "unavailable"}
+    assert (await PersonalDataRepository(db).export(amal.user_id))["translations"] == []
+    await cases.receive(amal, text("سؤال", 2, amal.chat_id), "Amal")
+    later = (await cases.repo.messages(case.id))[-1]
+    assert (await service.for_staff(case, later)).translated  # the same text, tried afresh
+
+
+def service_failure(stored) -> dict[int, str | None]:
+    return {message_id: t.failure for message_id, t in stored.items()}
 
 
 # -- erasure --------------------------------------------------------------------------------
@@ -309,12 +324,15 @@ async def test_an_outage_costs_the_timeout_once(service, cases, resident_factory
 async def test_rate_limit_pauses_for_as_long_as_asked(service, cases, resident_factory, fake):
     amal = await resident_factory(1, "ar")
     case, message = await incoming(cases, amal, "سؤال")
+    for number in (2, 3):
+        await cases.receive(amal, text(f"سؤال {number}", number, amal.chat_id), "Amal")
+    second, third = (await cases.repo.messages(case.id))[1:]
     fake.fail_next(429, retry_after=0.2)
     assert (await service.for_staff(case, message)).failure is Failure.RATE_LIMITED
-    assert (await service.for_staff(case, message)).failure is Failure.RATE_LIMITED
+    assert (await service.for_staff(case, second)).failure is Failure.RATE_LIMITED
     assert len(fake.translations()) == 1  # the second did not ask
     await asyncio.sleep(0.25)
-    assert (await service.for_staff(case, message)).translated
+    assert (await service.for_staff(case, third)).translated
 
 
 async def test_a_crashing_client_is_a_failure_not_an_exception(
