@@ -381,3 +381,27 @@ async def test_nothing_queued_for_a_resident_is_sent_after_they_deleted_their_da
         (amal.id, amal.id, f"%{amal.id}%"),
     )
     assert left == []
+
+
+async def test_stopping_waits_for_the_request_under_way_and_not_a_moment_longer(
+    sandbox, services, chat_as
+):
+    """Found through a 5 s teardown: a finished request did not wake the courier's loop, so
+    stop() slept out its whole grace whenever a request was under way when it was called."""
+    from bot.core.outgoing import Envelope, Text, to_chat
+
+    amal = chat_as("ar", "Amal")
+    await agree(amal, await amal.send("/start"))
+    seen = amal.seen()
+    sandbox.set_latency(0.4)
+    await services.courier.send(Envelope(to_chat(amal.id), Text("قيد الإرسال"), key="stop-test"))
+
+    async def under_way():
+        return sandbox._inflight > 0
+
+    await eventually(under_way)
+    started = time.monotonic()
+    await services.courier.stop()
+    assert time.monotonic() - started < 2.0  # the request's 0.4 s, not the 5 s grace
+    assert [m.text for m in sandbox.messages_to(amal.id)[seen:]] == ["قيد الإرسال"]
+    sandbox.set_latency(0)

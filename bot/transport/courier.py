@@ -336,6 +336,8 @@ class Courier:
                 continue
             finally:
                 self._busy = False
+            if self._stopping and not self._jobs and not self._results:
+                break  # the last answer is recorded: stop() need not wait out a pause
             try:
                 await asyncio.wait_for(self._wake.wait(), await self._pause())
             except TimeoutError:
@@ -532,6 +534,9 @@ class Courier:
 
     def _job_done(self, task: asyncio.Task) -> None:
         job = self._jobs.pop(task, None)
+        # The loop may be asleep waiting for this (stop() ends once no job is left): without
+        # the wake it slept out its whole pause and stop() its whole grace.
+        self._wake.set()
         if job is not None and task.cancelled():
             self._keys.discard(job.key)
             self._ids.difference_update(r.id for r in job.rows)
