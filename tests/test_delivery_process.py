@@ -49,7 +49,11 @@ async def until(check, within: float = 60.0) -> None:
 
 async def open_case(sandbox: BotApiSandbox, user: SandboxUser, text: str) -> None:
     chat = Chat(sandbox, user)
-    notice = await chat.send("/start")
+    before = chat.seen()
+    await sandbox.send_message(user, "/start")
+    # The first answer after a (re)start waits for the process to come up (imports, migrations):
+    # on a busy machine that takes longer than the 5 s a reply may take once the bot runs.
+    notice = await sandbox.wait_for_message(user.id, after=before, timeout=30)
     opt_in = await chat.press_data(notice, keyboards.CONSENT_AGREE)
     menu = await chat.press_data(opt_in, "ev:optin:none")
     topics = await chat.press_data(menu, keyboards.MENU_ASK)
