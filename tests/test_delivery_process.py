@@ -250,7 +250,8 @@ async def test_a_broadcast_killed_three_times_counts_exactly_and_shows_the_uncer
         process = await start_bot(tmp_path, sandbox, log=log, **env)
         try:
             staff = Chat(sandbox, admin)
-            await staff.send("/start")
+            await sandbox.send_message(admin, "/start")
+            await sandbox.wait_for_message(admin.id, timeout=30)  # the process is up
             await staff.send("/broadcast")
             districts = await staff.send(NOTICE)
             translations = await staff.press_data(districts, "ne:d:all")
