@@ -8,10 +8,13 @@ MO     := $(PO:.po=.mo)
 
 .PHONY: run test test-all lint catalogs extract migrate demo bench clean
 
+# Installs only when pyproject.toml changed since the last install (or on a fresh clone); pip
+# is not asked to look for a newer version of itself online.
+PIP    := $(PY) -m pip --disable-pip-version-check
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
@@ -39,10 +42,16 @@ run: $(STAMP) catalogs
 demo: $(STAMP) catalogs
 	$(PY) -m bot demo
 
+# The bot's own modules are compiled once up front: the suite starts `python -m bot` as a
+# process of its own dozens of times, and where PYTHONDONTWRITEBYTECODE is set (CI, containers)
+# each start would compile them again. Three workers on two cores: many tests wait on timers
+# and loopback HTTP, so a third one fills the gaps; worksteal keeps the long tests from
+# gathering on one worker at the end (measurements in the commit that chose them).
 test: $(STAMP) catalogs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q -n 2
+	$(PY) -m compileall -q bot handlers
+	$(PY) -m pytest -q -n 3 --dist worksteal
 
 test-all: $(STAMP) catalogs
 	$(PY) -m pytest -q -m ''

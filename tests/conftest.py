@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from telegram.ext import AIORateLimiter
 
@@ -20,10 +21,54 @@ from bot.core.clock import FrozenClock
 from bot.core.config import Settings, load_settings
 from bot.core.logs import guarded_handler
 from bot.sandbox import BotApiSandbox, SandboxUser, SentMessage
+from bot.selfhelp import repository as selfhelp_repository
+from bot.selfhelp.content import CONTENT_DIR, Content
 from bot.services import Services
 from bot.transport.courier import Limits
 
 ADMIN_ID = 900_001
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_immutable_setup() -> Iterator[None]:
+    """What every start of the Application builds afresh and no test changes, built once per
+    test process: about a third of a second of CPU per start, and the suite starts the bot
+    some 900 times.
+    - httpx's default SSL context (certifi's CA bundle parsed for each of the clients a start
+      makes). The suite only talks plain HTTP to loopback, so the context is never used; an
+      SSLContext may be shared by clients anyway.
+    - The shipped self-help content (content/), which tests never edit in place (they copy it
+      to a temporary folder first, and that is loaded every time). Keyed on the files' sizes
+      and modification times all the same, so an edit would still be seen."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpx._transports.default, "create_ssl_context", _shared_ssl_context)
+        patch.setattr(selfhelp_repository, "load_content", _shipped_content_once)
+        yield
+
+
+_create_ssl_context = httpx._transports.default.create_ssl_context
+_load_content = selfhelp_repository.load_content
+
+
+@functools.cache
+def _shared_ssl_context(verify=True, cert=None, trust_env=True):
+    return _create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+
+def _shipped_content_once(folder: Path = CONTENT_DIR) -> Content:
+    if Path(folder).resolve() != CONTENT_DIR.resolve():
+        return _load_content(folder)
+    stamp = tuple(
+        (str(path), stat.st_size, stat.st_mtime_ns)
+        for path in sorted(CONTENT_DIR.rglob("*"))
+        for stat in [path.stat()]
+    )
+    return _content_by_stamp(stamp)
+
+
+@functools.cache
+def _content_by_stamp(stamp: tuple) -> Content:
+    return _load_content(CONTENT_DIR)
 
 
 @pytest.fixture(autouse=True)

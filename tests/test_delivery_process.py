@@ -49,7 +49,11 @@ async def until(check, within: float = 60.0) -> None:
 
 async def open_case(sandbox: BotApiSandbox, user: SandboxUser, text: str) -> None:
     chat = Chat(sandbox, user)
-    notice = await chat.send("/start")
+    before = chat.seen()
+    await sandbox.send_message(user, "/start")
+    # The first answer after a (re)start waits for the process to come up (imports, migrations):
+    # on a busy machine that takes longer than the 5 s a reply may take once the bot runs.
+    notice = await sandbox.wait_for_message(user.id, after=before, timeout=30)
     opt_in = await chat.press_data(notice, keyboards.CONSENT_AGREE)
     menu = await chat.press_data(opt_in, "ev:optin:none")
     topics = await chat.press_data(menu, keyboards.MENU_ASK)
@@ -246,7 +250,8 @@ async def test_a_broadcast_killed_three_times_counts_exactly_and_shows_the_uncer
         process = await start_bot(tmp_path, sandbox, log=log, **env)
         try:
             staff = Chat(sandbox, admin)
-            await staff.send("/start")
+            await sandbox.send_message(admin, "/start")
+            await sandbox.wait_for_message(admin.id, timeout=30)  # the process is up
             await staff.send("/broadcast")
             districts = await staff.send(NOTICE)
             translations = await staff.press_data(districts, "ne:d:all")

@@ -40,7 +40,11 @@ async def _stop(process) -> None:
 async def _open_case(sandbox: BotApiSandbox, user: SandboxUser) -> None:
     """Onboarding and a first question, by button data (any language)."""
     chat = Chat(sandbox, user)
-    notice = await chat.send("/start")
+    before = chat.seen()
+    await sandbox.send_message(user, "/start")
+    # The first answer after a (re)start waits for the process to come up (imports, migrations):
+    # on a busy machine that takes longer than the 5 s a reply may take once the bot runs.
+    notice = await sandbox.wait_for_message(user.id, after=before, timeout=30)
     opt_in = await chat.press_data(notice, keyboards.CONSENT_AGREE)
     menu = await chat.press_data(opt_in, "ev:optin:none")
     topics = await chat.press_data(menu, keyboards.MENU_ASK)

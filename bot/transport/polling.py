@@ -37,6 +37,8 @@ from bot.transport.intake import Intake, describe_failure
 
 logger = logging.getLogger(__name__)
 
+# After a failed getUpdates: wait FIRST_BACKOFF, doubling up to MAX_BACKOFF (tests shorten both).
+FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 # How long past the long poll's own timeout an answer may take before it counts as lost.
 READ_GRACE = 10.0
@@ -181,7 +183,7 @@ class Poller:
             self.failed.set()
 
     async def _poll(self) -> None:
-        backoff = 0.5
+        backoff = FIRST_BACKOFF
         while not self._stopping:
             limit = min(BATCH, await self._intake.room())
             try:
@@ -207,7 +209,7 @@ class Poller:
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if not items:
-                backoff = 0.5
+                backoff = FIRST_BACKOFF
                 continue
             self._idle.clear()
             try:
@@ -215,7 +217,7 @@ class Poller:
             finally:
                 self._idle.set()
             if stored:
-                backoff = 0.5
+                backoff = FIRST_BACKOFF
             else:
                 # The database cannot be written (intake.py has said so, once): nothing was
                 # confirmed, Telegram sends the same batch again at the next call.
