@@ -139,6 +139,11 @@ async def test_short_statements_run_on_the_loop_thread_long_work_on_a_worker(tmp
         with db.off_loop():
             assert (await db.fetchall("SELECT thread_id()"))[0][0] != here
         assert (await db.fetchone("SELECT thread_id()"))[0] == here
+        # A write outside a transaction commits, and a commit waits for the disk (FULL sync):
+        # on a worker thread, as is the COMMIT of a transaction.
+        await db.execute("CREATE TABLE t (x INTEGER)")
+        await db.execute("INSERT INTO t VALUES (thread_id())")
+        assert (await db.fetchone("SELECT x FROM t"))[0] != here
     finally:
         await db.close()
 

@@ -1,14 +1,17 @@
 """The one SQLite connection of the process, its transactions and the forward-only migrations.
 
-Where a statement runs. A short statement (a case row, an inbox mark, a COMMIT) costs SQLite a
-few microseconds; handing it to a worker thread and back costs the event loop about 70 µs of CPU
+Where a statement runs. A short statement (a case row, an inbox mark) costs SQLite a few
+microseconds; handing it to a worker thread and back costs the event loop about 70 µs of CPU
 and two wake-ups, which was most of the bot's time per update (docs/performance.md). So short
 statements run right here, on the event loop's thread, through the standard library's sqlite3
-connection. Long work (the funder report, retention sweeps, erasure exports, backups, VACUUM, WAL
-checkpoints, migrations) runs on a worker thread (`slow=True`), so the loop keeps serving
-residents meanwhile. A statement that finds the file locked by another process does not wait on
-the loop either: the loop's busy timeout is 0, and the statement is tried again on a worker
-thread with the full busy timeout (BUSY_TIMEOUT_MS), where waiting blocks nobody.
+connection. What waits for the disk does not: a COMMIT, and a write outside a transaction
+(which commits on its own), go to a worker thread (`_commits`) — one hop per unit of work, not
+one per statement. Long work (the funder report, retention sweeps, erasure exports, backups,
+VACUUM, WAL checkpoints, migrations) runs on a worker thread too (`slow=True`, `off_loop()`), so
+the loop keeps serving residents meanwhile. A statement that finds the file locked by another
+process does not wait on the loop either: the loop's busy timeout is 0, and the statement is
+tried again on a worker thread with the full busy timeout (BUSY_TIMEOUT_MS), where waiting
+blocks nobody.
 
 Transactions. Statements never run in parallel (one connection), but two tasks could interleave
 statements *between* BEGIN and COMMIT and end up in each other's transaction. A single asyncio
@@ -110,6 +113,14 @@ def _closed(cursor: sqlite3.Cursor, answer: Callable[[sqlite3.Cursor], T]) -> T:
         return answer(cursor)
     finally:
         cursor.close()
+
+
+def _commits(sql: str) -> bool:
+    """A statement outside a transaction that writes commits on its own, and a commit waits for
+    the disk (synchronous = FULL): a fraction of a millisecond on an idle disk, several on a
+    busy one. That wait goes to a worker thread, so the loop serves other updates meanwhile;
+    reads, and the statements inside a transaction, never wait for the disk."""
+    return sql.lstrip()[:6].upper() not in ("SELECT", "PRAGMA")
 
 
 def _rowcount(cursor: sqlite3.Cursor) -> int:
@@ -299,19 +310,19 @@ class Database:
         if (tx := _joined()) is not None:
             return await tx.execute(sql, params, slow=slow)
         async with self._lock:
-            return await self._statement(sql, params, _rowcount, slow)
+            return await self._statement(sql, params, _rowcount, slow or _commits(sql))
 
     async def fetchone(self, sql: str, params: Params = (), *, slow: bool = False):
         if (tx := _joined()) is not None:
             return await tx.fetchone(sql, params, slow=slow)
         async with self._lock:
-            return await self._statement(sql, params, _one, slow)
+            return await self._statement(sql, params, _one, slow or _commits(sql))
 
     async def fetchall(self, sql: str, params: Params = (), *, slow: bool = False):
         if (tx := _joined()) is not None:
             return await tx.fetchall(sql, params, slow=slow)
         async with self._lock:
-            return await self._statement(sql, params, _all, slow)
+            return await self._statement(sql, params, _all, slow or _commits(sql))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -336,7 +347,7 @@ class Database:
             tx.open = False
             _CURRENT.reset(token)
             try:
-                await self._run("COMMIT")
+                await self._run("COMMIT", slow=True)  # waits for the disk: see _commits
             except BaseException:
                 # A COMMIT that failed (disk full, locked) leaves the transaction open: every
                 # later BEGIN would fail until the process restarts.
