@@ -258,7 +258,7 @@ class Database:
             try:
                 return work()
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode & 0xFF not in _BUSY_CODES:
+                if (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF not in _BUSY_CODES:
                     raise
                 # Nothing was done: the statement waits for the lock on a worker thread.
         return await self._in_thread(self._patiently, work, BUSY_TIMEOUT_MS)
