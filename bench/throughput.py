@@ -10,11 +10,18 @@ The same load, in the same run and on the same sandbox, goes to
 - bare python-telegram-bot: an echo bot (every message echoed, every button press answered and
   echoed), with PTB's defaults (updates one after another) and with concurrent_updates=256;
 - our bot (`build_application`, the production composition root, in its own process like the
-  bare ones), and our bot with the durable inbox switched off, to show what the inbox costs.
+  bare ones), and our bot with the durable inbox switched off, to show what the inbox costs;
+- "equivalent work": a plain PTB bot (defaults) that makes exactly the Bot API calls our bot made
+  for the same step, with the same payloads (recorded from our bot's warm-up resident in this
+  run), and one durable SQLite write per update (WAL, synchronous=FULL, one commit). Echo is not
+  the same work: this is what any bot doing our job at least costs.
 
-Printed for each: updates/s over the whole load, and the latency from injecting an update to the
-bot's answer reaching the sandbox (p50/p95/p99). Goals: ours/bare updates/s >= 0.8 and
-ours p99 <= 2 x bare p99, against the faster bare variant.
+Printed for each: updates/s over the whole load, the latency from injecting an update to the
+bot's answer reaching the sandbox (p50/p95/p99), and the bot process's CPU per update; then the
+physical floor of one update measured on this machine (a loopback round trip, a FULL-sync
+commit) and the goals of issue 18 (ratios within this one run): updates/s >= 0.9 x equivalent
+work and >= 0.75 x the faster bare echo; p99 <= 1.5 x bare p99; CPU per update <= 1.5 x
+equivalent work.
 
 Both sides run without a flood limit here. In production AIORateLimiter keeps our bot to
 Telegram's 30 messages a second, which caps any bot's replies alike; this measures what the bot
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import signal
 import sqlite3
@@ -55,7 +63,10 @@ OUR_FLOW = [
     ("text", "Ich habe eine Mahnung bekommen und verstehe sie nicht.", "sh:a"),
     ("press", "sh:a", None),
 ]
-VARIANTS = ("bare", "bare-concurrent", "ours", "ours-no-inbox")
+# "ours" before "equivalent": the equivalent-work bot replays what ours sent.
+VARIANTS = ("bare", "bare-concurrent", "ours", "equivalent", "ours-no-inbox")
+# Calls made at start-up, not for a resident's step.
+START_UP_CALLS = {"getUpdates", "getMe", "setMyCommands", "deleteWebhook", "setMyDescription"}
 IN_FLIGHT: int | None = None  # --in-flight
 
 
@@ -66,6 +77,8 @@ def serve(variant: str) -> None:
     token, base_url, db = (os.environ[k] for k in ("TOKEN", "BASE_URL", "DB"))
     if variant.startswith("bare"):
         serve_bare(token, base_url, concurrent=variant == "bare-concurrent")
+    elif variant == "equivalent":
+        serve_equivalent(token, base_url, db, Path(os.environ["SCRIPT"]))
     else:
         serve_ours(token, base_url, db, inbox=variant == "ours")
 
@@ -88,6 +101,53 @@ def serve_bare(token: str, base_url: str, *, concurrent: bool) -> None:
     application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.add_handler(CallbackQueryHandler(pressed))
+    application.run_polling(poll_interval=0.0, timeout=50, allowed_updates=Update.ALL_TYPES)
+
+
+def serve_equivalent(token: str, base_url: str, db: str, script_path: Path) -> None:
+    """A plain PTB bot doing our bot's work for each step: the same calls, the same payloads,
+    one durable write."""
+    import json
+
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, TypeHandler
+
+    from bot.transport.update_processor import MAX_IN_FLIGHT
+
+    script = json.loads(script_path.read_text("utf-8"))
+    warm_chat, steps = script["chat_id"], script["steps"]
+    step_of = {value: i for i, (_, value, _) in enumerate(OUR_FLOW)}
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY, payload TEXT)")
+    lock = asyncio.Lock()
+
+    async def handle(update: Update, context) -> None:
+        # The write waits for the disk on a worker thread, as a well-written bot's would: with
+        # the commit on the event loop this baseline was slower than ours (2-3 ms a commit on
+        # a busy disk, every other update waiting meanwhile).
+        async with lock:
+            await asyncio.to_thread(
+                conn.execute,
+                "INSERT INTO updates (id, payload) VALUES (?, ?)",
+                (update.update_id, update.to_json()),
+            )
+        query = update.callback_query
+        value = query.data if query else update.effective_message.text
+        chat_id = update.effective_chat.id
+        for name, params in steps[step_of.get(value, len(OUR_FLOW) - 2)]:
+            params = {k: chat_id if v == warm_chat else v for k, v in params.items()}
+            if "callback_query_id" in params:
+                params["callback_query_id"] = query.id
+            await context.bot.do_api_request(name, api_kwargs=params)
+
+    # As many updates at once as our bot handles (its cap on updates in flight): the same
+    # work at the same concurrency.
+    in_flight = int(os.environ.get("IN_FLIGHT") or MAX_IN_FLIGHT)
+    builder = ApplicationBuilder().token(token).base_url(base_url)
+    application = builder.concurrent_updates(in_flight).build()
+    application.add_handler(TypeHandler(Update, handle))
     application.run_polling(poll_interval=0.0, timeout=50, allowed_updates=Update.ALL_TYPES)
 
 
@@ -159,9 +219,19 @@ class Waiter:
             future.set_result(event.message)
 
 
-async def resident(sandbox, waiter, user: SandboxUser, bare: bool, latencies: list[float]):
+async def resident(
+    sandbox,
+    waiter,
+    user: SandboxUser,
+    bare: bool,
+    latencies: list[float],
+    steps: list[int] | None = None,
+):
+    """One resident's first contact; `steps` collects where each step's calls begin."""
     last = None
     for kind, value, button in OUR_FLOW:
+        if steps is not None:
+            steps.append(len(sandbox.calls))
         future = waiter.expect(user.id, None if bare else button)
         started = time.perf_counter()
         if kind == "text":
@@ -181,6 +251,7 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
         db = workdir / f"{variant}.sqlite3"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("THINKA_", "TELEGRAM_"))}
         env.update(TOKEN=sandbox.token, BASE_URL=sandbox.base_url, DB=str(db))
+        env["SCRIPT"] = str(workdir / "script.json")
         if IN_FLIGHT:
             env["IN_FLIGHT"] = str(IN_FLIGHT)
         env["PYTHONPATH"] = str(ROOT)
@@ -199,9 +270,13 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
             unsubscribe = sandbox.subscribe(waiter.on_event)
             # Warm-up: one resident through the whole flow, so start-up is not measured.
             warm = sandbox.add_user(first_name="Warm", language_code="de")
+            steps: list[int] = []
             await asyncio.wait_for(
-                resident(sandbox, waiter, warm, variant.startswith("bare"), []), 60
+                resident(sandbox, waiter, warm, variant.startswith("bare"), [], steps), 60
             )
+            if variant == "ours":
+                await asyncio.sleep(1.0)  # what the courier sends after the answer
+                record_script(sandbox, warm.id, steps, workdir / "script.json")
             users = [
                 sandbox.add_user(first_name=f"R{i}", language_code=LANGUAGES[i % 5])
                 for i in range(n)
@@ -248,6 +323,71 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
     }
 
 
+def record_script(sandbox, chat_id: int, steps: list[int], path: Path) -> None:
+    """Our bot's calls for each step of the warm-up resident, for the equivalent-work bot."""
+    import json
+
+    bounds = [*steps, len(sandbox.calls)]
+    script = [
+        [
+            (name, params)
+            for name, params in sandbox.calls[lo:hi]
+            if name not in START_UP_CALLS
+            and (params.get("chat_id") == chat_id or "callback_query_id" in params)
+        ]
+        for lo, hi in itertools.pairwise(bounds)
+    ]
+    path.write_text(json.dumps({"chat_id": chat_id, "steps": script}), "utf-8")
+
+
+def floor() -> tuple[float, float]:
+    """The physical floor of one update on this machine, in ms (medians): one loopback round
+    trip of a small request and answer, and one FULL-sync SQLite commit in WAL mode."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    client = socket.create_connection(server.getsockname())
+    peer, _ = server.accept()
+    trips = []
+    for _ in range(2000):
+        started = time.perf_counter()
+        client.sendall(b"x" * 200)
+        peer.sendall(peer.recv(4096))
+        client.recv(4096)
+        trips.append(time.perf_counter() - started)
+    for sock in (client, peer, server):
+        sock.close()
+    commits = []
+    with tempfile.TemporaryDirectory() as folder:
+        conn = sqlite3.connect(Path(folder) / "floor.sqlite3", isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("CREATE TABLE t (x TEXT)")
+        for _ in range(300):
+            started = time.perf_counter()
+            conn.execute("INSERT INTO t VALUES (?)", ("x" * 500,))
+            commits.append(time.perf_counter() - started)
+        conn.close()
+    return statistics.median(trips) * 1000, statistics.median(commits) * 1000
+
+
+async def api_round_trip() -> float:
+    """One Bot API call to the sandbox on loopback (httpx, getMe), in ms (median): what a bot
+    waits for each call here, the sandbox's own work included."""
+    import httpx
+
+    async with BotApiSandbox() as sandbox, httpx.AsyncClient() as client:
+        url = f"{sandbox.base_url}{sandbox.token}/getMe"
+        trips = []
+        for _ in range(300):
+            started = time.perf_counter()
+            (await client.post(url)).raise_for_status()
+            trips.append(time.perf_counter() - started)
+    return statistics.median(trips[20:]) * 1000
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -271,29 +411,43 @@ async def main(n: int, variants: tuple[str, ...] = VARIANTS) -> None:
                 f"   bot CPU {result['cpu_ms']:.2f} ms/update"
                 f"   ({result['updates']} updates in {result['seconds']:.1f} s{extra})"
             )
-    if set(variants) != set(VARIANTS):
-        return  # a partial run (--only): the ratios need every variant
-    ours = results["ours"]
-    bare = max((results["bare"], results["bare-concurrent"]), key=lambda r: r["rate"])
-    ratio = ours["rate"] / bare["rate"]
-    p99 = ours["p99"] / bare["p99"]
+    if not {"bare", "ours", "equivalent"} <= set(variants):
+        return  # a partial run (--only): the ratios need these
+    ours, work = results["ours"], results["equivalent"]
+    bares = [results[v] for v in ("bare", "bare-concurrent") if v in results]
+    bare = max(bares, key=lambda r: r["rate"])
+    trip, commit = floor()
+    api = await api_round_trip()
     print()
     print(
-        f"ours / bare ({bare['variant']}, the faster bare) updates/s: {ratio:.2f}"
-        f"   (goal >= 0.8)   {'ok' if ratio >= 0.8 else 'MISSED'}"
+        f"physical floor on this machine: loopback round trip {trip:.3f} ms,"
+        f" FULL-sync commit {commit:.3f} ms; one Bot API call to the sandbox {api:.2f} ms"
     )
-    print(f"ours p99 / bare p99: {p99:.2f}   (goal <= 2)   {'ok' if p99 <= 2 else 'MISSED'}")
-    default = results["bare"]
     print(
-        f"against PTB's defaults (bare, one update at a time): updates/s "
-        f"{ours['rate'] / default['rate']:.2f}, p99 {ours['p99'] / default['p99']:.2f}"
+        f"ours {ours['rate']:.1f} updates/s, {ours['cpu_ms']:.2f} ms CPU/update;"
+        f" equivalent work {work['rate']:.1f}, {work['cpu_ms']:.2f} ms;"
+        f" {bare['variant']} (the faster bare) {bare['rate']:.1f}, {bare['cpu_ms']:.2f} ms"
     )
-    plain = results["ours-no-inbox"]
+    goals = [
+        ("updates/s ours / equivalent work", ours["rate"] / work["rate"], ">=", 0.9),
+        (f"updates/s ours / {bare['variant']}", ours["rate"] / bare["rate"], ">=", 0.75),
+        (f"p99 ours / {bare['variant']}", ours["p99"] / bare["p99"], "<=", 1.5),
+        ("CPU per update ours / equivalent work", ours["cpu_ms"] / work["cpu_ms"], "<=", 1.5),
+    ]
+    for name, value, op, goal in goals:
+        met = value >= goal if op == ">=" else value <= goal
+        print(f"  {name:42} {value:5.2f}   (goal {op} {goal})   {'ok' if met else 'MISSED'}")
     print(
-        f"durable inbox: ours {ours['rate']:.1f} updates/s with it, {plain['rate']:.1f} without"
-        f" (ratio {ours['rate'] / plain['rate']:.2f}); p99 {ours['p99']:.0f} vs"
-        f" {plain['p99']:.0f} ms"
+        f"  (for reference: p99 ours / equivalent work {ours['p99'] / work['p99']:.2f};"
+        f" equivalent work / {bare['variant']} updates/s {work['rate'] / bare['rate']:.2f})"
     )
+    if "ours-no-inbox" in results:
+        plain = results["ours-no-inbox"]
+        print(
+            f"durable inbox: ours {ours['rate']:.1f} updates/s with it, {plain['rate']:.1f}"
+            f" without (ratio {ours['rate'] / plain['rate']:.2f}); p99 {ours['p99']:.0f} vs"
+            f" {plain['p99']:.0f} ms"
+        )
     expected = n + 1  # + the warm-up resident
     if ours["cases"] != expected:
         print(f"WARNING: ours opened {ours['cases']} cases, expected {expected}")

@@ -162,3 +162,32 @@ def test_matching_finds_the_right_topic_in_the_top_three(content, language):
     rate = hits / len(phrasings)
     print(f"{language}: top-3 topic hit rate {rate:.0%} ({hits}/{len(phrasings)})")
     assert rate >= 0.8
+
+
+def _scored_by_every_keyword(content, text, language, topic):
+    """Matching as it was before the start index (issue 18): every keyword of every answer
+    tried on every message. The index must give exactly this."""
+    from bot.text.textnorm import normalise
+
+    message = f" {normalise(text)} "
+    scored = []
+    for position, answer in enumerate(content.answers):
+        words = dict.fromkeys(answer.keywords[language] + answer.keywords["de"])
+        score = sum(len(word) for word in words if word in message)
+        if score:
+            bonus = 1.25 if answer.topic == topic else 1.0
+            scored.append((-score * bonus, position, answer.id))
+    return [answer_id for _, _, answer_id in sorted(scored)[:3]]
+
+
+def test_the_keyword_index_finds_what_trying_every_keyword_finds(content):
+    checks = [("", "de", None), ("hallo", "ar", None), ("Ich habe eine Mahnung", "ru", "debt")]
+    for answer in content.answers:
+        for language in LANGUAGES:
+            keywords = answer.keywords[language]
+            # Whole words, and a keyword inside another word ("xx…"): both count.
+            text = " und ".join(keywords[:2]) + " xx" + keywords[-1] + " ok"
+            checks.append((text, language, answer.topic))
+    for text, language, topic in checks:
+        got = [a.id for a in content.match(text, language, topic)]
+        assert got == _scored_by_every_keyword(content, text, language, topic), text

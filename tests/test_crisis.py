@@ -411,3 +411,39 @@ def test_normalise_treats_phrase_and_message_alike():
 )
 def test_gaps_and_arabic_prefixes_are_tolerated(detector, text, category):
     assert category in detector.categories(text)
+
+
+def test_the_word_prefilter_never_hides_a_phrase_the_patterns_find(detector):
+    """Issue 18: the prefilter skips the regexes for most messages; it must never skip one they
+    would match. Every phrase of every language, as written, with an Arabic prefix, with words
+    around and inside it, and with an ending on every word, against the patterns alone."""
+    i18n = I18n(ZoneInfo("Europe/Berlin"))
+    texts = []
+    for msgid in CATEGORIES.values():
+        for language in LANGUAGES:
+            for phrase in i18n.translator(language)._(msgid).split("|"):
+                words = normalise(phrase).split()
+                if not words:
+                    continue
+                texts += [
+                    " ".join(words),
+                    "و" + " ".join(words),
+                    "بال" + " ".join(words),
+                    "heute " + " ".join(w + "en" for w in words) + " wirklich",
+                    " ".join([*words[:1], "gestern", *words[1:]]),
+                ]
+    assert len(texts) > 500
+    # Every form the patterns accept passes the prefilter (cheap: no regex) …
+    assert [t for t in texts if not detector._may_match(normalise(t))] == []
+    # … and, on a sample (the patterns are slow, which is the point), the answers are the same.
+    for text in texts[::15]:
+        by_patterns = {c for c, p in detector._patterns.items() if p.search(normalise(text))}
+        assert detector.categories(text) == by_patterns, text
+
+
+def test_an_everyday_message_skips_the_patterns(detector):
+    assert not detector._may_match(
+        normalise("Ich habe eine Mahnung bekommen und verstehe sie nicht")
+    )
+    assert not detector._may_match(normalise("مرحبا، عندي سؤال عن الإيجار"))
+    assert detector._may_match(normalise("ich will nicht mehr leben"))

@@ -151,3 +151,53 @@ async def test_a_checkpoint_another_reader_blocks_is_reported_and_done_later(tmp
         assert b"erased text" not in (tmp_path / "t.sqlite3").read_bytes()
     finally:
         await db.close()
+
+
+async def test_short_statements_run_on_the_loop_thread_long_work_on_a_worker(tmp_path):
+    """Issue 18: a thread hop per statement was most of an update's cost. A short statement
+    runs where it is awaited; a slow one, or every statement inside `off_loop()`, does not."""
+    import threading
+
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        db._conn.create_function("thread_id", 0, threading.get_ident)
+        here = threading.get_ident()
+        assert (await db.fetchone("SELECT thread_id()"))[0] == here
+        async with db.transaction() as tx:
+            assert (await tx.fetchone("SELECT thread_id()"))[0] == here
+        assert (await db.fetchone("SELECT thread_id()", slow=True))[0] != here
+        with db.off_loop():
+            assert (await db.fetchall("SELECT thread_id()"))[0][0] != here
+        assert (await db.fetchone("SELECT thread_id()"))[0] == here
+        # A write outside a transaction commits, and a commit waits for the disk (FULL sync):
+        # on a worker thread, as is the COMMIT of a transaction.
+        await db.execute("CREATE TABLE t (x INTEGER)")
+        await db.execute("INSERT INTO t VALUES (thread_id())")
+        assert (await db.fetchone("SELECT x FROM t"))[0] != here
+    finally:
+        await db.close()
+
+
+async def test_a_file_locked_by_another_process_is_waited_for_off_the_loop(tmp_path):
+    """The loop's busy timeout is 0: a write that finds another connection's lock waits on a
+    worker thread (up to the busy timeout), and the loop keeps serving meanwhile."""
+    import asyncio
+
+    path = tmp_path / "t.sqlite3"
+    db = await Database.open(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        await db.execute("CREATE TABLE t (x INTEGER)")
+        other.execute("BEGIN IMMEDIATE")
+        write = asyncio.create_task(db.execute("INSERT INTO t VALUES (1)"))
+        ticks = 0
+        for _ in range(5):
+            await asyncio.sleep(0.02)  # the loop is not blocked by the waiting write
+            ticks += 1
+        assert ticks == 5 and not write.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(write, 5) == 1
+        assert (await db.fetchone("SELECT COUNT(*) FROM t"))[0] == 1
+    finally:
+        other.close()
+        await db.close()

@@ -1,10 +1,24 @@
 """The one SQLite connection of the process, its transactions and the forward-only migrations.
 
-aiosqlite runs every statement on one worker thread, so statements never run in parallel; but two
-tasks could still interleave statements *between* BEGIN and COMMIT and end up in each other's
-transaction. A single asyncio lock around every statement and every transaction prevents that.
-The connection runs in autocommit mode (isolation_level=None) so that transactions are exactly the
-ones opened here.
+Where a statement runs. A short statement (a case row, an inbox mark) costs SQLite a few
+microseconds; handing it to a worker thread and back costs the event loop about 70 µs of CPU
+and two wake-ups, which was most of the bot's time per update (docs/performance.md). So short
+statements run right here, on the event loop's thread, on the sqlite3 connection aiosqlite
+opened. What waits for the disk does not: a COMMIT, and a write outside a transaction (which
+commits on its own), go to aiosqlite's worker thread (`_commits`) — one hop per unit of work,
+not one per statement. Long work (the funder report, retention sweeps, erasure exports, backups,
+VACUUM, WAL checkpoints, migrations) runs on a worker thread too (`slow=True`, `off_loop()`), so
+the loop keeps serving residents meanwhile. A statement that finds the file locked by another
+process does not wait on the loop either: the loop's busy timeout is 0, and the statement is
+tried again on a worker thread with the full busy timeout (BUSY_TIMEOUT_MS), where waiting
+blocks nobody.
+
+Transactions. Statements never run in parallel (one connection), but two tasks could interleave
+statements *between* BEGIN and COMMIT and end up in each other's transaction. A single asyncio
+lock around every statement and every transaction prevents that, and it is held while a worker
+thread runs a statement, so the loop never uses the connection at the same time. The connection
+runs in autocommit mode (isolation_level=None) so that transactions are exactly the ones opened
+here.
 """
 
 from __future__ import annotations
@@ -13,12 +27,12 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -26,9 +40,17 @@ from bot.core.paths import MIGRATIONS_DIR
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+Params = Sequence[Any] | dict[str, Any]
+
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # A line of its own in a migration that drops and recreates a table (see Database.migrate).
 REBUILD_MARK = "-- rebuilds a table: foreign keys off"
+# How long a statement waits for another process's lock (a second bot, an operator's sqlite3)
+# before "database is locked": waited out on a worker thread, never on the event loop.
+BUSY_TIMEOUT_MS = 5000
+# SQLITE_BUSY and SQLITE_LOCKED (primary codes): the statement did nothing and may be tried again.
+_BUSY_CODES = (5, 6)
 
 
 class MigrationError(Exception):
@@ -86,32 +108,64 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
+def _closed(cursor: sqlite3.Cursor, answer: Callable[[sqlite3.Cursor], T]) -> T:
+    """The cursor's answer, the cursor closed: a statement left open would keep its read
+    snapshot (WAL) and keep VACUUM (`compact`) and checkpoints from running."""
+    try:
+        return answer(cursor)
+    finally:
+        cursor.close()
+
+
+def _commits(sql: str) -> bool:
+    """A statement outside a transaction that writes commits on its own, and a commit waits for
+    the disk (synchronous = FULL): a fraction of a millisecond on an idle disk, several on a
+    busy one. That wait goes to a worker thread, so the loop serves other updates meanwhile;
+    reads, and the statements inside a transaction, never wait for the disk."""
+    return sql.lstrip()[:6].upper() not in ("SELECT", "PRAGMA")
+
+
+def _rowcount(cursor: sqlite3.Cursor) -> int:
+    return cursor.rowcount
+
+
+def _lastrowid(cursor: sqlite3.Cursor) -> int:
+    return cursor.lastrowid or 0
+
+
+def _one(cursor: sqlite3.Cursor) -> Any:
+    return cursor.fetchone()
+
+
+def _all(cursor: sqlite3.Cursor) -> list[Any]:
+    return cursor.fetchall()
+
+
 class Transaction:
     """Statements inside one BEGIN IMMEDIATE … COMMIT; the lock is already held."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: Database) -> None:
+        self._db = db
         self.owner = asyncio.current_task()
         self.open = True
 
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+    async def execute(self, sql: str, params: Params = (), *, slow: bool = False) -> int:
+        return await self._db._statement(sql, params, _rowcount, slow)
 
-    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+    async def insert(self, sql: str, params: Params = (), *, slow: bool = False) -> int:
+        return await self._db._statement(sql, params, _lastrowid, slow)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+    async def fetchone(self, sql: str, params: Params = (), *, slow: bool = False):
+        return await self._db._statement(sql, params, _one, slow)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchall()
+    async def fetchall(self, sql: str, params: Params = (), *, slow: bool = False):
+        return await self._db._statement(sql, params, _all, slow)
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+    async def executemany(
+        self, sql: str, rows: Iterable[Sequence[Any]], *, slow: bool = False
+    ) -> None:
+        conn = self._db._conn
+        await self._db._call(lambda: _closed(conn.executemany(sql, rows), _rowcount), slow)
 
 
 # The pragmas of every file the bot keeps: the database and the key file (bot/core/keystore.py).
@@ -134,6 +188,10 @@ CHECKPOINT_WAIT_MS = 200
 _CURRENT: ContextVar[Transaction | None] = ContextVar("thinka_transaction", default=None)
 
 
+# Set by `Database.off_loop()`: every statement of this task runs on a worker thread.
+_OFF_LOOP: ContextVar[bool] = ContextVar("thinka_off_loop", default=False)
+
+
 def _joined() -> Transaction | None:
     tx = _CURRENT.get()
     if tx is not None and tx.open and tx.owner is asyncio.current_task():
@@ -143,7 +201,12 @@ def _joined() -> Transaction | None:
 
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
+        # aiosqlite owns the connection and its one worker thread: what waits (commits, long
+        # work, another process's lock) runs there (`_in_thread`). Short statements use the
+        # same sqlite3 connection from the loop's thread; the lock below makes sure the two
+        # threads never use it at once (it was opened with check_same_thread=False for that).
+        self._aio = conn
+        self._conn: sqlite3.Connection = conn._conn
         self._lock = asyncio.Lock()
         self.path = path
         self.attached: dict[str, Path] = {}
@@ -155,21 +218,37 @@ class Database:
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
+        # Opening may wait for another process (journal recovery, the WAL switch): on
+        # aiosqlite's thread. check_same_thread=False: the loop's thread and that thread take
+        # turns (the lock in Database makes sure they never overlap). timeout=0: see the module
+        # docstring.
+        conn = await aiosqlite.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=0
+        )
         try:
-            for pragma in ("foreign_keys = ON", "busy_timeout = 5000", *FILE_PRAGMAS):
-                # Closed at once: a pragma answers with a row, and a statement left open
-                # would keep VACUUM (`compact`) from running.
-                async with conn.execute(f"PRAGMA {pragma}"):
-                    pass
-        except Exception:
+            await conn._execute(cls._prepare, conn._conn)
+        except BaseException:
             await conn.close()
             raise
         return cls(conn, path)
 
+    @staticmethod
+    def _prepare(conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").close()
+            for pragma in ("foreign_keys = ON", *FILE_PRAGMAS):
+                # Closed at once: a pragma answers with a row, and a statement left open
+                # would keep VACUUM (`compact`) from running.
+                conn.execute(f"PRAGMA {pragma}").close()
+            conn.execute("PRAGMA busy_timeout = 0").close()
+        except BaseException:
+            conn.close()
+            raise
+
     async def close(self) -> None:
-        await self._conn.close()
+        async with self._lock:
+            await self._aio.close()  # closes the connection on its thread, ends the thread
 
     async def attach(self, path: Path, name: str) -> None:
         """Open another file on this connection as schema `name` (same lock, same pragmas);
@@ -179,29 +258,86 @@ class Database:
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         async with self._lock:
-            await self._run(f"ATTACH DATABASE ? AS {name}", (str(path),))
+            await self._run(f"ATTACH DATABASE ? AS {name}", (str(path),), slow=True)
             for pragma in FILE_PRAGMAS:
-                await self._run(f"PRAGMA {name}.{pragma}")
+                await self._run(f"PRAGMA {name}.{pragma}", slow=True)
         self.attached[name] = path
 
+    # -- where a statement runs (the lock is held) ---------------------------------------------
+    async def _call(self, work: Callable[[], T], slow: bool) -> T:
+        """`work` on the loop's thread, or on a worker thread when it is slow or has to wait
+        for another process's lock."""
+        if not (slow or _OFF_LOOP.get()):
+            try:
+                return work()
+            except sqlite3.OperationalError as error:
+                if (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF not in _BUSY_CODES:
+                    raise
+                # Nothing was done: the statement waits for the lock on a worker thread.
+        return await self._in_thread(self._patiently, work, BUSY_TIMEOUT_MS)
+
+    def _patiently(self, work: Callable[[], T], wait_ms: int) -> T:
+        """On a worker thread: `work` with a busy timeout, the loop's 0 restored after."""
+        self._conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}").close()
+        try:
+            return work()
+        finally:
+            self._conn.execute("PRAGMA busy_timeout = 0").close()
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` on a worker thread. Cancelled meanwhile, the caller still waits
+        for the thread to finish before it lets go of the lock: the connection must never be
+        used from two threads at once."""
+        # aiosqlite's queue to its thread (`_execute`: the call every public aiosqlite method
+        # makes), for our own functions over the connection.
+        future = asyncio.ensure_future(self._aio._execute(function, *args))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            await asyncio.wait([future])
+            raise
+
+    async def _statement(
+        self, sql: str, params: Params, answer: Callable[[sqlite3.Cursor], T], slow: bool
+    ) -> T:
+        conn = self._conn
+        return await self._call(lambda: _closed(conn.execute(sql, params), answer), slow)
+
+    async def _run(self, sql: str, params: Sequence[Any] = (), *, slow: bool = False) -> None:
+        """A statement whose answer is not needed, closed at once (the lock is held)."""
+        await self._statement(sql, params, _rowcount, slow)
+
+    @staticmethod
+    @contextmanager
+    def off_loop() -> Iterator[None]:
+        """Every statement of the running task, however deep in the repositories it is issued,
+        runs on a worker thread while inside: for a unit of long work such as a report."""
+        token = _OFF_LOOP.set(True)
+        try:
+            yield
+        finally:
+            _OFF_LOOP.reset(token)
+
     # -- single statements (autocommit) -----------------------------------------------------
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    # slow=True: a query that reads many rows (reports, retention, exports) runs on a worker
+    # thread; everything else runs on the loop's thread (see the module docstring).
+    async def execute(self, sql: str, params: Params = (), *, slow: bool = False) -> int:
         if (tx := _joined()) is not None:
-            return await tx.execute(sql, params)
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+            return await tx.execute(sql, params, slow=slow)
+        async with self._lock:
+            return await self._statement(sql, params, _rowcount, slow or _commits(sql))
 
-    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
+    async def fetchone(self, sql: str, params: Params = (), *, slow: bool = False):
         if (tx := _joined()) is not None:
-            return await tx.fetchone(sql, params)
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+            return await tx.fetchone(sql, params, slow=slow)
+        async with self._lock:
+            return await self._statement(sql, params, _one, slow or _commits(sql))
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()):
+    async def fetchall(self, sql: str, params: Params = (), *, slow: bool = False):
         if (tx := _joined()) is not None:
-            return await tx.fetchall(sql, params)
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchall()
+            return await tx.fetchall(sql, params, slow=slow)
+        async with self._lock:
+            return await self._statement(sql, params, _all, slow or _commits(sql))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -210,8 +346,8 @@ class Database:
             yield joined
             return
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            tx = Transaction(self._conn)
+            await self._run("BEGIN IMMEDIATE")
+            tx = Transaction(self)
             token = _CURRENT.set(tx)
             try:
                 yield tx
@@ -221,32 +357,31 @@ class Database:
                 # SQLite may have rolled back already (a full disk does): a second ROLLBACK
                 # would fail and hide the error that matters.
                 if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
+                    self._conn.execute("ROLLBACK").close()
                 raise
             tx.open = False
             _CURRENT.reset(token)
             try:
-                await self._conn.execute("COMMIT")
+                await self._run("COMMIT", slow=True)  # waits for the disk: see _commits
             except BaseException:
                 # A COMMIT that failed (disk full, locked) leaves the transaction open: every
                 # later BEGIN would fail until the process restarts.
                 if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
+                    self._conn.execute("ROLLBACK").close()
                 raise
 
     # -- schema ---------------------------------------------------------------------------------
     async def schema_version(self) -> int:
         async with self._lock:
             await self._ensure_version_table()
-            async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cursor:
-                row = await cursor.fetchone()
+            row = await self._statement("SELECT MAX(version) FROM schema_version", (), _one, False)
         return row[0] or 0
 
     async def applied_versions(self) -> set[int]:
         async with self._lock:
             await self._ensure_version_table()
-            async with self._conn.execute("SELECT version FROM schema_version") as cursor:
-                return {row[0] for row in await cursor.fetchall()}
+            rows = await self._statement("SELECT version FROM schema_version", (), _all, False)
+        return {row[0] for row in rows}
 
     async def migrate(self, migrations: list[Migration] | None = None) -> list[Migration]:
         """Apply pending migrations in order, each in its own transaction; return those applied.
@@ -260,60 +395,65 @@ class Database:
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version in done:
                 continue
-            # A migration that rebuilds a table (SQLite cannot alter a CHECK constraint) says
-            # so on a line of its own: foreign keys are off while it runs, as SQLite's own
-            # procedure for such changes asks, or the DROP of the old table would delete every
-            # row that references it (ON DELETE CASCADE) in tables added by later migrations.
-            rebuilds = REBUILD_MARK in migration.sql.splitlines()
             async with self._lock:
-                try:
-                    if rebuilds:
-                        await self._run("PRAGMA foreign_keys = OFF")
-                    # executescript commits a pending transaction first and then runs the script
-                    # as written: the BEGIN in front keeps the whole file and its version row in
-                    # one transaction (migration files must not contain BEGIN/COMMIT themselves).
-                    await self._conn.executescript("BEGIN IMMEDIATE;\n" + migration.sql)
-                    if rebuilds:
-                        async with self._conn.execute("PRAGMA foreign_key_check") as cursor:
-                            broken = await cursor.fetchall()
-                        if broken:
-                            raise sqlite3.IntegrityError(
-                                f"{len(broken)} rows break a foreign key, first {tuple(broken[0])}"
-                            )
-                    await self._conn.execute(
-                        "INSERT INTO schema_version (version, name) VALUES (?, ?)",
-                        (migration.version, migration.name),
-                    )
-                    await self._conn.execute("COMMIT")
-                except sqlite3.Error as exc:
-                    if self._conn.in_transaction:
-                        await self._conn.execute("ROLLBACK")
-                    raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
-                finally:
-                    if rebuilds:
-                        await self._run("PRAGMA foreign_keys = ON")
+                # A migration may rebuild a large table: on a worker thread.
+                await self._in_thread(
+                    self._patiently, lambda m=migration: self._apply(m), BUSY_TIMEOUT_MS
+                )
             logger.info("applied migration %s", migration.name)
             applied.append(migration)
         return applied
+
+    def _apply(self, migration: Migration) -> None:
+        """One migration and its version row in one transaction (on a worker thread)."""
+        conn = self._conn
+        # A migration that rebuilds a table (SQLite cannot alter a CHECK constraint) says so on
+        # a line of its own: foreign keys are off while it runs, as SQLite's own procedure for
+        # such changes asks, or the DROP of the old table would delete every row that
+        # references it (ON DELETE CASCADE) in tables added by later migrations.
+        rebuilds = REBUILD_MARK in migration.sql.splitlines()
+        try:
+            if rebuilds:
+                conn.execute("PRAGMA foreign_keys = OFF").close()
+            # executescript commits a pending transaction first and then runs the script as
+            # written: the BEGIN in front keeps the whole file and its version row in one
+            # transaction (migration files must not contain BEGIN/COMMIT themselves).
+            conn.executescript("BEGIN IMMEDIATE;\n" + migration.sql).close()
+            if rebuilds:
+                broken = _closed(conn.execute("PRAGMA foreign_key_check"), _all)
+                if broken:
+                    raise sqlite3.IntegrityError(
+                        f"{len(broken)} rows break a foreign key, first {tuple(broken[0])}"
+                    )
+            conn.execute(
+                "INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                (migration.version, migration.name),
+            ).close()
+            conn.execute("COMMIT").close()
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK").close()
+            raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+        finally:
+            if rebuilds:
+                conn.execute("PRAGMA foreign_keys = ON").close()
 
     async def checkpoint(self) -> bool:
         """Move the WAL of every open file into it and empty it: after an erasure the old page
         images in the WAL still hold the erased data. False when another connection is still
         reading (SQLite may then not reset the WAL): `checkpoint_pending` stays set and the
         bot's job tries again until it succeeds."""
-        done = True
         async with self._lock:
-            await self._run(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
-            try:
-                for schema in ("main", *self.attached):
-                    async with self._conn.execute(
-                        f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)"
-                    ) as cursor:
-                        busy, _log, _moved = await cursor.fetchone()
-                    done = done and busy == 0
-            finally:
-                await self._run("PRAGMA busy_timeout = 5000")
+            done = await self._in_thread(self._patiently, self._checkpoint, CHECKPOINT_WAIT_MS)
         self.checkpoint_pending = not done
+        return done
+
+    def _checkpoint(self) -> bool:
+        done = True
+        for schema in ("main", *self.attached):
+            cursor = self._conn.execute(f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)")
+            busy, _log, _moved = _closed(cursor, _one)
+            done = done and busy == 0
         return done
 
     async def compact(self) -> bool:
@@ -322,35 +462,34 @@ class Database:
         that served as a divider between pages stays in the parent page until the tree is
         rebuilt. False when another connection kept it from running; tried again later."""
         async with self._lock:
-            await self._run(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
             try:
-                for schema in ("main", *self.attached):
-                    await self._run(f"VACUUM {schema}")
+                await self._in_thread(self._patiently, self._vacuum, CHECKPOINT_WAIT_MS)
             except sqlite3.OperationalError as error:
                 logger.warning("compaction postponed: %s", error)
                 return False
-            finally:
-                await self._run("PRAGMA busy_timeout = 5000")
         return await self.checkpoint()
 
-    async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """A statement whose answer is not needed, closed at once (the lock is held)."""
-        async with self._conn.execute(sql, params):
-            pass
+    def _vacuum(self) -> None:
+        for schema in ("main", *self.attached):
+            self._conn.execute(f"VACUUM {schema}").close()
 
     async def backup(self, target: Path, schema: str = "main") -> None:
         """A consistent copy of one file while the bot keeps running (SQLite's online backup
         API): the database, or an attached file such as the keys."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        async with self._lock:
-            dest = await aiosqlite.connect(target)
+
+        def copy() -> None:
+            dest = sqlite3.connect(target)
             try:
-                await self._conn.backup(dest, name=schema)
+                self._conn.backup(dest, name=schema)
             finally:
-                await dest.close()
+                dest.close()
+
+        async with self._lock:
+            await self._in_thread(copy)
 
     async def _ensure_version_table(self) -> None:
-        await self._conn.execute(
+        await self._run(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             " version INTEGER PRIMARY KEY,"
             " name TEXT NOT NULL,"

@@ -240,6 +240,11 @@ class PersonalDataRepository:
         return changed
 
     async def export(self, user_id: int) -> dict[str, Any] | None:
+        # Everything a resident ever wrote: on a worker thread, the loop keeps serving others.
+        with self._db.off_loop():
+            return await self._export(user_id)
+
+    async def _export(self, user_id: int) -> dict[str, Any] | None:
         resident = await self._db.fetchone("SELECT * FROM residents WHERE user_id = ?", (user_id,))
         if resident is None:
             return None
@@ -337,6 +342,7 @@ class PersonalDataRepository:
             " NULL)) OR EXISTS (SELECT 1 FROM appointments a WHERE a.case_id = c.id AND a.note"
             " IS NOT NULL))",
             (_iso(moment),),
+            slow=True,
         )
         return [(row[0], row[1]) for row in rows]
 
@@ -347,6 +353,7 @@ class PersonalDataRepository:
             "DELETE FROM cases WHERE status = 'draft' AND created_at < ? AND NOT EXISTS"
             " (SELECT 1 FROM case_messages m WHERE m.case_id = cases.id AND m.created_at >= ?)",
             (_iso(moment), _iso(moment)),
+            slow=True,
         )
 
     async def inactive_since(self, moment: datetime) -> list[int]:
@@ -356,6 +363,7 @@ class PersonalDataRepository:
             "SELECT user_id FROM residents WHERE consent_at IS NOT NULL"
             " AND COALESCE(last_seen_at, consent_at) < ?",
             (_iso(moment),),
+            slow=True,
         )
         return [row[0] for row in rows]
 

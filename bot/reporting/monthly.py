@@ -58,6 +58,11 @@ class MonthlyRepository:
         self._db = db
 
     async def series(self, start: date, end: date, tz: ZoneInfo) -> MonthlySeries:
+        # Reads months of cases: on a worker thread, the loop keeps serving residents.
+        with self._db.off_loop():
+            return await self._series(start, end, tz)
+
+    async def _series(self, start: date, end: date, tz: ZoneInfo) -> MonthlySeries:
         if start > end:
             raise ValueError("start must not be after end")
         bounds = month_bounds(start, end, tz)

@@ -56,6 +56,11 @@ class ReportRepository:
         self._db = db
 
     async def report(self, start: date, end: date, tz: ZoneInfo) -> Report:
+        # Reads months of cases: on a worker thread, the loop keeps serving residents.
+        with self._db.off_loop():
+            return await self._report(start, end, tz)
+
+    async def _report(self, start: date, end: date, tz: ZoneInfo) -> Report:
         """Local days start..end (inclusive) in `tz`."""
         lo = datetime.combine(start, time(), tzinfo=tz).astimezone(UTC).isoformat()
         hi = datetime.combine(end + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)

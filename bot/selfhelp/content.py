@@ -28,6 +28,7 @@ PLACEHOLDER = "TODO"
 MAX_TITLE = 48  # characters: the title is a button label on a phone
 MAX_TEXT = 1500  # characters: a first answer, not a brochure
 MAX_SUGGESTIONS = 3
+GRAM = 3  # letters a keyword is filed under (Content._by_start)
 
 
 class ContentError(Exception):
@@ -74,14 +75,22 @@ class Content:
     _words: dict[str, list[tuple[Answer, tuple[str, ...]]]] = field(
         default_factory=dict, repr=False
     )
+    # The same keywords filed by their first GRAM letters: a message is checked only for the
+    # keywords whose start occurs in it, not for all of them (hundreds) every time.
+    _by_start: dict[str, dict[str, list[tuple[int, str]]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({answer.id: answer for answer in self.answers})
         for language in LANGUAGES:
-            self._words[language] = [
+            self._words[language] = words = [
                 (a, tuple(dict.fromkeys(a.keywords[language] + a.keywords["de"])))
                 for a in self.answers
             ]
+            index: dict[str, list[tuple[int, str]]] = {}
+            for position, (_, keywords) in enumerate(words):
+                for word in keywords:
+                    index.setdefault(word[:GRAM], []).append((position, word))
+            self._by_start[language] = index
 
     def answer(self, answer_id: str) -> Answer | None:
         return self._by_id.get(answer_id)
@@ -104,12 +113,18 @@ class Content:
         message = f" {normalise(text)} "
         if not message.strip():
             return []
+        language = language if language in self._words else "de"
+        candidates, index = self._words[language], self._by_start[language]
+        # Every start a keyword could have in the message (keywords shorter than GRAM too).
+        starts = {message[i : i + n] for n in range(1, GRAM + 1) for i in range(len(message))}
+        scores: dict[int, int] = {}
+        for start in starts.intersection(index):
+            for position, word in index[start]:
+                if word in message:
+                    scores[position] = scores.get(position, 0) + len(word)
         scored = []
-        candidates = self._words.get(language, self._words["de"])
-        for position, (answer, words) in enumerate(candidates):
-            score = sum(len(word) for word in words if word in message)
-            if not score:
-                continue
+        for position, score in scores.items():
+            answer = candidates[position][0]
             # The topic they chose decides between answers that match about equally.
             bonus = 1.25 if topic is not None and answer.topic == topic else 1.0
             scored.append((-score * bonus, position, answer))
