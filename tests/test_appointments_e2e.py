@@ -510,6 +510,9 @@ async def test_cancelling_a_confirmed_appointment_sends_a_calendar_cancellation(
     appointment = (await services.appointments.upcoming(await services.residents.find(dana.id)))[0]
     notice = await staff_notice(sandbox, group, "sa:confirm:")
     await Chat(sandbox, staff).press_data(notice, f"sa:confirm:{appointment.id}")
+    # The confirmation (and its .ics) goes through the courier: let it arrive first, or the
+    # next message Dana gets may be it instead of the answer to /appointments.
+    await sandbox.wait_for_idle()
     listing = await dana.send("/appointments")
     question = await dana.press_data(listing, f"ap:cancel:{appointment.id}")
     await dana.press_data(question, f"ap:cancelyes:{appointment.id}")
