@@ -76,7 +76,8 @@ async def test_a_table_rebuilt_after_later_migrations_keeps_the_rows_that_refere
     shipped = {m.version: m for m in load_migrations()}
     db = await Database.open(tmp_path / "t.sqlite3")
     try:
-        await db.migrate([m for v, m in shipped.items() if v != 10])
+        # What main had before the delivery work landed: 0001-0009, 0012-0014.
+        await db.migrate([m for v, m in shipped.items() if v < 10 or 12 <= v <= 14])
         await db.execute("INSERT INTO residents (user_id, chat_id, language) VALUES (1, 1, 'ar')")
         await db.execute(
             "INSERT INTO cases (id, resident_id, status, language, created_at)"
@@ -92,7 +93,7 @@ async def test_a_table_rebuilt_after_later_migrations_keeps_the_rows_that_refere
             " digest, text, created_at)"
             " VALUES (1, 1, 'ar', 'de', 'libretranslate', 'd', 'Frage', '2026-12-01')"
         )
-        assert [m.version for m in await db.migrate(list(shipped.values()))] == [10]
+        assert [m.version for m in await db.migrate(list(shipped.values()))][0] == 10
         assert await db.fetchall("SELECT text FROM message_translations") != []
         assert tuple(await db.fetchone("PRAGMA foreign_keys")) == (1,)  # on again afterwards
     finally:
