@@ -3,7 +3,7 @@
 Time from starting the real bot (`python -m bot run`, its own process, a fresh empty database,
 the sandbox already running) to its first answer: a resident's /start waits in the sandbox before
 the process starts, and the clock stops when the sandbox records the bot's reply. Median and max
-of N runs (5) against the goal of issue 7. Printed beside it, to show where the time goes: the
+of N runs (5) against the goal of issue 18 (1 s; issue 7 asked for 2 s). Printed beside it, to show where the time goes: the
 first Bot API request (Python and the imports are done) and the first getUpdates (start-up done:
 database created and migrated, command menus installed).
 """
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from bench._common import machine, start_bot  # noqa: E402
 from bot.sandbox import BotApiSandbox, SandboxEvent  # noqa: E402
 
-GOAL_SECONDS = 2.0
+GOAL_SECONDS = 1.0  # issue 18 (issue 7 asked for 2 s)
 TIMEOUT = 30.0
 
 
@@ -93,7 +93,7 @@ async def main() -> None:
     print("Cold start (`python -m bot run`, empty database) to the first answered update:")
     print(
         f"  median {statistics.median(answers):.2f} s   max {worst:.2f} s"
-        f"   (goal <= {GOAL_SECONDS:.0f} s, every run)"
+        f"   (goal <= {GOAL_SECONDS:g} s, every run)"
         f"   {'ok' if worst <= GOAL_SECONDS else 'MISSED'}"
     )
     for key, label in (

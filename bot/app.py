@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from telegram import Bot, ChatMember, Update
@@ -79,7 +80,6 @@ from bot.transport.parked import ParkedNotices
 from bot.transport.polling import Poller
 from bot.transport.relay import Relay
 from bot.transport.update_processor import ChatOrderedProcessor
-from bot.transport.webhook import WebhookReceiver
 from handlers import router
 from handlers.gates import crisis, errors, gate, membership
 from handlers.resident import appointments, events, menu, onboarding, privacy, requests, selfhelp
@@ -91,6 +91,9 @@ from handlers.staff import delivery, queue
 from handlers.staff import events as event_staff
 from handlers.staff import group as staff_group
 from handlers.staff import letters as letter_staff
+
+if TYPE_CHECKING:
+    from bot.transport.webhook import WebhookReceiver
 
 logger = logging.getLogger(__name__)
 
@@ -605,6 +608,10 @@ def _receiver(
         return Poller(application.bot, intake, timeout=poll_timeout)
     if not settings.webhook_url or not settings.webhook_secret:
         raise ValueError("webhook mode needs THINKA_WEBHOOK_URL and THINKA_WEBHOOK_SECRET")
+    # Imported here: aiohttp's server takes a tenth of a second to import, which a bot in
+    # polling mode (the usual case) need not pay at every start (bench/coldstart.py).
+    from bot.transport.webhook import WebhookReceiver
+
     return WebhookReceiver(
         application.bot,
         intake,
