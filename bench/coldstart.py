@@ -3,9 +3,9 @@
 Time from starting the real bot (`python -m bot run`, its own process, a fresh empty database,
 the sandbox already running) to its first answer: a resident's /start waits in the sandbox before
 the process starts, and the clock stops when the sandbox records the bot's reply. Median and max
-of N runs (5) against the goal of issue 18 (1 s; issue 7 asked for 2 s). Printed beside it, to show where the time goes: the
-first Bot API request (Python and the imports are done) and the first getUpdates (start-up done:
-database created and migrated, command menus installed).
+of N runs (5) against the goal of issue 18 (1 s; issue 7 asked for 2 s). Printed beside it, to
+show where the time goes: the first Bot API request (Python and the imports are done) and the
+first getUpdates (start-up done: database created and migrated, command menus installed).
 """
 
 from __future__ import annotations
