@@ -62,6 +62,8 @@ lint: $(STAMP)
 
 bench: $(STAMP) catalogs
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@echo "== bench/throughput.py --paced (issue 18's realistic load)"
+	$(PY) bench/throughput.py --paced --residents 100 --only bare ours
 
 clean:
 	rm -rf $(VENV) locales/*/LC_MESSAGES/*.mo .pytest_cache

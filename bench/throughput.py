@@ -68,6 +68,10 @@ VARIANTS = ("bare", "bare-concurrent", "ours", "equivalent", "ours-no-inbox")
 # Calls made at start-up, not for a resident's step.
 START_UP_CALLS = {"getUpdates", "getMe", "setMyCommands", "deleteWebhook", "setMyDescription"}
 IN_FLIGHT: int | None = None  # --in-flight
+# --paced: issue 18's realistic load instead of everybody at once.
+PACED = False
+PACED_RATE = 20.0  # updates a second
+PACED_BURST = 100  # newcomers' /start at once, half way
 
 
 # -- the bots, each run as `python bench/throughput.py --serve VARIANT` --------------------------
@@ -246,6 +250,61 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+async def start_only(sandbox, waiter, user: SandboxUser, bare: bool, latencies: list[float]):
+    """A newcomer's /start, answered (the burst of the realistic load)."""
+    future = waiter.expect(user.id, None if bare else OUR_FLOW[0][2])
+    started = time.perf_counter()
+    await sandbox.send_message(user, "/start")
+    await asyncio.wait_for(future, 120)
+    latencies.append(time.perf_counter() - started)
+
+
+async def paced_load(sandbox, waiter, users, bare: bool, latencies: list[float]) -> dict:
+    """Issue 18's realistic load: residents arrive one after another so that their updates come
+    at PACED_RATE a second, each going through the whole flow; half way, PACED_BURST newcomers
+    send /start at once. The steady latencies leave out the 2 s after the burst."""
+    steady: list[tuple[float, float]] = []  # (when the step began, its latency)
+    burst: list[float] = []
+    interval = len(OUR_FLOW) / PACED_RATE
+    loop = asyncio.get_running_loop()
+
+    async def one(user):
+        mine: list[float] = []
+        began = loop.time()
+        await resident(sandbox, waiter, user, bare, mine)
+        at = began
+        for latency in mine:
+            steady.append((at, latency))
+            at += latency
+
+    half = len(users) // 2
+    burst_at = None
+    tasks = []
+    for i, user in enumerate(users):
+        if i == half:
+            burst_at = loop.time()
+            newcomers = [
+                sandbox.add_user(first_name=f"N{j}", language_code=LANGUAGES[j % 5])
+                for j in range(PACED_BURST)
+            ]
+            tasks += [
+                asyncio.create_task(start_only(sandbox, waiter, u, bare, burst)) for u in newcomers
+            ]
+        tasks.append(asyncio.create_task(one(user)))
+        await asyncio.sleep(interval)
+    await asyncio.gather(*tasks)
+    assert burst_at is not None
+    quiet = [lat for at, lat in steady if not burst_at <= at < burst_at + 2.0]
+    latencies += [lat for _, lat in steady] + burst
+    return {
+        "steady_p50": percentile(quiet, 50) * 1000,
+        "steady_p99": percentile(quiet, 99) * 1000,
+        "all_p99": percentile([lat for _, lat in steady], 99) * 1000,
+        "burst_p50": percentile(burst, 50) * 1000,
+        "burst_max": max(burst) * 1000,
+    }
+
+
 async def run_variant(variant: str, n: int, workdir: Path) -> dict:
     async with BotApiSandbox() as sandbox:
         db = workdir / f"{variant}.sqlite3"
@@ -285,12 +344,18 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
             calls_before = len(sandbox.calls)
             cpu_before = cpu_seconds(process.pid)
             started = time.perf_counter()
-            await asyncio.gather(
-                *(
-                    resident(sandbox, waiter, u, variant.startswith("bare"), latencies)
-                    for u in users
+            paced = None
+            if PACED:
+                paced = await paced_load(
+                    sandbox, waiter, users, variant.startswith("bare"), latencies
                 )
-            )
+            else:
+                await asyncio.gather(
+                    *(
+                        resident(sandbox, waiter, u, variant.startswith("bare"), latencies)
+                        for u in users
+                    )
+                )
             elapsed = time.perf_counter() - started
             cpu = cpu_seconds(process.pid) - cpu_before
             calls = Counter(
@@ -320,6 +385,7 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
         "cases": cases,
         "calls": calls,
         "cpu_ms": cpu / len(latencies) * 1000,
+        "paced": paced,
     }
 
 
@@ -396,7 +462,13 @@ def cpu_seconds(pid: int) -> float:
 
 async def main(n: int, variants: tuple[str, ...] = VARIANTS) -> None:
     print(f"Machine: {machine()}")
-    print(f"{n} residents x {len(OUR_FLOW)} updates each, all residents at once")
+    if PACED:
+        print(
+            f"{n} residents x {len(OUR_FLOW)} updates each, arriving at {PACED_RATE:g} updates/s;"
+            f" half way {PACED_BURST} newcomers send /start at once"
+        )
+    else:
+        print(f"{n} residents x {len(OUR_FLOW)} updates each, all residents at once")
     if IN_FLIGHT:
         print(f"our bot with at most {IN_FLIGHT} updates in flight")
     print()
@@ -411,6 +483,25 @@ async def main(n: int, variants: tuple[str, ...] = VARIANTS) -> None:
                 f"   bot CPU {result['cpu_ms']:.2f} ms/update"
                 f"   ({result['updates']} updates in {result['seconds']:.1f} s{extra})"
             )
+    if PACED:
+        print()
+        for variant, result in results.items():
+            paced = result["paced"]
+            print(
+                f"  {variant:16} steady p50 {paced['steady_p50']:5.1f} ms  p99"
+                f" {paced['steady_p99']:6.1f} ms (with the 2 s after the burst: p99"
+                f" {paced['all_p99']:6.1f});  burst /start p50 {paced['burst_p50']:6.1f}"
+                f"  max {paced['burst_max']:6.1f} ms"
+            )
+        if "ours" in results:
+            paced = results["ours"]["paced"]
+            for name, value, goal in (
+                ("steady p50 ours (ms)", paced["steady_p50"], 8),
+                ("steady p99 ours (ms)", paced["steady_p99"], 30),
+            ):
+                verdict = "ok" if value <= goal else "MISSED"
+                print(f"  {name:42} {value:5.1f}   (goal <= {goal})   {verdict}")
+        return
     if not {"bare", "ours", "equivalent"} <= set(variants):
         return  # a partial run (--only): the ratios need these
     ours, work = results["ours"], results["equivalent"]
@@ -461,8 +552,14 @@ if __name__ == "__main__":
         "--in-flight", type=int, help="our bot's cap on updates in flight (default: its own)"
     )
     parser.add_argument("--only", nargs="+", choices=VARIANTS, help="run only these variants")
+    parser.add_argument(
+        "--paced",
+        action="store_true",
+        help="the realistic load: 20 updates/s and a burst of 100 /start (use --residents 100)",
+    )
     args = parser.parse_args()
     IN_FLIGHT = args.in_flight
+    PACED = args.paced
     if args.serve and os.environ.get("BENCH_PROFILE"):
         # Where the bot process spends its time: BENCH_PROFILE=/tmp/x.prof python bench/...
         import cProfile
