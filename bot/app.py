@@ -622,6 +622,24 @@ def _receiver(
     )
 
 
+async def settled(application: Application) -> None:
+    """Return once nothing is under way: every fetched update stored and handled, and nothing
+    being sent or read. Quiet HTTP alone is not idle: a handler may be writing to the database
+    between two requests (the demo and the tests wait with this)."""
+    receiver = application.bot_data.get(RECEIVER_KEY)
+    if receiver is not None:
+        await receiver.settled()
+    intake = application.bot_data.get(INTAKE_KEY)
+    if intake is not None:
+        await intake.settled()
+    await application.update_queue.join()
+    services = application.bot_data.get(SERVICES_KEY)
+    if services is not None and application.running:
+        await services.relay.settled()
+        await services.courier.settled()
+        await services.letters.settled()
+
+
 def run(application: Application, settings: Settings) -> None:
     """Block until SIGINT/SIGTERM: webhook when THINKA_WEBHOOK_URL is set, else long polling."""
     asyncio.run(serve(application, settings))

@@ -14,10 +14,11 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import INTAKE_KEY, RECEIVER_KEY, SERVICES_KEY, build_application, running
+from bot.app import SERVICES_KEY, build_application, running, settled
 from bot.core.config import Settings
 from bot.core.i18n import LANGUAGES
 from bot.core.paths import DATA_DIR
@@ -148,23 +149,7 @@ async def run_demo(settings: Settings, stdin: TextIO, out: TextIO) -> int:
             )
             application = build_application(demo_settings)
 
-            async def settled() -> None:
-                # Quiet HTTP alone is not idle on a busy machine: a handler may be writing to
-                # the database between two requests, and its answer would show after the
-                # prompt (and its buttons not be there to press). The same checks as the tests'.
-                receiver = application.bot_data.get(RECEIVER_KEY)
-                if receiver is not None:
-                    await receiver.settled()
-                intake = application.bot_data.get(INTAKE_KEY)
-                if intake is not None:
-                    await intake.settled()
-                await application.update_queue.join()
-                services = application.bot_data.get(SERVICES_KEY)
-                if services is not None and application.running:
-                    await services.relay.settled()
-                    await services.courier.settled()
-
-            sandbox.idle_checks.append(settled)
+            sandbox.idle_checks.append(partial(settled, application))
             async with running(application):
                 demo = Demo(sandbox, out)
                 # Like a real colleague, the demo's staff member has written to the bot once,

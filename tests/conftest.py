@@ -16,7 +16,7 @@ import httpx
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.app import INTAKE_KEY, RECEIVER_KEY, SERVICES_KEY, build_application, running
+from bot.app import SERVICES_KEY, build_application, running, settled
 from bot.core.clock import FrozenClock
 from bot.core.config import Settings, load_settings
 from bot.core.logs import guarded_handler
@@ -194,23 +194,8 @@ def make_application(settings: Settings, clock: FrozenClock, limits: Limits = TE
     application = build_application(settings, clock=clock, rate_limiter=limiter, limits=limits)
     application.update_processor.retry_delays = QUICK_RETRIES
 
-    async def settled() -> None:
-        # Every fetched update stored and handled, and the relay has nothing under way.
-        receiver = application.bot_data.get(RECEIVER_KEY)
-        if receiver is not None:
-            await receiver.settled()
-        intake = application.bot_data.get(INTAKE_KEY)
-        if intake is not None:
-            await intake.settled()
-        await application.update_queue.join()
-        services = application.bot_data.get(SERVICES_KEY)
-        if services is not None and application.running:
-            await services.relay.settled()
-            await services.courier.settled()
-            await services.letters.settled()
-
     for sandbox in _SANDBOXES:
-        sandbox.idle_checks.append(settled)
+        sandbox.idle_checks.append(functools.partial(settled, application))
     return application
 
 

@@ -81,8 +81,8 @@ COMMAND_SCOPES = frozenset(
         "chat_member",
     }
 )
-# methods that count against the global rate limit
-RATE_LIMITED = frozenset(
+# Methods that make a message in a chat: what Telegram's per-group limit counts.
+MESSAGE_METHODS = frozenset(
     m.lower()
     for m in (
         "sendMessage",
@@ -97,15 +97,17 @@ RATE_LIMITED = frozenset(
         "sendLocation",
         "sendContact",
         "sendPoll",
+        "sendVideoNote",
         "copyMessage",
         "copyMessages",
         "forwardMessage",
         "forwardMessages",
-        "editMessageText",
-        "editMessageCaption",
-        "editMessageReplyMarkup",
-        "editMessageMedia",
     )
+)
+# Methods that count against the global rate limit: those, and edits.
+RATE_LIMITED = MESSAGE_METHODS | frozenset(
+    m.lower()
+    for m in ("editMessageText", "editMessageCaption", "editMessageReplyMarkup", "editMessageMedia")
 )
 FILE_PREFIX = {
     "photo": "AgACAgIAAxkBAA",

@@ -31,32 +31,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .common import _Params
+from .common import MESSAGE_METHODS, _Params
 from .models import ApiError
 
 # What counts as a message for the per-group limit.
-GROUP_LIMITED = frozenset(
-    m.lower()
-    for m in (
-        "sendMessage",
-        "sendPhoto",
-        "sendDocument",
-        "sendVoice",
-        "sendSticker",
-        "sendAudio",
-        "sendVideo",
-        "sendAnimation",
-        "sendMediaGroup",
-        "sendLocation",
-        "sendContact",
-        "sendPoll",
-        "sendVideoNote",
-        "copyMessage",
-        "copyMessages",
-        "forwardMessage",
-        "forwardMessages",
-    )
-)
+GROUP_LIMITED = MESSAGE_METHODS
 # What an outage answers 5xx for: everything a bot sends, not the long poll.
 SEND_METHODS = GROUP_LIMITED | frozenset(
     m.lower()
