@@ -18,6 +18,8 @@ class CallbackData:
     def __init__(self, name: str, purpose: str) -> None:
         self.prefix = f"{name}:"
         self.purpose = purpose
+        # Buttons of staff tools ("staff: …"): staff press them without a resident's consent.
+        self.staff = purpose.startswith("staff:")
 
     def __call__(self, *parts: object) -> str:
         data = self.prefix + ":".join(str(part) for part in parts)

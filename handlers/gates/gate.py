@@ -48,18 +48,7 @@ OPEN_COMMANDS = frozenset(
 # A resident's own things: before consent, staff get the privacy notice for these like anybody.
 RESIDENT_COMMANDS = frozenset({"mycases", "appointments", "unsubscribe"})
 # The buttons of staff tools, which staff use without agreeing to anything as a resident.
-STAFF_CALLBACKS = tuple(
-    data.prefix
-    for data in (
-        callbacks.CASE,
-        callbacks.QUEUE,
-        callbacks.STAFF_APPOINTMENT,
-        callbacks.EVENT_DRAFT,
-        callbacks.EVENT_MANAGE,
-        callbacks.LETTERS,
-        callbacks.OUTGOING,
-    )
-)
+STAFF_CALLBACKS = tuple(data.prefix for data in callbacks.REGISTRY if data.staff)
 OPEN_CALLBACKS = (
     keyboards.LANGUAGE_PREFIX,
     keyboards.CONSENT_PREFIX,
