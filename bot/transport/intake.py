@@ -30,7 +30,7 @@ import itertools
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from telegram import Bot, Update
@@ -244,23 +244,21 @@ class Intake:
 
     async def started(self, entry: Entry) -> bool:
         """Write the start of a handler; False when it cannot be written (then it must not run)."""
+        return await self._written(self._inbox.started(entry.update_id), entry)
+
+    async def retrying(self, entry: Entry, error: str) -> bool:
+        """A transient failure, tried again later; False when the database cannot say so."""
+        return await self._written(self._inbox.failed(entry.update_id, error), entry)
+
+    async def _written(self, write: Awaitable[object], entry: Entry) -> bool:
+        """Await an inbox write; a storage problem is reported (the sender told) and gives
+        False, anything else is raised."""
         try:
-            await self._inbox.started(entry.update_id)
+            await write
         except Exception as error:
             if storage_problem(error) is None:
                 raise
             self._storage_failed(error, [entry.sender])
-            return False
-        return True
-
-    async def retrying(self, entry: Entry, error: str) -> bool:
-        """A transient failure, tried again later; False when the database cannot say so."""
-        try:
-            await self._inbox.failed(entry.update_id, error)
-        except Exception as failure:
-            if storage_problem(failure) is None:
-                raise
-            self._storage_failed(failure, [entry.sender])
             return False
         return True
 
