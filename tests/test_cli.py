@@ -259,3 +259,15 @@ def test_poster_and_read_letter_are_commands_of_the_cli(tmp_path, capsys):
     assert out.read_bytes().startswith(b"%PDF")
     assert main(["read-letter", str(tmp_path / "missing.jpg")]) == 2
     assert "missing.jpg" in capsys.readouterr().err
+
+
+def test_polling_does_not_import_the_webhook_server():
+    """aiohttp's server takes a tenth of a second to import: a bot in polling mode (the usual
+    case) must not pay it at every start (bench/coldstart.py)."""
+    import subprocess
+
+    probe = "import sys, bot.app; print('aiohttp.web' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
