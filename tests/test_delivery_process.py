@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import BotApiSandbox, SandboxUser
-from handlers.shared import keyboards
+from bot.sandbox import BotApiSandbox
 from tests.conftest import Chat
 from tests.test_cli import ROOT, cli, start_bot
+from tests.test_process_faults import open_case
 
 STAFF_ID = 700_001
 LANGUAGES = ("ar", "ru", "de", "uk", "en")
@@ -45,21 +45,6 @@ async def until(check, within: float = 60.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "condition not reached in time"
         await asyncio.sleep(0.1)
-
-
-async def open_case(sandbox: BotApiSandbox, user: SandboxUser, text: str) -> None:
-    chat = Chat(sandbox, user)
-    before = chat.seen()
-    await sandbox.send_message(user, "/start")
-    # The first answer after a (re)start waits for the process to come up (imports, migrations):
-    # on a busy machine that takes longer than the 5 s a reply may take once the bot runs.
-    notice = await sandbox.wait_for_message(user.id, after=before, timeout=30)
-    opt_in = await chat.press_data(notice, keyboards.CONSENT_AGREE)
-    menu = await chat.press_data(opt_in, "ev:optin:none")
-    topics = await chat.press_data(menu, keyboards.MENU_ASK)
-    districts = await chat.press_data(topics, keyboards.REQUEST_TOPIC_PREFIX + "job")
-    await chat.press_data(districts, keyboards.REQUEST_DISTRICT_PREFIX + "0")
-    await sandbox.send_message(user, text)
 
 
 def settled(db: Path, sandbox: BotApiSandbox) -> bool:
@@ -99,7 +84,7 @@ async def kill_rounds(tmp_path: Path, rounds: int, seed: int) -> Counter:
         sandbox.set_latency(0.1)
         try:
             for user in residents:
-                await open_case(sandbox, user, f"{user.first_name} first")
+                await open_case(sandbox, user, f"{user.first_name} first", topic="job")
             await until(lambda: len(group.topics) == len(residents))
             threads = {}
             for thread, topic in group.topics.items():

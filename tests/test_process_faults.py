@@ -37,8 +37,11 @@ async def _stop(process) -> None:
         await process.wait()
 
 
-async def _open_case(sandbox: BotApiSandbox, user: SandboxUser) -> None:
-    """Onboarding and a first question, by button data (any language)."""
+async def open_case(
+    sandbox: BotApiSandbox, user: SandboxUser, text: str | None = None, topic: str = "debt"
+) -> None:
+    """Onboarding and a first question, by button data (any language). With `text` the question
+    is sent without waiting for the answer (a kill may come first)."""
     chat = Chat(sandbox, user)
     before = chat.seen()
     await sandbox.send_message(user, "/start")
@@ -48,9 +51,12 @@ async def _open_case(sandbox: BotApiSandbox, user: SandboxUser) -> None:
     opt_in = await chat.press_data(notice, keyboards.CONSENT_AGREE)
     menu = await chat.press_data(opt_in, "ev:optin:none")
     topics = await chat.press_data(menu, keyboards.MENU_ASK)
-    districts = await chat.press_data(topics, keyboards.REQUEST_TOPIC_PREFIX + "debt")
+    districts = await chat.press_data(topics, keyboards.REQUEST_TOPIC_PREFIX + topic)
     await chat.press_data(districts, keyboards.REQUEST_DISTRICT_PREFIX + "0")
-    await chat.send(f"Erste Frage von {user.first_name}")
+    if text is not None:
+        await sandbox.send_message(user, text)
+    else:
+        await chat.send(f"Erste Frage von {user.first_name}")
 
 
 def _query(db: Path, sql: str) -> list[tuple]:
@@ -87,7 +93,7 @@ async def _kill_rounds(tmp_path: Path, rounds: int, seed: int) -> int:
         process = await start_bot(tmp_path, sandbox, log=log)
         try:
             for user in users:
-                await _open_case(sandbox, user)
+                await open_case(sandbox, user)
             onboarded = len(sandbox.calls)
             answered_before = {u.id: len(sandbox.messages_to(u.id)) for u in users}
             texts: dict[int, tuple[int, int]] = {}  # update_id -> (chat, message)
@@ -353,7 +359,7 @@ async def test_an_update_under_way_at_two_crashes_is_quarantined_and_the_rest_go
         env = {"THINKA_STAFF_CHAT_ID": str(group.id), "THINKA_ADMIN_IDS": str(admin.id)}
         process = await start_bot(tmp_path, sandbox, **env)
         try:
-            await _open_case(sandbox, amal)
+            await open_case(sandbox, amal)
             await _until(lambda: any(not t.get("deleted") for t in sandbox.topics(group).values()))
             thread = next(iter(sandbox.topics(group)))
             # Boris answers; asking Telegram whether he is staff never comes back.
@@ -440,7 +446,7 @@ async def test_backup_while_the_bot_runs_restores_to_a_working_bot(tmp_path):
         amal = sandbox.add_user(first_name="Amal", language_code="ar")
         process = await start_bot(tmp_path, sandbox)
         try:
-            await _open_case(sandbox, amal)
+            await open_case(sandbox, amal)
             code, out, err = await cli(tmp_path, "backup", str(tmp_path / "backup"))
             assert code == 0, err
             copy = next((tmp_path / "backup").glob("thinka-2*.sqlite3"))
