@@ -189,11 +189,44 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
     # the same for the courier, which sends the confirmation and the quick-answer offer.
     limiter = AIORateLimiter(overall_max_rate=100_000, group_max_rate=100_000, max_retries=3)
     limits = Limits(rate=100_000, group_per_minute=100_000)
+    if os.environ.get("SQL_COUNT"):
+        count_statements(Path(os.environ["SQL_COUNT"]))
     application = app.build_application(settings, rate_limiter=limiter, limits=limits)
     if os.environ.get("IN_FLIGHT"):
         # --in-flight N: the processor's cap, to size MAX_IN_FLIGHT by measurement.
         application.update_processor.max_in_flight = int(os.environ["IN_FLIGHT"])
     app.run(application, settings)
+
+
+def count_statements(path: Path) -> None:
+    """Every statement our bot's connection runs, by kind and table (SQLite's trace callback),
+    written to `path` at exit: the bench divides them by the updates handled."""
+    import atexit
+    import json
+    import re
+
+    from bot.core.db import Database
+
+    counts: Counter = Counter()
+    table = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+(\w+)", re.IGNORECASE)
+
+    def trace(sql: str) -> None:
+        words = sql.split(None, 1)
+        verb = words[0].upper() if words else "?"
+        if verb in ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA"):
+            counts[verb] += 1
+        else:
+            found = table.search(sql)
+            counts[f"{verb} {found.group(1) if found else '?'}"] += 1
+
+    prepare = Database._prepare
+
+    def traced(conn) -> None:
+        prepare(conn)
+        conn.set_trace_callback(trace)
+
+    Database._prepare = staticmethod(traced)
+    atexit.register(lambda: path.write_text(json.dumps(counts)))
 
 
 # -- the load -----------------------------------------------------------------------------------
@@ -313,6 +346,8 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
         env["SCRIPT"] = str(workdir / "script.json")
         if IN_FLIGHT:
             env["IN_FLIGHT"] = str(IN_FLIGHT)
+        sql_counts = workdir / f"{variant}.statements.json"
+        env["SQL_COUNT"] = str(sql_counts)
         env["PYTHONPATH"] = str(ROOT)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -369,6 +404,11 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+    statements = None
+    if sql_counts.exists():
+        import json
+
+        statements = Counter(json.loads(sql_counts.read_text()))
     cases = None
     if variant.startswith("ours"):
         with sqlite3.connect(db) as conn:
@@ -386,7 +426,29 @@ async def run_variant(variant: str, n: int, workdir: Path) -> dict:
         "calls": calls,
         "cpu_ms": cpu / len(latencies) * 1000,
         "paced": paced,
+        # every statement of the run, warm-up resident included (8 updates more)
+        "statements": statements,
     }
+
+
+def print_statements(variant: str, counts: Counter, updates: int) -> None:
+    """SQL statements per update, the commits first, then the most frequent kinds."""
+    total = sum(counts.values())
+    commits = counts["COMMIT"]
+    autocommits = sum(
+        n for kind, n in counts.items() if kind.split()[0] in ("INSERT", "UPDATE", "DELETE")
+    )
+    print(
+        f"  {variant}: {total / updates:.1f} statements per update, {commits / updates:.2f}"
+        f" COMMITs (BEGIN {counts['BEGIN'] / updates:.2f}; writes {autocommits / updates:.2f},"
+        " those outside a transaction commit on their own)"
+    )
+    top = [
+        f"{kind} {n / updates:.2f}"
+        for kind, n in counts.most_common()
+        if kind not in ("COMMIT", "BEGIN")
+    ][:12]
+    print("    " + ", ".join(top))
 
 
 def record_script(sandbox, chat_id: int, steps: list[int], path: Path) -> None:
@@ -483,6 +545,9 @@ async def main(n: int, variants: tuple[str, ...] = VARIANTS) -> None:
                 f"   bot CPU {result['cpu_ms']:.2f} ms/update"
                 f"   ({result['updates']} updates in {result['seconds']:.1f} s{extra})"
             )
+    for variant, result in results.items():
+        if result["statements"]:
+            print_statements(variant, result["statements"], result["updates"] + len(OUR_FLOW))
     if PACED:
         print()
         for variant, result in results.items():
