@@ -92,6 +92,7 @@ async def test_forged_or_stale_button_data_does_nothing(bot, sandbox, chat_as, c
     before = chat.seen()
     await sandbox.press_button(chat.user, menu, "staff:take:1", forge=True)
     answer = await sandbox.wait_for_message(chat.id, after=before)
+    await sandbox.wait_for_idle()  # the press is answered beside the new message, not before
     assert sandbox.callback_answers[-1].get("text") == t._("This button is no longer active.")
     assert answer.button_texts == [t._(label) for _, label in MAIN_MENU]
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.core.i18n import FSI, LANGUAGE_NAMES, LANGUAGES
 from handlers.shared.keyboards import MAIN_MENU
-from tests.conftest import ADMIN_ID, agree
+from tests.conftest import ADMIN_ID, agree, eventually
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -211,3 +211,27 @@ async def test_a_lone_slash_before_consent_gets_the_notice_not_an_error(bot, cha
     answer = await chat.send("/")
     assert tr(bot, "de")._("Do you agree?") in answer.text
     assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+async def test_a_button_press_telegram_no_longer_takes_an_answer_for_still_gets_its_edit(
+    bot, sandbox, chat_as
+):
+    """The answer to a button press only stops its spinner, and Telegram takes it for a short
+    while only ("query is too old", e.g. for a press handled after a restart). Before, that
+    refusal failed the handler: the resident's press did nothing."""
+    t = tr(bot, "de")
+    chat = chat_as("de")
+    notice = await chat.send("/start")
+    sandbox.callback_answer_timeout = 0.0  # every answer comes too late
+    edits = notice.edits
+    await sandbox.press_button(chat.user, notice, notice.callback_data(t._("✅ I agree")))
+
+    async def edited():
+        messages = sandbox.messages_to(chat.user.id)
+        [current] = [m for m in messages if m.message_id == notice.message_id]
+        return current if current.edits > edits else None
+
+    opt_in = await eventually(edited)
+    assert t._("No, thank you") in opt_in.button_texts
+    await sandbox.wait_for_idle()
+    assert sandbox.callback_answers == []  # refused, as Telegram does

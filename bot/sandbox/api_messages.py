@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import copy
 import re
+import time
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout
@@ -308,7 +309,9 @@ class MessagesApi:
 
     async def api_answerCallbackQuery(self, p: _Params) -> bool:
         qid = p.str("callback_query_id")
-        if not qid or self._callback_queries.get(qid, True):
+        timeout = self.callback_answer_timeout
+        too_late = timeout is not None and time.monotonic() - self._pressed_at.get(qid, 0) > timeout
+        if not qid or self._callback_queries.get(qid, True) or too_late:
             raise ApiError.bad(
                 "query is too old and response timeout expired or query ID is invalid"
             )

@@ -17,6 +17,7 @@ import math
 import random
 import re
 import secrets
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -104,6 +105,11 @@ class BotApiSandbox(
         self.chat_actions: list[dict[str, Any]] = []
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._callback_queries: dict[str, bool] = {}  # id -> answered
+        self._pressed_at: dict[str, float] = {}  # id -> time.monotonic() of the press
+        # Telegram takes the answer to a button press only for a while after it (then: "query
+        # is too old and response timeout expired"); the Bot API does not say how long, so by
+        # default without limit here. A test sets seconds, e.g. 0 for a bot that answers late.
+        self.callback_answer_timeout: float | None = None
         self._subscribers: list[Callable[[SandboxEvent], Any]] = []
         self._bg_tasks: set[asyncio.Task[Any]] = set()
 
@@ -770,6 +776,7 @@ class BotApiSandbox(
             )
         qid = str(secrets.randbits(62))
         self._callback_queries[qid] = False
+        self._pressed_at[qid] = time.monotonic()
         query = {
             "id": qid,
             "from": u.to_dict(),
