@@ -447,6 +447,7 @@ async def on_startup(application: Application) -> None:
     processor = application.update_processor
     assert isinstance(processor, ChatOrderedProcessor)
     intake.put_back = processor.put_back
+    intake.starts_at_once = processor.max_in_flight  # stored as started when they run at once
     processor.bind(
         application,
         intake,

@@ -113,6 +113,65 @@ async def test_the_webhook_answers_200_for_what_the_library_cannot_read(
         assert (await _state(services, bad))[0] == "quarantined"
 
 
+# -- the start of an update that runs at once -----------------------------------------------
+
+
+async def test_an_update_that_runs_at_once_is_stored_with_its_start_in_one_commit(
+    sandbox, settings, clock, chat_as
+):
+    """Issue 18: a /start into an idle bot was written twice before its handler ran (stored,
+    then its start, each a commit waiting for the disk). Now its start is counted in the
+    statement that stores it; the rule of inbox.py holds (done, one start, no failure)."""
+    olga = chat_as("ru", "Olga")
+    application = _application(settings, clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        statements: list[str] = []
+        services.db._conn.set_trace_callback(statements.append)
+        try:
+            assert (await olga.send("/start")).buttons
+            await sandbox.wait_for_idle()
+        finally:
+            services.db._conn.set_trace_callback(None)
+        [update_id] = [row[0] for row in await _rows(services, "SELECT update_id FROM inbox")]
+        assert await _state(services, update_id) == ("done", "message", 1, 0, None, 0)
+    inbox_writes = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith(("INSERT INTO INBOX", "UPDATE INBOX"))
+    ]
+    assert [w.split()[0] for w in inbox_writes] == ["INSERT", "UPDATE"]  # stored, then done
+    assert "attempts = attempts + 1" not in inbox_writes[1]
+
+
+async def test_a_command_put_back_before_its_turn_is_answered_after_the_restart(
+    sandbox, settings, clock, chat_as
+):
+    """A shutdown that comes between storing an update (its start counted) and its turn takes
+    the start back: otherwise the next run takes it for one under way at a crash, and a
+    command under way at a crash is not handled again (inbox.py) — the /start would be lost."""
+    olga = chat_as("ru", "Olga")
+    application = _application(settings, clock)
+    async with running(application):
+        services = application.bot_data[SERVICES_KEY]
+        application.update_processor._closed = True  # what a shutdown does first (drain)
+        await sandbox.send_message(olga.user, "/start")
+        [(update_id,)] = await eventually(lambda: _rows(services, "SELECT update_id FROM inbox"))
+        await eventually(lambda: _no_entries(application))
+        assert await _state(services, update_id) == ("pending", "message", 0, 0, None, 1)
+    application = _application(settings, clock)
+    async with running(application):
+        notice = await sandbox.wait_for_message(olga.user.id)
+        assert notice.buttons  # the consent notice: answered after all
+        await sandbox.wait_for_idle()
+        services = application.bot_data[SERVICES_KEY]
+        assert (await _state(services, update_id))[:4] == ("done", "message", 1, 0)
+
+
+async def _no_entries(application) -> bool:
+    return application.bot_data[INTAKE_KEY].in_memory == 0
+
+
 async def test_getupdates_failing_in_every_way_loses_nothing_and_handles_nothing_twice(
     sandbox, settings, clock, chat_as, monkeypatch
 ):

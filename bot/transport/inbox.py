@@ -11,7 +11,10 @@ When an update counts as handled (the rule; bot/transport/update_processor.py ap
 
 - Every start of a handler is written *before* it runs (`attempts`), every end after it: done,
   or a failure the bot saw (`failures`, with the error's class name). A pending row therefore
-  tells at the next start what became of it.
+  tells at the next start what became of it. An update that will run at once (its chat idle, a
+  slot free: the intake decides) is stored with its first start already counted, in the same
+  statement: one commit less before the answer. Put back without having run (shutdown), its
+  start is taken back (`unstart`).
 - attempts == failures: never started, or waiting for its next try: it is handled.
 - attempts > failures: the process died while handling it (kill -9, a crash, a power cut).
   - A message with content that is not a command (`replay_safe`) is handled again: case
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -178,14 +181,17 @@ class InboxRepository:
         self._db = db
         self._cipher = cipher or Cipher()
 
-    async def store(self, updates: Sequence[Received], now: datetime) -> set[int]:
-        """Store updates as received; returns the ids not seen before.
+    async def store(
+        self, updates: Sequence[Received], now: datetime, started: Collection[int] = ()
+    ) -> set[int]:
+        """Store updates as received, those in `started` with their first start counted;
+        returns the ids not seen before.
 
         One statement (a statement is its own transaction in autocommit mode): this runs for
         every batch Telegram delivers, so it is kept to a single round trip to SQLite."""
         if not updates:
             return set()
-        values = ",".join("(?, ?, ?, ?, ?)" for _ in updates)
+        values = ",".join("(?, ?, ?, ?, ?, ?)" for _ in updates)
         params: list[object] = []
         received = _iso(now)
         for update in updates:
@@ -195,9 +201,10 @@ class InboxRepository:
                 received,
                 update_kind(update.data),
                 update_chat(update.data),
+                int(update.update_id in started),
             ]
         rows = await self._db.fetchall(
-            "INSERT INTO inbox (update_id, payload, received_at, kind, chat_id)"
+            "INSERT INTO inbox (update_id, payload, received_at, kind, chat_id, attempts)"
             f" VALUES {values} ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
             params,
         )
@@ -226,6 +233,13 @@ class InboxRepository:
             f"UPDATE inbox SET state = 'done', done_at = ?, payload = NULL"
             f" WHERE update_id IN ({marks}) AND state = 'pending'",
             [_iso(now), *ids],
+        )
+
+    async def unstart(self, update_id: int) -> None:
+        """A start counted when it was stored, but the update was put back before it ran."""
+        await self._db.execute(
+            "UPDATE inbox SET attempts = attempts - 1 WHERE update_id = ? AND attempts > failures",
+            (update_id,),
         )
 
     async def failed(self, update_id: int, error: str) -> None:
@@ -326,9 +340,13 @@ class Inbox:
         self._marks: list[tuple[bool, int, asyncio.Future[None]]] = []  # (started?, id, waiter)
         self._writer: asyncio.Task[None] | None = None
 
-    async def store(self, updates: Sequence[Received]) -> set[int]:
-        """Write updates as received; returns the ids not seen before, which are to be handled."""
-        return await self.repository.store(updates, self._clock.now())
+    async def store(self, updates: Sequence[Received], started: Collection[int] = ()) -> set[int]:
+        """Write updates as received (those in `started` as started); returns the ids not seen
+        before, which are to be handled."""
+        return await self.repository.store(updates, self._clock.now(), started)
+
+    async def unstart(self, update_id: int) -> None:
+        await self.repository.unstart(update_id)
 
     async def started(self, update_id: int) -> None:
         """Returns once the start is on disk: only then may the handler run."""

@@ -98,6 +98,8 @@ class Entry:
     sender: tuple[int, str | None] | None  # who to tell about a storage outage
     attempts: int  # handler starts before this run, from the inbox
     failures: int
+    # Stored with its first start counted (it was to run at once): no start to write.
+    prestarted: bool = False
 
 
 def _chat_key(chat_id: int | None, update_id: int) -> Hashable:
@@ -133,6 +135,9 @@ class Intake:
         self._paused = False  # storage outage
         self._stopping = False
         self._backlog = 0  # pending rows in the inbox (in memory or not)
+        # Updates that can run the moment they are stored (the processor's slots; set by the
+        # composition root). 0: every start is written on its own.
+        self.starts_at_once = 0
         self._wake = asyncio.Event()
         self._room = asyncio.Event()  # the backlog is below LOW_WATER: fetch again
         self._room.set()
@@ -213,8 +218,9 @@ class Intake:
     async def stored(self, updates: Sequence[Received]) -> bool:
         """Store what Telegram sent, then admit what is new. False when the database cannot be
         written: then nothing may be confirmed to Telegram (it sends the updates again)."""
+        prestart = self._prestart(updates)
         try:
-            fresh = await self._inbox.store(updates)
+            fresh = await self._inbox.store(updates, prestart)
         except Exception as error:
             if storage_problem(error) is None:
                 raise
@@ -228,13 +234,35 @@ class Intake:
             if update.update_id in self._entries:
                 continue  # the feeder read it from the inbox meanwhile
             key = _chat_key(update_chat(update.data), update.update_id)
-            if self._direct and not self._behind and self._fits(key):
+            if update.update_id in prestart:
+                # Its start is on disk already: it goes in whatever happened meanwhile.
+                await self._enter(update.update_id, update.data, 0, 0, prestarted=True)
+            elif self._direct and not self._behind and self._fits(key):
                 await self._enter(update.update_id, update.data, 0, 0)
             else:
                 self._behind = True
                 self._spills += 1
                 self._wake.set()
         return True
+
+    def _prestart(self, updates: Sequence[Received]) -> set[int]:
+        """The updates that will run the moment they are stored: nothing of their chat in
+        memory, nothing left behind in the inbox, a slot free. Their first start is written
+        with them (one commit, not two, before the answer)."""
+        if not (self._direct and not self._behind and not self._paused):
+            return set()
+        room = self.starts_at_once - len(self._entries)
+        chosen: set[int] = set()
+        chats: set[Hashable] = set()
+        for update in updates:
+            if len(chosen) >= room:
+                break
+            key = _chat_key(update_chat(update.data), update.update_id)
+            if key in chats or self._per_chat[key] or update.update_id in self._entries:
+                continue
+            chats.add(key)
+            chosen.add(update.update_id)
+        return chosen
 
     # -- the processor's side ---------------------------------------------------------------
     def entry(self, update: object) -> Entry | None:
@@ -244,7 +272,27 @@ class Intake:
 
     async def started(self, entry: Entry) -> bool:
         """Write the start of a handler; False when it cannot be written (then it must not run)."""
+        if entry.prestarted:
+            entry.prestarted = False  # written with the update; a retry writes its own
+            return True
         return await self._written(self._inbox.started(entry.update_id), entry)
+
+    async def unstarted(self, entry: Entry) -> None:
+        """Put back before its first turn: a start counted at storing is taken back, or the next
+        run would take it for one under way at a crash."""
+        if not entry.prestarted:
+            return
+        entry.prestarted = False
+        try:
+            await self._inbox.unstart(entry.update_id)
+        except Exception as error:
+            if storage_problem(error) is None:
+                raise
+            logger.warning(
+                "update %s put back but its start could not be taken back: %s",
+                entry.update_id,
+                type(error).__name__,
+            )
 
     async def retrying(self, entry: Entry, error: str) -> bool:
         """A transient failure, tried again later; False when the database cannot say so."""
@@ -326,7 +374,9 @@ class Intake:
         self._left.set()
         self._wake.set()
 
-    async def _enter(self, update_id: int, data: dict, attempts: int, failures: int) -> None:
+    async def _enter(
+        self, update_id: int, data: dict, attempts: int, failures: int, *, prestarted: bool = False
+    ) -> None:
         """Read the update with python-telegram-bot and queue it; quarantine it if it cannot."""
         key = _chat_key(update_chat(data), update_id)
         thread = update_topic(data)
@@ -339,10 +389,12 @@ class Intake:
             private_sender(data),
             attempts,
             failures,
+            prestarted,
         )
         try:
             update = Update.de_json(data, self._bot)
         except Exception as error:
+            await self.unstarted(entry)  # it never ran
             await self._quarantine(update_id, entry.kind, type(error).__name__)
             return
         self._entries[update_id] = entry

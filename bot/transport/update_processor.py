@@ -128,6 +128,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         try:
             while True:
                 if not await turn:
+                    await intake.unstarted(entry)
                     intake.put_aside(entry)
                     return
                 if not await intake.started(entry):
