@@ -180,6 +180,67 @@ async def test_a_message_without_a_case_asks_topic_and_district_then_is_not_rety
     assert (await services.residents.find(olga.id)).district == "Rieth"
 
 
+def _write_units(statements: list[str], tables: tuple[str, ...]) -> list[list[str]]:
+    """The commits among `statements` (SQLite's trace) that wrote to one of `tables`: a
+    BEGIN … COMMIT, or a write outside one (it commits on its own)."""
+    units, current = [], None
+    for sql in statements:
+        verb = sql.split(None, 1)[0].upper()
+        if verb == "BEGIN":
+            current = []
+        elif verb in ("COMMIT", "ROLLBACK"):
+            if current and verb == "COMMIT":
+                units.append(current)
+            current = None
+        elif verb in ("INSERT", "UPDATE", "DELETE") and any(
+            f" {table} " in f" {sql} " for table in tables
+        ):
+            if current is None:
+                units.append([sql])
+            else:
+                current.append(sql)
+    return units
+
+
+async def test_each_step_of_a_request_is_written_in_one_transaction(
+    sandbox, services, group, chat_as
+):
+    """Issue 18: the district press wrote the resident's district and the case's in two
+    commits (two waits for the disk, and a crash between them left half a step); the message
+    that completes a request stored it, then submitted it, in two more. One each now."""
+    olga = chat_as("ru", "Olga")
+    t = services.i18n.translator("ru")
+    menu = await agree(olga, await olga.send("/start"))
+    topics = await olga.press(menu, t._("✍️ Ask a question"))
+    districts = await olga.press(topics, next(b for b in topics.button_texts if t._("Debt") in b))
+    statements: list[str] = []
+    services.db._conn.set_trace_callback(statements.append)
+    try:
+        prompt = await olga.press(districts, "📍 Rieth")
+        district_step = len(statements)
+        await olga.past_suggestions(await olga.ask("Ich habe eine Mahnung bekommen."))
+        await sandbox.wait_for_idle()
+    finally:
+        services.db._conn.set_trace_callback(None)
+    assert "📍" not in str(prompt.buttons)  # past the district question
+    tables = ("residents", "cases", "case_messages")
+    [district] = _write_units(statements[:district_step], tables)
+    assert [sql.split(" SET ")[0] for sql in district] == ["UPDATE residents", "UPDATE cases"]
+    # the message (stored, offered quick answers) and "I still want to ask" (submitted)
+    # The message (stored, quick answers offered) and "I still want to ask" (submitted); the
+    # other commits are the courier's, settling the topic, the card and the copy.
+    own = ("INTO case_messages", "SET suggested", "SET status")
+    steps = [
+        unit
+        for unit in _write_units(statements[district_step:], tables)
+        if any(mark in sql for sql in unit for mark in own)
+    ]
+    assert [[mark for mark in own if any(mark in sql for sql in unit)] for unit in steps] == [
+        ["INTO case_messages", "SET suggested"],
+        ["SET status"],
+    ]
+
+
 async def test_staff_commands_in_a_topic(sandbox, services, group, chat_as, staff):
     amal = chat_as("ar", "Amal")
     await request(services, amal, "سؤال", "Family")

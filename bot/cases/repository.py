@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -183,6 +184,12 @@ class CaseRepository:
         self._outgoing = outgoing or Outgoing(db, self._cipher)
         # The local day, so that a case's deadline can say "in 3 days" (case card, /queue).
         self._today = today
+
+    def unit(self) -> AbstractAsyncContextManager[Transaction]:
+        """One transaction for a whole step (a resident's press or message): every statement
+        of the task inside joins it, so the step costs one commit (one wait for the disk), and
+        it is written whole or not at all."""
+        return self._db.transaction()
 
     async def _message(self, row) -> CaseMessage:
         """Every message of a case, staff's included, is sealed with its resident's key: the

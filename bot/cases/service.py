@@ -111,9 +111,10 @@ class CaseService:
         _agreed(resident)
         if topic not in TOPICS:
             raise ValueError(topic)
-        case = await self._draft(resident, first_name)
-        await self.repo.set_topic(case.id, topic)
-        return await self._advance(case.id, resident)
+        async with self.repo.unit():
+            case = await self._draft(resident, first_name)
+            await self.repo.set_topic(case.id, topic)
+            return await self._advance(case.id, resident)
 
     async def choose_district(
         self, resident: Resident, district: str, first_name: str | None
@@ -121,71 +122,75 @@ class CaseService:
         _agreed(resident)
         if district not in DISTRICTS:
             raise ValueError(district)
-        await self.repo.set_resident_district(resident.user_id, district)
-        case = await self._draft(resident, first_name)
-        await self.repo.set_district(case.id, district)
-        return await self._advance(case.id, resident)
+        async with self.repo.unit():
+            await self.repo.set_resident_district(resident.user_id, district)
+            case = await self._draft(resident, first_name)
+            await self.repo.set_district(case.id, district)
+            return await self._advance(case.id, resident)
 
     async def receive(
         self, resident: Resident, message: Incoming, first_name: str | None
     ) -> Result:
         """A resident's message: stored in their current case (or a new draft) before anything."""
         _agreed(resident)
-        case = await self.repo.current_for(resident.user_id)
-        if case is None:
-            case = await self.repo.create_draft(
-                resident.user_id,
-                resident.language,
-                first_name,
-                self._clock.now(),
-                district=resident.district,
-            )
-        previous = await self.repo.messages(case.id, limit=1)
-        relay_status = self._relay_status(case)
-        stored = await self.repo.add_message(
-            case.id,
-            direction="in",
-            sender_id=resident.user_id,
-            kind=message.kind,
-            text=message.text,
-            file_id=message.file_id,
-            media_group_id=message.media_group_id,
-            source_chat_id=message.chat_id,
-            source_message_id=message.message_id,
-            relay_status=relay_status,
-            now=self._clock.now(),
-            outgoing=(
-                (
-                    lambda message_id: [
-                        envelopes.copy_to_topic(message_id, case.id, resident.user_id, case.urgent)
-                    ]
+        async with self.repo.unit():
+            case = await self.repo.current_for(resident.user_id)
+            if case is None:
+                case = await self.repo.create_draft(
+                    resident.user_id,
+                    resident.language,
+                    first_name,
+                    self._clock.now(),
+                    district=resident.district,
                 )
-                if relay_status == "pending"
-                else None
-            ),
-        )
-        if stored is None:
-            return Result(Step.DUPLICATE, case)
-        if case.status == "draft":
-            result = await self._advance(case.id, resident)
-            same_album = bool(
-                message.media_group_id
-                and previous
-                and previous[-1].media_group_id == message.media_group_id
-            )
-            if result.step in (Step.ASK_TOPIC, Step.ASK_DISTRICT) and same_album:
-                return Result(Step.QUIET, result.case)
-            return result
-        if case.status == "waiting":
-            # The resident answered: the case is theirs to act on again.
-            await self.repo.set_status(
+            previous = await self.repo.messages(case.id, limit=1)
+            relay_status = self._relay_status(case)
+            stored = await self.repo.add_message(
                 case.id,
-                "open" if case.assignee_id else "new",
-                self._clock.now(),
-                from_statuses=("waiting",),
+                direction="in",
+                sender_id=resident.user_id,
+                kind=message.kind,
+                text=message.text,
+                file_id=message.file_id,
+                media_group_id=message.media_group_id,
+                source_chat_id=message.chat_id,
+                source_message_id=message.message_id,
+                relay_status=relay_status,
+                now=self._clock.now(),
+                outgoing=(
+                    (
+                        lambda message_id: [
+                            envelopes.copy_to_topic(
+                                message_id, case.id, resident.user_id, case.urgent
+                            )
+                        ]
+                    )
+                    if relay_status == "pending"
+                    else None
+                ),
             )
-        self._on_change(case.id)
-        return Result(Step.ADDED, case)
+            if stored is None:
+                return Result(Step.DUPLICATE, case)
+            if case.status == "draft":
+                result = await self._advance(case.id, resident)
+                same_album = bool(
+                    message.media_group_id
+                    and previous
+                    and previous[-1].media_group_id == message.media_group_id
+                )
+                if result.step in (Step.ASK_TOPIC, Step.ASK_DISTRICT) and same_album:
+                    return Result(Step.QUIET, result.case)
+                return result
+            if case.status == "waiting":
+                # The resident answered: the case is theirs to act on again.
+                await self.repo.set_status(
+                    case.id,
+                    "open" if case.assignee_id else "new",
+                    self._clock.now(),
+                    from_statuses=("waiting",),
+                )
+            self._on_change(case.id)
+            return Result(Step.ADDED, case)
 
     async def language_changed(self, resident_id: int, language: str) -> list[int]:
         return await self.repo.set_language(resident_id, language)
@@ -199,10 +204,11 @@ class CaseService:
 
     async def submit_draft(self, resident: Resident) -> Result | None:
         """ "I still want to ask": the waiting draft goes on without offering answers again."""
-        case = await self.repo.current_for(resident.user_id)
-        if case is None or case.status != "draft":
-            return None
-        return await self._advance(case.id, resident, suggest=False)
+        async with self.repo.unit():
+            case = await self.repo.current_for(resident.user_id)
+            if case is None or case.status != "draft":
+                return None
+            return await self._advance(case.id, resident, suggest=False)
 
     async def current_open_case(self, resident: Resident) -> Case | None:
         case = await self.repo.current_for(resident.user_id)
