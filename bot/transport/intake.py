@@ -127,6 +127,8 @@ class Intake:
         self.put_back: Callable[[], None] = lambda: None
         self._entries: dict[int, Entry] = {}
         self._per_chat: Counter[Hashable] = Counter()
+        # Of those, handled and waiting only for their done mark: their chat is free again.
+        self._finishing: Counter[Hashable] = Counter()
         # Pending updates wait in the inbox that are not in memory: then every new update goes
         # there too and is read back in order, or it would overtake them.
         self._behind = False
@@ -251,14 +253,15 @@ class Intake:
         with them (one commit, not two, before the answer)."""
         if not (self._direct and not self._behind and not self._paused):
             return set()
-        room = self.starts_at_once - len(self._entries)
+        room = self.starts_at_once - (len(self._entries) - self._finishing.total())
         chosen: set[int] = set()
         chats: set[Hashable] = set()
         for update in updates:
             if len(chosen) >= room:
                 break
             key = _chat_key(update_chat(update.data), update.update_id)
-            if key in chats or self._per_chat[key] or update.update_id in self._entries:
+            busy = self._per_chat[key] - self._finishing[key]
+            if key in chats or busy or update.update_id in self._entries:
                 continue
             chats.add(key)
             chosen.add(update.update_id)
@@ -311,6 +314,8 @@ class Intake:
         return True
 
     async def done(self, entry: Entry) -> None:
+        # Handled: the chat's next update may run at once (see _prestart) while this is written.
+        self._finishing[entry.chat] += 1
         try:
             await self._inbox.done(entry.update_id)
         except Exception as error:
@@ -320,6 +325,10 @@ class Intake:
             self._storage_failed(error, [])
             self._leave(entry, pending=True)
             return
+        finally:
+            self._finishing[entry.chat] -= 1
+            if not self._finishing[entry.chat]:
+                del self._finishing[entry.chat]
         self._leave(entry, pending=False)
         if self._paused and entry.update_id == self._probe_id:
             # An update read after the failure went all the way through: the database takes
