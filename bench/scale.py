@@ -5,21 +5,28 @@ case messages (a tenth of that with --quick) — and the work that must stay fas
 through the project's own repositories: /queue, the funder report for a year, a retention pass and
 one resident's "delete my data". Then the real bot (`python -m bot run`, its own process) on that
 database against the sandbox, with an admin and residents at work, and the process's peak memory
-(VmHWM). Every figure is printed beside its goal with "ok" or "MISSED".
+(VmHWM). Every figure is printed beside its goal with "ok" or "MISSED", judged on its slowest
+run: /queue within 10 ms and the report for a year within 500 ms (issue 18; issue 7 had asked
+20 ms and 1 s), the report with its chart and spreadsheet within 3 s, a deletion within 50 ms,
+the bot's peak memory within 150 MB.
 
 Seeding is setup, not measured: plain sqlite3, executemany, one transaction per table. The data
 follow the shape of the real thing: most cases closed, a few thousand open, two years of
 messages, content of cases closed longer than the retention period already erased (the state
 the retention job leaves behind), some residents deleted (their cases anonymous rows). No
 ANALYZE is run: the bot never runs it, so the plans timed here are the plans production gets.
+`--keep PATH` seeds into PATH once and reuses it (a copy each run, migrated to the current
+schema), for comparing code before and after a change on the same data.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -28,7 +35,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -52,9 +59,9 @@ from bot.reporting.service import ReportService  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
 from bot.transport.relay import Relay  # noqa: E402
 
-# Goals of issue 7 ("measured performance").
-GOAL_QUEUE_MS = 20.0
-GOAL_REPORT_MS = 1000.0
+# Goals of issue 18 ("fast by design"); issue 7 ("measured performance") had asked 20 ms and 1 s.
+GOAL_QUEUE_MS = 10.0
+GOAL_REPORT_MS = 500.0
 # Not from issue 7: a staff member waiting for /stats' chart and spreadsheet (issue 17).
 GOAL_REPORT_FILES_MS = 3000.0
 GOAL_DELETE_MS = 50.0
@@ -695,18 +702,58 @@ def print_figure(figure: Figure) -> None:
     )
 
 
+async def fresh(db_path: Path, sizes: Sizes) -> tuple[datetime, Seeded]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    await migrate(db_path)
+    return now, seed(db_path, sizes, now.timestamp(), random.Random(7))
+
+
+def kept(path: Path, sizes: Sizes) -> tuple[datetime, Seeded] | None:
+    """The seed kept in `path` with what seeding it told (PATH.json), if it has these sizes;
+    else None, and whatever was there is removed. Its `now` is the moment it was seeded: the
+    data end there, whenever it is reused."""
+    about = path.with_name(path.name + ".json")
+    if path.exists() and about.exists():
+        saved = json.loads(about.read_text())
+        if saved["sizes"] == asdict(sizes):
+            seeded = Seeded(saved["heavy"], saved["counts"], saved["seconds"])
+            return datetime.fromisoformat(saved["now"]), seeded
+    for stale in (path, about, *path.parent.glob(path.name + "-*")):
+        stale.unlink(missing_ok=True)
+    return None
+
+
+def keep(path: Path, sizes: Sizes, now: datetime, seeded: Seeded) -> None:
+    about = path.with_name(path.name + ".json")
+    about.write_text(json.dumps({"sizes": asdict(sizes), "now": now.isoformat(), **asdict(seeded)}))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="PATH",
+        help="seed into PATH once and reuse it on later runs with the same sizes (each run works"
+        " on a copy: the measurements delete and erase)",
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     print(f"Machine: {machine()}")
-    now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         db_path = workdir / "scale.sqlite3"
-        await migrate(db_path)
-        seeded = seed(db_path, sizes, now.timestamp(), random.Random(7))
+        if args.keep:
+            found = kept(args.keep, sizes)
+            if found is None:
+                found = await fresh(args.keep, sizes)
+                keep(args.keep, sizes, *found)
+            now, seeded = found
+            shutil.copyfile(args.keep, db_path)
+            await migrate(db_path)  # a seed kept from before a new migration gets it here
+        else:
+            now, seeded = await fresh(db_path, sizes)
         c = seeded.counts
         print(
             f"Database: {c['residents']:,} residents (+{c['deleted']:,} deleted, their cases"
