@@ -5,21 +5,28 @@ case messages (a tenth of that with --quick) — and the work that must stay fas
 through the project's own repositories: /queue, the funder report for a year, a retention pass and
 one resident's "delete my data". Then the real bot (`python -m bot run`, its own process) on that
 database against the sandbox, with an admin and residents at work, and the process's peak memory
-(VmHWM). Every figure is printed beside its goal with "ok" or "MISSED".
+(VmHWM). Every figure is printed beside its goal with "ok" or "MISSED", judged on its slowest
+run: /queue within 10 ms and the report for a year within 500 ms (issue 18; issue 7 had asked
+20 ms and 1 s), the report with its chart and spreadsheet within 3 s, a deletion within 50 ms,
+the bot's peak memory within 150 MB.
 
 Seeding is setup, not measured: plain sqlite3, executemany, one transaction per table. The data
 follow the shape of the real thing: most cases closed, a few thousand open, two years of
 messages, content of cases closed longer than the retention period already erased (the state
 the retention job leaves behind), some residents deleted (their cases anonymous rows). No
 ANALYZE is run: the bot never runs it, so the plans timed here are the plans production gets.
+`--keep PATH` seeds into PATH once and reuses it (a copy each run, migrated to the current
+schema), for comparing code before and after a change on the same data.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -28,7 +35,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -52,9 +59,9 @@ from bot.reporting.service import ReportService  # noqa: E402
 from bot.sandbox import BotApiSandbox  # noqa: E402
 from bot.transport.relay import Relay  # noqa: E402
 
-# Goals of issue 7 ("measured performance").
-GOAL_QUEUE_MS = 20.0
-GOAL_REPORT_MS = 1000.0
+# Goals of issue 18 ("fast by design"); issue 7 ("measured performance") had asked 20 ms and 1 s.
+GOAL_QUEUE_MS = 10.0
+GOAL_REPORT_MS = 500.0
 # Not from issue 7: a staff member waiting for /stats' chart and spreadsheet (issue 17).
 GOAL_REPORT_FILES_MS = 3000.0
 GOAL_DELETE_MS = 50.0
@@ -112,6 +119,9 @@ class Figure:
     label: str
     runs: list[float]  # seconds
     goal_ms: float | None
+    # Seconds of this process's CPU per run (all its threads), where all the work is in it: on
+    # a machine shared with other work the wall time above it is the CPU plus the waiting.
+    cpu: list[float] | None = None
 
 
 # -- seeding --------------------------------------------------------------------------------
@@ -475,13 +485,17 @@ def seed(db_path: Path, sizes: Sizes, now: float, rng: random.Random) -> Seeded:
 # -- timing through the project's code ------------------------------------------------------
 
 
-async def timed(call: Callable[[], Awaitable[object]], runs: int) -> list[float]:
-    seconds = []
+async def timed(
+    call: Callable[[], Awaitable[object]], runs: int
+) -> tuple[list[float], list[float]]:
+    """Wall seconds and this process's CPU seconds of each run."""
+    seconds, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         await call()
         seconds.append(time.perf_counter() - started)
-    return seconds
+        cpu.append(time.process_time() - used)
+    return seconds, cpu
 
 
 async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
@@ -489,20 +503,14 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
     try:
         await db.migrate()  # nothing to do: proves the seeded schema is the current one
         cases = CaseRepository(db)
-        figures = [
-            Figure(
-                "/queue (CaseRepository.queue), 30 runs",
-                await timed(cases.queue, 30),
-                GOAL_QUEUE_MS,
-            )
-        ]
+        wall, cpu = await timed(cases.queue, 30)
+        figures = [Figure("/queue (CaseRepository.queue), 30 runs", wall, GOAL_QUEUE_MS, cpu)]
         year = now.astimezone(TZ).year - 1
         reports = ReportRepository(db)
+        wall, cpu = await timed(lambda: reports.report(date(year, 1, 1), date(year, 12, 31), TZ), 5)
         figures.append(
             Figure(
-                f"funder report {year} (ReportRepository.report), 5 runs",
-                await timed(lambda: reports.report(date(year, 1, 1), date(year, 12, 31), TZ), 5),
-                GOAL_REPORT_MS,
+                f"funder report {year} (ReportRepository.report), 5 runs", wall, GOAL_REPORT_MS, cpu
             )
         )
         # What /stats and the monthly message send: the report, its monthly series, the chart
@@ -515,7 +523,7 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
         figures.append(
             Figure(
                 f"funder report {year} with chart and xlsx (ReportService.files), 3 runs",
-                await timed(report_files, 3),
+                (await timed(report_files, 3))[0],  # the chart's CPU is another process's
                 GOAL_REPORT_FILES_MS,
             )
         )
@@ -590,11 +598,10 @@ async def measure(db_path: Path, seeded: Seeded, now: datetime) -> list[Figure]:
             )
         )
         cutoff = clock.now() - timedelta(days=RETENTION_DAYS)
+        wall, cpu = await timed(lambda: personal.closed_before(cutoff), 5)
         figures.append(
             Figure(
-                "  of it the search PersonalDataRepository.closed_before, 5 runs",
-                await timed(lambda: personal.closed_before(cutoff), 5),
-                None,
+                "  of it the search PersonalDataRepository.closed_before, 5 runs", wall, None, cpu
             )
         )
     finally:
@@ -689,24 +696,65 @@ def print_figure(figure: Figure) -> None:
     worst = max(figure.runs) * 1000
     goal = f"(goal <= {figure.goal_ms:.0f} ms, every run)" if figure.goal_ms else ""
     print(f"  {figure.label}")
+    cpu = f";  CPU median {statistics.median(figure.cpu) * 1000:.1f} ms" if figure.cpu else ""
     print(
         f"      median {median:8.1f} ms   max {worst:8.1f} ms   {goal}"
-        f"   {verdict(worst, figure.goal_ms)}"
+        f"   {verdict(worst, figure.goal_ms)}{cpu}"
     )
+
+
+async def fresh(db_path: Path, sizes: Sizes) -> tuple[datetime, Seeded]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    await migrate(db_path)
+    return now, seed(db_path, sizes, now.timestamp(), random.Random(7))
+
+
+def kept(path: Path, sizes: Sizes) -> tuple[datetime, Seeded] | None:
+    """The seed kept in `path` with what seeding it told (PATH.json), if it has these sizes;
+    else None, and whatever was there is removed. Its `now` is the moment it was seeded: the
+    data end there, whenever it is reused."""
+    about = path.with_name(path.name + ".json")
+    if path.exists() and about.exists():
+        saved = json.loads(about.read_text())
+        if saved["sizes"] == asdict(sizes):
+            seeded = Seeded(saved["heavy"], saved["counts"], saved["seconds"])
+            return datetime.fromisoformat(saved["now"]), seeded
+    for stale in (path, about, *path.parent.glob(path.name + "-*")):
+        stale.unlink(missing_ok=True)
+    return None
+
+
+def keep(path: Path, sizes: Sizes, now: datetime, seeded: Seeded) -> None:
+    about = path.with_name(path.name + ".json")
+    about.write_text(json.dumps({"sizes": asdict(sizes), "now": now.isoformat(), **asdict(seeded)}))
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="PATH",
+        help="seed into PATH once and reuse it on later runs with the same sizes (each run works"
+        " on a copy: the measurements delete and erase)",
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     print(f"Machine: {machine()}")
-    now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         db_path = workdir / "scale.sqlite3"
-        await migrate(db_path)
-        seeded = seed(db_path, sizes, now.timestamp(), random.Random(7))
+        if args.keep:
+            found = kept(args.keep, sizes)
+            if found is None:
+                found = await fresh(args.keep, sizes)
+                keep(args.keep, sizes, *found)
+            now, seeded = found
+            shutil.copyfile(args.keep, db_path)
+            await migrate(db_path)  # a seed kept from before a new migration gets it here
+        else:
+            now, seeded = await fresh(db_path, sizes)
         c = seeded.counts
         print(
             f"Database: {c['residents']:,} residents (+{c['deleted']:,} deleted, their cases"
@@ -715,7 +763,9 @@ async def main() -> None:
             f" {c['appointments']:,} appointments, {c['deliveries']:,} deliveries;"
             f" {c['bytes'] / 2**20:.0f} MB, seeded in {seeded.seconds:.0f} s (not measured)"
         )
-        print("Data layer, through the project's repositories:")
+        # Other work on the machine shows in the wall times, not in the CPU times.
+        load = os.getloadavg()[0]
+        print(f"Data layer, through the project's repositories (load average {load:.1f}):")
         for figure in await measure(db_path, seeded, now):
             print_figure(figure)
         memory = await memory_phase(db_path, seeded, workdir)

@@ -258,14 +258,18 @@ class CaseRepository:
 
     async def queue(self, limit: int = 30) -> list[QueueEntry]:
         """Open cases: urgent first, then by nearest deadline (a letter's, or set by staff),
-        then oldest first. The open cases are sorted before their messages are counted, so the
-        count runs for the `limit` shown only."""
+        then oldest first. The open cases are sorted by their keys alone, read from the index
+        cases_queue and the deadlines, and only the `limit` shown are read whole and have
+        their messages counted: sorting thousands of whole rows (each joined with its
+        resident) was most of /queue's time (bench/scale.py, 5,000 open cases: 9.5 ms of CPU
+        before, 1.5 ms after)."""
         rows = await self._db.fetchall(
             f"SELECT q.*, (SELECT COUNT(*) FROM case_messages m WHERE m.case_id = q.id"
-            f" AND m.direction = 'in') AS n FROM ({CASE_SELECT}"
-            " WHERE cases.status IN ('new', 'open', 'waiting')"
-            " ORDER BY cases.urgent DESC, d.due_on IS NULL, d.due_on ASC,"
-            " cases.submitted_at ASC, cases.id ASC LIMIT ?) AS q"
+            f" AND m.direction = 'in') AS n FROM ({CASE_SELECT} WHERE cases.id IN"
+            " (SELECT c.id FROM cases c LEFT JOIN case_deadlines k ON k.case_id = c.id"
+            " WHERE c.status IN ('new', 'open', 'waiting')"
+            " ORDER BY c.urgent DESC, k.due_on IS NULL, k.due_on ASC,"
+            " c.submitted_at ASC, c.id ASC LIMIT ?)) AS q"
             " ORDER BY q.urgent DESC, q.deadline_on IS NULL, q.deadline_on ASC,"
             " q.submitted_at ASC, q.id ASC",
             (limit,),
