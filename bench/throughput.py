@@ -465,6 +465,13 @@ def record_script(sandbox, chat_id: int, steps: list[int], path: Path) -> None:
         ]
         for lo, hi in itertools.pairwise(bounds)
     ]
+    # Our bot answers a press beside its edit, so the answer may reach the sandbox after the
+    # resident's next step began: each answer goes back to its press (they come in press order).
+    answers = [call for calls in script for call in calls if call[0] == "answerCallbackQuery"]
+    script = [[call for call in calls if call[0] != "answerCallbackQuery"] for calls in script]
+    presses = [i for i, (kind, _, _) in enumerate(OUR_FLOW) if kind == "press"]
+    for step, answer in zip(presses, answers, strict=True):
+        script[step].insert(0, answer)
     path.write_text(json.dumps({"chat_id": chat_id, "steps": script}), "utf-8")
 
 
