@@ -114,41 +114,6 @@ async def test_transaction_rolls_back_on_error(tmp_path):
         await db.close()
 
 
-async def test_a_read_repeated_in_a_transaction_is_read_once_until_something_is_written(
-    tmp_path,
-):
-    """Issue 18: a resident's step read its case up to five times in one transaction. Inside
-    BEGIN IMMEDIATE nobody else can write, so a repeated read is answered from memory; any
-    write (execute, insert, executemany, INSERT … RETURNING) makes the next read go to SQLite."""
-    db = await Database.open(tmp_path / "t.sqlite3")
-    try:
-        await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER)")
-        await db.execute("INSERT INTO t (id, x) VALUES (1, 10), (2, 20)")
-        statements: list[str] = []
-        db._conn.set_trace_callback(statements.append)
-        read = "SELECT x FROM t WHERE id = ?"
-        async with db.transaction() as tx:
-            assert (await tx.fetchone(read, (1,)))[0] == 10
-            assert (await tx.fetchone(read, (1,)))[0] == 10
-            assert (await tx.fetchone(read, (2,)))[0] == 20  # other parameters: read
-            rows = await tx.fetchall("SELECT id FROM t ORDER BY id")
-            rows.pop()  # the caller's list is its own
-            assert len(await tx.fetchall("SELECT id FROM t ORDER BY id")) == 2
-            await tx.execute("UPDATE t SET x = 11 WHERE id = 1")
-            assert (await tx.fetchone(read, (1,)))[0] == 11
-            await tx.fetchall("INSERT INTO t (id, x) VALUES (3, 30) RETURNING id")
-            assert len(await tx.fetchall("SELECT id FROM t ORDER BY id")) == 3
-            await tx.executemany("UPDATE t SET x = ? WHERE id = ?", [(12, 1)])
-            assert (await tx.fetchone(read, (1,)))[0] == 12
-        db._conn.set_trace_callback(None)
-        reads = [sql for sql in statements if sql.startswith("SELECT")]
-        assert len(reads) == 6  # id 1, id 2, all, after UPDATE, all after INSERT, after many
-        # Outside a transaction every read goes to SQLite (another process may write).
-        assert (await db.fetchone(read, (1,)))[0] == 12
-    finally:
-        await db.close()
-
-
 def test_migration_files_are_named_for_ordering(tmp_path):
     (tmp_path / "1_bad name.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match=r"not named NNNN_name\.sql"):

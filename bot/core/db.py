@@ -142,62 +142,30 @@ def _all(cursor: sqlite3.Cursor) -> list[Any]:
 
 
 class Transaction:
-    """Statements inside one BEGIN IMMEDIATE … COMMIT; the lock is already held.
-
-    A read repeated inside the transaction with nothing written in between is answered from
-    memory: BEGIN IMMEDIATE holds the database's write lock, so nobody else can have changed
-    what it read (a step of a resident reads its case several times through the layers that
-    need it; each of those reads is now one). Any write empties that memory."""
+    """Statements inside one BEGIN IMMEDIATE … COMMIT; the lock is already held."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self.owner = asyncio.current_task()
         self.open = True
-        self._reads: dict[tuple[Any, ...], Any] = {}
 
     async def execute(self, sql: str, params: Params = (), *, slow: bool = False) -> int:
-        self._reads.clear()
         return await self._db._statement(sql, params, _rowcount, slow)
 
     async def insert(self, sql: str, params: Params = (), *, slow: bool = False) -> int:
-        self._reads.clear()
         return await self._db._statement(sql, params, _lastrowid, slow)
 
     async def fetchone(self, sql: str, params: Params = (), *, slow: bool = False):
-        return await self._read(sql, params, _one, slow)
+        return await self._db._statement(sql, params, _one, slow)
 
     async def fetchall(self, sql: str, params: Params = (), *, slow: bool = False):
-        rows = await self._read(sql, params, _all, slow)
-        return list(rows)  # the caller's own list: the remembered one must not change
+        return await self._db._statement(sql, params, _all, slow)
 
     async def executemany(
         self, sql: str, rows: Iterable[Sequence[Any]], *, slow: bool = False
     ) -> None:
-        self._reads.clear()
         conn = self._db._conn
         await self._db._call(lambda: _closed(conn.executemany(sql, rows), _rowcount), slow)
-
-    async def _read(
-        self, sql: str, params: Params, answer: Callable[[sqlite3.Cursor], T], slow: bool
-    ) -> T:
-        key = _read_key(sql, params, answer)
-        if key is None:  # a write with RETURNING, a pragma, or parameters that cannot be keys
-            self._reads.clear()
-            return await self._db._statement(sql, params, answer, slow)
-        if key not in self._reads:
-            self._reads[key] = await self._db._statement(sql, params, answer, slow)
-        return self._reads[key]
-
-
-def _read_key(sql: str, params: Params, answer: Callable[..., Any]) -> tuple[Any, ...] | None:
-    if sql.lstrip()[:6].upper() != "SELECT":
-        return None
-    values = tuple(sorted(params.items())) if isinstance(params, dict) else tuple(params)
-    try:
-        hash(values)
-    except TypeError:
-        return None
-    return (sql, values, answer)
 
 
 # The pragmas of every file the bot keeps: the database and the key file (bot/core/keystore.py).
