@@ -163,7 +163,7 @@ async def test_a_slow_acknowledgement_never_holds_up_the_next_answer(
     await request(services, olga, "Вопрос", "Debt")
     case_a = await case_topic(sandbox, services, 1)
     case_o = await case_topic(sandbox, services, 2)
-    sandbox.lose_next("setMessageReaction", mode="timeout", hold=30)
+    sandbox.lose_next("setMessageReaction", mode="timeout", hold=3)  # longer than the 1.5 s below
     await sandbox.send_message(staff[0], "Erste", chat=group, message_thread_id=case_a.thread_id)
     await sandbox.wait_for_message(amal.id, predicate=lambda m: m.text == "Erste")
     started = time.monotonic()
