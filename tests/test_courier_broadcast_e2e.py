@@ -1,16 +1,18 @@
 """The courier while a broadcast goes out (bench/broadcast.py measures its pace), through the real
-Application and the sandbox: at most `in_flight_broadcast` announcements are 'sending' at any
-moment (what a kill can leave uncertain), and rows read ahead are not sent to a resident who
-deleted their data meanwhile."""
+Application and the sandbox: the progress shown to staff holds up nothing else, at most
+`in_flight_broadcast` announcements are 'sending' at any moment (what a kill can leave
+uncertain), and rows read ahead are not sent to a resident who deleted their data meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import sqlite3
+import time
 
+from bot.core.outgoing import Envelope, Text, to_chat
 from bot.transport.courier import Limits
-from tests.conftest import ADMIN_ID, eventually
+from tests.conftest import ADMIN_ID, Chat, eventually
 
 NOTICE = "Heute ist die Kontaktstelle geschlossen."
 
@@ -30,6 +32,38 @@ async def subscribers(sandbox, services, count: int) -> list:
 
 def copies(sandbox, user) -> int:
     return sum(NOTICE in (m.text or "") for m in sandbox.messages_to(user.id))
+
+
+async def test_a_hanging_progress_edit_holds_up_no_answer_to_a_resident(sandbox, bot):
+    """Found measuring bench/broadcast.py: the courier's loop waited for every progress edit (a
+    request to Telegram) before it recorded the next answers or sent anything else. While
+    Telegram took its time over the edit, an answer to a resident waited as long."""
+    services = bot
+    residents = await subscribers(sandbox, services, 3)
+    admin = Chat(sandbox, sandbox.add_user(first_name="Admin", user_id=ADMIN_ID))
+    shown = await admin.send("/start")  # a message of the bot's to stand for the progress
+    # The last announcement's answer comes a second later: it is recorded, and its progress
+    # shown, after the progress message is known; that edit then hangs for three seconds.
+    sandbox.stall_next("sendMessage", 1.0, where={"chat_id": residents[2].id})
+    sandbox.stall_next("editMessageText", 3.0)
+    broadcast_id, _ = await services.events.notice({"de": NOTICE}, ("Rieth",), ADMIN_ID)
+    await services.events.set_progress_message(broadcast_id, admin.id, shown.message_id)
+
+    async def all_there():
+        return all(copies(sandbox, user) for user in residents)
+
+    await eventually(all_there)
+    await asyncio.sleep(0.3)  # its answer is back: the progress edit is under way, hanging
+    started = time.monotonic()
+    await services.courier.send(
+        Envelope(to_chat(residents[0].id), Text("Ihre Antwort"), key="answer:while-editing")
+    )
+
+    async def answered():
+        return any(m.text == "Ihre Antwort" for m in sandbox.messages_to(residents[0].id))
+
+    await eventually(answered)
+    assert time.monotonic() - started < 1.0  # not after the edit's three seconds
 
 
 async def test_never_more_announcements_sending_than_places_for_them(sandbox, bot, settings):

@@ -210,6 +210,8 @@ class Courier:
         self._hooks: dict[str, HookFn] = {}
         self._topic_gone: Callable[[Transaction, int], Awaitable[None]] | None = None
         self._watchers: list[Callable[[set[int]], Awaitable[None]]] = []
+        self._moved: set[int] = set()  # broadcasts the watchers have yet to be told about
+        self._watching: asyncio.Task | None = None
         self._settled_cases: list[Callable[[int], None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -323,12 +325,20 @@ class Courier:
             self._task = None
         for task in list(self._jobs):
             task.cancel()
+        if self._watching is not None:
+            # The last progress a broadcast made is shown before the bot goes.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._watching, grace)
         await self._bot.shutdown()
 
     async def settled(self) -> None:
         """Return once nothing is under way or due (tests, shutdown)."""
         while (  # noqa: ASYNC110 - several conditions, no one event to wait on
-            self._wake.is_set() or self._busy or self._jobs or self._results
+            self._wake.is_set()
+            or self._busy
+            or self._jobs
+            or self._results
+            or (self._watching is not None and not self._watching.done())
         ):
             await asyncio.sleep(0.005)
 
@@ -790,14 +800,28 @@ class Courier:
             mark.marked.set_result(marked)
         if self._behind:
             self._look = True  # places and chats were freed for what was left behind
-        for watch in self._watchers:
-            try:
-                await watch(batches)
-            except Exception:
-                logger.exception("broadcast progress could not be shown")
+        if batches:
+            self._tell_watchers(batches)
         for case_id in cases:
             for notify in self._settled_cases:
                 notify(case_id)
+
+    def _tell_watchers(self, batches: set[int]) -> None:
+        """Progress is shown beside the loop, not in it: editing a progress message is a
+        request to Telegram, and the answers meanwhile must be recorded (their places go to
+        the next rows only then). Broadcasts that move on meanwhile are shown in one go."""
+        self._moved |= batches
+        if self._watching is None or self._watching.done():
+            self._watching = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while self._moved:
+            batches, self._moved = self._moved, set()
+            for watch in self._watchers:
+                try:
+                    await watch(batches)
+                except Exception:
+                    logger.exception("broadcast progress could not be shown")
 
     def _admit(self, results: list[_Result]) -> list[_Mark]:
         """The waiting jobs that get a place now, first come first served per kind: the places
