@@ -169,9 +169,7 @@ async def scenario(n: int, rate: float, kills: int) -> dict:
             process.send_signal(signal.SIGTERM)
             await process.wait()
             counts = delivered(sandbox, users)
-            rate_limited = sum(1 for name, _ in sandbox.calls if name == "sendMessage") - sum(
-                1 for m in sandbox.sent if m.method == "sendMessage" and m is not progress
-            )
+            rate_limited = sandbox.send_fault_counts["rate-429"]
             sends = sum(counts)
             finite = [x for x in latencies if x != float("inf")]
             status = outcome(db_path)
