@@ -422,8 +422,10 @@ class Outgoing:
         skip_senders: Sequence[int] = (),
         skip_targets: Sequence[str] = (),
         staff_group: bool = True,
+        lanes: tuple[int, int] | None = None,
     ) -> list[Row]:
-        """Pending rows whose time has come, most urgent first, oldest first within a lane.
+        """Pending rows whose time has come, most urgent first, oldest first within a lane
+        (only lanes[0] <= lane < lanes[1], if given: a range the index reads directly).
         Rows into a case's topic wait until the topic exists; chats and senders the courier
         holds back (budget spent, flood wait) are left out here already."""
         where = [
@@ -433,6 +435,9 @@ class Outgoing:
             + (")" if staff_group else " OR o.target = 'staff')"),
         ]
         params: list[Any] = [_iso(now)]
+        if lanes is not None:
+            where.append("o.lane >= ? AND o.lane < ?")
+            params += lanes
         if skip_targets:  # e.g. the staff group's budget is spent for now
             marks = ",".join("?" * len(skip_targets))
             where.append(f"o.target NOT IN ({marks})")

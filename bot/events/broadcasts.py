@@ -3,10 +3,11 @@ the staff member who started it kept informed.
 
 A broadcast is one row per recipient in `outgoing` (written with it, bot/events/repository.py);
 the courier sends them at THINKA_BROADCAST_RATE behind everything more urgent. Each row is marked
-'sending' only right before its request leaves, so after a kill only the messages really under
-way are uncertain. The progress message counts sent / blocked / failed / uncertain exactly; once
-nothing is waiting, it offers "send again to these N" for the uncertain ones (Telegram never
-confirmed them: they may have arrived; a second copy is the staff member's choice).
+'sending' only when its request gets one of the courier's 8 places for broadcasts, just before
+it leaves, so after a kill at most those 8 are uncertain. The progress message counts sent /
+blocked / failed / uncertain exactly; once nothing is waiting, it offers "send again to these
+N" for the uncertain ones (Telegram never confirmed them: they may have arrived; a second copy
+is the staff member's choice).
 """
 
 from __future__ import annotations

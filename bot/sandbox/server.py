@@ -1207,6 +1207,7 @@ class BotApiSandbox(
             win.popleft()
         if len(win) >= self.rate_limit:
             retry = max(1, math.ceil(1.0 - (now - win[0])))
+            self.send_fault_counts["rate-429"] += 1
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
         win.append(now)
 

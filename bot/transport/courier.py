@@ -7,8 +7,12 @@ second in all (THINKA_BROADCAST_RATE, a little left for direct answers), 20 a mi
 (18 here, two left for direct answers), and per resident a burst of copies into the staff topic,
 then one every few seconds, the rest merged into one digest.
 
-Each row is marked 'sending' right before its request leaves, and settled with Telegram's
-answer, together with its consequence (the row's `on_sent` hook, in the same transaction):
+Each row is marked 'sending' before its request leaves, and settled with Telegram's answer,
+together with its consequence (the row's `on_sent` hook, in the same transaction). At most
+`in_flight` requests (of broadcasts: `in_flight_broadcast`) are 'sending' at once, so a kill
+leaves at most that many uncertain; one transaction per pass of the loop records the answers
+that came in and hands the places they free to the next rows, marking those (`_write`). What
+Telegram answered decides the row's state:
 - delivered: 'sent';
 - not carried out (5xx, no connection, 429): pending again after a back-off or the wait Telegram
   names; across restarts, since the time is stored;
@@ -77,6 +81,11 @@ logger = logging.getLogger(__name__)
 # person: try again after this pause, not in a tight loop. A 5xx or a timeout is retried at once.
 TOPIC_PAUSE = timedelta(seconds=30)
 TEXT_LIMIT = 4096
+# The lanes from BROADCAST on (announcements, then reactions) can hold thousands of rows: they
+# are read ahead, this many at a time, rather than at every pass (`_tail`).
+CONVERSATIONS = (min(Lane), Lane.BROADCAST)
+TAIL = (Lane.BROADCAST, max(Lane) + 1)
+READ_AHEAD = 128
 
 
 @dataclass(frozen=True)
@@ -89,9 +98,10 @@ class Limits:
     sender_interval: float = 5.0  # … then one every this many seconds, the rest as one digest
     # Requests at once: for everything but broadcasts as many as updates are handled at once
     # (bot/transport/update_processor.py), so that answers never queue behind each other more
-    # than the handlers did; for broadcasts few, as httpcore does work for every open connection
-    # on every request (bench/broadcast.py at 200/s: 16 was slower than 8). A kill finds at most
-    # this many requests 'sending'.
+    # than the handlers did; for broadcasts few: a kill finds at most this many requests
+    # 'sending', and more did not go faster (bench/broadcast.py at 200/s, 20 ms round trips:
+    # 16 gave 0.67-0.80 R against 0.95 with 8: more rows wait for their pacing slot, and when
+    # the loop stalls they leave in a bunch that the per-second limit answers with 429s).
     in_flight: int = 32
     in_flight_broadcast: int = 8
 
@@ -128,6 +138,14 @@ class _Job:
     group: bool  # spends the staff group's budget
     bulk: bool  # a broadcast row: its places are separate from the conversations'
     holding: bool = False  # holds one of the `in_flight` places until its result is recorded
+
+
+@dataclass
+class _Mark:
+    """A job waiting for a place: the loop marks its rows 'sending' when one is free."""
+
+    job: _Job
+    marked: asyncio.Future[list[int]]  # the rows that were still pending
 
 
 @dataclass
@@ -192,6 +210,8 @@ class Courier:
         self._hooks: dict[str, HookFn] = {}
         self._topic_gone: Callable[[Transaction, int], Awaitable[None]] | None = None
         self._watchers: list[Callable[[set[int]], Awaitable[None]]] = []
+        self._moved: set[int] = set()  # broadcasts the watchers have yet to be told about
+        self._watching: asyncio.Task | None = None
         self._settled_cases: list[Callable[[int], None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -211,14 +231,11 @@ class Courier:
         # restart (what one does after fixing it) tries at once.
         self._topics_paused_until = 0.0
         self._buckets: dict[int, _Bucket] = {}
-        # Requests really under way; a job waits here, then for its pacing slot, then goes.
-        # Broadcasts have places of their own: an answer never queues behind announcements.
-        self._sending = {
-            False: asyncio.Semaphore(self.limits.in_flight),
-            True: asyncio.Semaphore(self.limits.in_flight_broadcast),
-        }
-        self._marks: list[tuple[list[int], asyncio.Future[list[int]]]] = []
-        self._mark_writer: asyncio.Task | None = None
+        # Places: requests whose rows are 'sending' on disk, at most `in_flight` of each kind
+        # (broadcasts have places of their own: an answer never queues behind announcements).
+        # A job waits for one in `_waiting`, then for its pacing slot, then goes.
+        self._places = {False: 0, True: 0}
+        self._waiting: deque[_Mark] = deque()
         self._last_sweep = 0.0
         # Whether a pass may find something the last one did not: new rows (kick), places or
         # chats freed while rows were left behind, rows back to pending, a timer. Without it a
@@ -227,6 +244,7 @@ class Courier:
         self._behind = False  # the last pass left due rows behind
         self._next_due: datetime | None = None
         self._next_due_checked = 0.0
+        self._tail: deque[Row] = deque()  # rows of the TAIL lanes read ahead, not started yet
         self.stats = CourierStats()
 
     @property
@@ -307,12 +325,20 @@ class Courier:
             self._task = None
         for task in list(self._jobs):
             task.cancel()
+        if self._watching is not None:
+            # The last progress a broadcast made is shown before the bot goes.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._watching, grace)
         await self._bot.shutdown()
 
     async def settled(self) -> None:
         """Return once nothing is under way or due (tests, shutdown)."""
         while (  # noqa: ASYNC110 - several conditions, no one event to wait on
-            self._wake.is_set() or self._busy or self._jobs or self._results
+            self._wake.is_set()
+            or self._busy
+            or self._jobs
+            or self._results
+            or (self._watching is not None and not self._watching.done())
         ):
             await asyncio.sleep(0.005)
 
@@ -321,7 +347,7 @@ class Courier:
             self._wake.clear()
             self._busy = True
             try:
-                await self._record()
+                await self._write()
                 if not self._stopping and self._look:
                     self._look = False
                     await self._dispatch()
@@ -459,23 +485,45 @@ class Courier:
             if not bucket.flooding and bucket.tokens >= self.limits.sender_burst:
                 del self._buckets[sender]  # a full bucket is the same as none
         skip_senders = [s for s, bucket in self._buckets.items() if bucket.tokens < 1]
-        limit = sum(free.values()) * 2 + len(self._ids) + 8
-        rows = await self._outgoing.due(
-            self._clock.now(),
-            limit=limit,
-            skip_chats=skip_chats,
-            skip_senders=skip_senders,
-            skip_targets=self._skipped_targets(now),
-            staff_group=self._staff_chat_id is not None,
-        )
+        held_back = {
+            "skip_chats": skip_chats,
+            "skip_senders": skip_senders,
+            "skip_targets": self._skipped_targets(now),
+            "staff_group": self._staff_chat_id is not None,
+        }
+        # The conversations' lanes are read at every pass: few rows, and a new one goes first.
+        limit = free[False] * 2 + len(self._ids) + 8
+        rows = []
+        asked = free[False] > 0
+        if asked:
+            rows = await self._outgoing.due(
+                self._clock.now(), limit=limit, lanes=CONVERSATIONS, **held_back
+            )
+        # Behind them, thousands of broadcast rows may wait: read ahead, READ_AHEAD at a time,
+        # not once per pass (decoding them was most of the courier's time). A row read ahead
+        # and erased or cancelled meanwhile is not sent: marking it 'sending' does not find it.
+        if len(self._tail) <= free[True]:
+            self._tail = deque(
+                row
+                for row in await self._outgoing.due(
+                    self._clock.now(),
+                    limit=READ_AHEAD + len(self._ids),
+                    lanes=TAIL,
+                    **held_back,
+                )
+                if row.id not in self._ids
+            )
+        paused = set(skip_chats)  # (for rows read ahead before the pause)
         group_taken = 0
         started = 0
-        for row in rows:
+        for row in [*rows, *self._tail]:
             bulk = row.lane == Lane.BROADCAST
             if free[bulk] <= 0:
                 continue
             if row.id in self._ids:
                 started += 1  # under way already: not left behind
+                continue
+            if row.chat_id in paused:
                 continue
             key = self._order_key(row)
             if key in self._keys:
@@ -509,7 +557,8 @@ class Courier:
             self._start(_Job(job_rows, key, paced, group, bulk))
             free[bulk] -= 1
             started += 1
-        self._behind = started < len(rows) or len(rows) >= limit
+        self._tail = deque(row for row in self._tail if row.id not in self._ids)
+        self._behind = not asked or started < len(rows) or len(rows) >= limit or bool(self._tail)
 
     def _skipped_targets(self, now: float) -> list[str]:
         if self._staff_chat_id is None:
@@ -545,7 +594,7 @@ class Courier:
     def _release(self, job: _Job) -> None:
         if job.holding:
             job.holding = False
-            self._sending[job.bulk].release()
+            self._places[job.bulk] -= 1
 
     # -- one request ----------------------------------------------------------------------------
     async def _run(self, job: _Job) -> None:
@@ -562,9 +611,7 @@ class Courier:
                     await self._unpaused()  # a flood wait is spent 'pending', not 'sending'
                 # One of the `in_flight` places, held until Telegram's answer is recorded: a
                 # kill finds at most that many rows 'sending'.
-                await self._sending[job.bulk].acquire()
-                job.holding = True
-                marked = await self._mark([r.id for r in job.rows])
+                marked = await self._mark(job)
                 if not marked:
                     result.unmarked = True  # cancelled or erased meanwhile
                 else:
@@ -705,62 +752,106 @@ class Courier:
             raise TypeError(f"cannot send {content!r}")
         return Delivered(chat_id, sent.message_id, thread_id)
 
-    async def _mark(self, ids: list[int]) -> list[int]:
-        """Mark rows 'sending', with group commit: the marks of requests leaving at the same
-        moment share one transaction (each commit is a disk sync)."""
+    async def _mark(self, job: _Job) -> list[int]:
+        """Wait for a place; the loop's next transaction marks the rows 'sending' (`_write`).
+        Returns those that were still pending (a row cancelled or erased meanwhile is not
+        sent); none when the courier stops before a place is free."""
         waiter: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self._marks.append((ids, waiter))
-        if self._mark_writer is None or self._mark_writer.done():
-            self._mark_writer = asyncio.create_task(self._write_marks())
-        return await asyncio.shield(waiter)
+        self._waiting.append(_Mark(job, waiter))
+        self._wake.set()
+        return await waiter
 
-    async def _write_marks(self) -> None:
-        while self._marks:
-            batch, self._marks = self._marks, []
-            try:
-                marked = set(
-                    await self._outgoing.mark_sending(
-                        [i for ids, _ in batch for i in ids], self._clock.now()
-                    )
-                )
-            except Exception as error:
-                for _, waiter in batch:
-                    if not waiter.done():
-                        waiter.set_exception(error)
-            else:
-                for ids, waiter in batch:
-                    if not waiter.done():
-                        waiter.set_result([i for i in ids if i in marked])
-
-    # -- recording what Telegram said ---------------------------------------------------------
-    async def _record(self) -> None:
-        if not self._results:
-            return
+    # -- recording what Telegram said, marking what goes next ---------------------------------
+    async def _write(self) -> None:
+        """One transaction a pass: Telegram's answers are settled, and the places they free go
+        to the jobs waiting for one, whose rows are marked 'sending' in the same commit. One
+        disk sync for both; no moment when a freed place stands idle waiting for a second
+        commit; and never more than `in_flight` requests of a kind 'sending' on disk."""
         results, self._results = self._results, []
+        marks = self._admit(results)
+        if not results and not marks:
+            return
         batches: set[int] = set()
         cases: set[int] = set()
         now = self._clock.now()
+        pending: set[int] = set()
         try:
             async with self._db.transaction() as tx:
                 for result in results:
                     await self._settle(tx, result, now, batches, cases)
+                if marks:
+                    ids = [row.id for mark in marks for row in mark.job.rows]
+                    pending = set(await self._outgoing.mark_sending(ids, now))
         except Exception:
             self._results = results + self._results  # not lost: written at the next pass
+            self._waiting.extendleft(reversed(marks))  # still waiting
             raise
         for result in results:
             self._keys.discard(result.job.key)
             self._ids.difference_update(r.id for r in result.job.rows)
             self._release(result.job)
+        for mark in marks:
+            marked = [row.id for row in mark.job.rows if row.id in pending]
+            if mark.marked.done():
+                continue  # cancelled (stop() ran out of time): found 'sending' at the next start
+            if marked:
+                mark.job.holding = True
+                self._places[mark.job.bulk] += 1
+            mark.marked.set_result(marked)
         if self._behind:
             self._look = True  # places and chats were freed for what was left behind
-        for watch in self._watchers:
-            try:
-                await watch(batches)
-            except Exception:
-                logger.exception("broadcast progress could not be shown")
+        if batches:
+            self._tell_watchers(batches)
         for case_id in cases:
             for notify in self._settled_cases:
                 notify(case_id)
+
+    def _tell_watchers(self, batches: set[int]) -> None:
+        """Progress is shown beside the loop, not in it: editing a progress message is a
+        request to Telegram, and the answers meanwhile must be recorded (their places go to
+        the next rows only then). Broadcasts that move on meanwhile are shown in one go."""
+        self._moved |= batches
+        if self._watching is None or self._watching.done():
+            self._watching = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while self._moved:
+            batches, self._moved = self._moved, set()
+            for watch in self._watchers:
+                try:
+                    await watch(batches)
+                except Exception:
+                    logger.exception("broadcast progress could not be shown")
+
+    def _admit(self, results: list[_Result]) -> list[_Mark]:
+        """The waiting jobs that get a place now, first come first served per kind: the places
+        free, and those the `results` free in the same transaction."""
+        if self._stopping:
+            # What has not left stays pending for the next start.
+            while self._waiting:
+                mark = self._waiting.popleft()
+                if not mark.marked.done():
+                    mark.marked.set_result([])
+            return []
+        free = {
+            False: self.limits.in_flight - self._places[False],
+            True: self.limits.in_flight_broadcast - self._places[True],
+        }
+        for result in results:
+            if result.job.holding:
+                free[result.job.bulk] += 1
+        admitted: list[_Mark] = []
+        still: deque[_Mark] = deque()
+        for mark in self._waiting:
+            if mark.marked.done():
+                continue  # its job was cancelled
+            if free[mark.job.bulk] > 0:
+                free[mark.job.bulk] -= 1
+                admitted.append(mark)
+            else:
+                still.append(mark)
+        self._waiting = still
+        return admitted
 
     async def _settle(
         self, tx: Transaction, result: _Result, now, batches: set[int], cases: set[int]
