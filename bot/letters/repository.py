@@ -8,11 +8,12 @@ Cipher like message text. Only the deadline's date is in clear, so that /queue c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.crypto import Cipher
-from bot.core.db import Database
+from bot.core.db import Database, Transaction
 from bot.core.outgoing import Envelope, Outgoing
 
 # Photos and documents are pages; a voice message or a video is not.
@@ -48,6 +49,11 @@ class LetterRepository:
         self._db = db
         self._cipher = cipher or Cipher()
         self._outgoing = outgoing or Outgoing(db, self._cipher)
+
+    def unit(self) -> AbstractAsyncContextManager[Transaction]:
+        """One transaction for what belongs together (a letter's reading and the deadline it
+        gives its case): every statement of the task inside joins it."""
+        return self._db.transaction()
 
     # -- the reading queue ------------------------------------------------------------------
     async def add_page(self, chat_id: int, message_id: int, now: datetime) -> NewPage | None:

@@ -332,31 +332,35 @@ class LetterService:
         now = self._clock.now()
         today = self.today()
         stored = {**reading.as_dict(), "received": received.isoformat(), "text": reading.text}
-        if not await self.repo.finish(
-            letter.id,
-            "read",
-            now,
-            reading=json.dumps(stored),
-            failure=",".join(unread_pages) or None,
-            notices=self._reading_notices(case, letter, reading, received, today),
-        ):
-            return  # erased while it was being read: nothing of it may be kept or sent
-        self._on_queue()
         summary = notices.as_case_deadline(reading, today)
-        changed = await self.repo.offer_deadline(
-            case.id,
-            letter.id,
-            summary.due,
-            summary.estimated,
-            json.dumps(
-                {
-                    "sender": summary.sender,
-                    "reference": summary.reference,
-                    "wording": summary.wording,
-                }
-            ),
-            now,
-        )
+        # The reading and the deadline it gives the case in one commit: a kill between two
+        # would leave a read letter whose deadline is lost for good (it is never read again),
+        # and the deadline pass could meet a read letter without it.
+        async with self.repo.unit():
+            if not await self.repo.finish(
+                letter.id,
+                "read",
+                now,
+                reading=json.dumps(stored),
+                failure=",".join(unread_pages) or None,
+                notices=self._reading_notices(case, letter, reading, received, today),
+            ):
+                return  # erased while it was being read: nothing of it may be kept or sent
+            changed = await self.repo.offer_deadline(
+                case.id,
+                letter.id,
+                summary.due,
+                summary.estimated,
+                json.dumps(
+                    {
+                        "sender": summary.sender,
+                        "reference": summary.reference,
+                        "wording": summary.wording,
+                    }
+                ),
+                now,
+            )
+        self._on_queue()
         logger.info(
             "letter %s of case %s read: %d pages, %d deadlines, case deadline %s",
             letter.id,

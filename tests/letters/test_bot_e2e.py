@@ -557,3 +557,26 @@ async def test_the_letter_notices_wait_out_a_telegram_outage_and_come_once(
     await sandbox.wait_for_idle()
     answers = [m for m in sandbox.messages_to(dmitri.id)[before:] if "📄" in (m.text or "")]
     assert (len(answers), len(staff("📄 Inkasso")), len(staff("⏰"))) == (1, 1, 1)
+
+
+async def test_a_reading_and_the_deadline_it_gives_its_case_are_one_commit(
+    sandbox, services, group, chat_as, tmp_path
+):
+    """The letter was marked read in one commit and its deadline stored in the next: a kill
+    between them lost the deadline for good (a read letter is never read again), and the
+    deadline pass could find the letter read and no deadline (it failed a CI run so)."""
+    from tests.test_cases_e2e import _write_units
+
+    statements: list[str] = []
+    services.db._conn.set_trace_callback(statements.append)
+    try:
+        await mahnung_as_pdf(services, sandbox, chat_as("ru", "Dmitri"), tmp_path)
+    finally:
+        services.db._conn.set_trace_callback(None)
+    [unit] = [
+        unit
+        for unit in _write_units(statements, ("letters", "case_deadlines"))
+        if any("SET status" in sql and "reading" in sql for sql in unit)
+    ]
+    assert any(sql.startswith("INSERT INTO case_deadlines") for sql in unit)
+    assert await services.letters.remind_due() == 1
