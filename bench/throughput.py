@@ -175,13 +175,13 @@ def serve_ours(token: str, base_url: str, db: str, *, inbox: bool) -> None:
     )
     if not inbox:
         # Updates pass straight through: nothing stored, no start or end marked.
-        async def store(self, updates):
+        async def store(self, updates, started=()):
             return {update.update_id for update in updates}
 
         async def mark(self, update_id):
             return None
 
-        Inbox.store, Inbox.started, Inbox.done = store, mark, mark
+        Inbox.store, Inbox.started, Inbox.done, Inbox.unstart = store, mark, mark, mark
         # Nothing can wait in an inbox that stores nothing: keep every update in memory.
         from bot.transport import intake
 
