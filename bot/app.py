@@ -339,6 +339,7 @@ async def on_startup(application: Application) -> None:
         notices=appointment_repository,
     )
     relay.register(courier)
+    selfhelp_counts = SelfHelpRepository(db)
     cases = CaseService(
         case_repository,
         clock,
@@ -349,6 +350,9 @@ async def on_startup(application: Application) -> None:
         suggest=lambda case, text: [
             answer.id for answer in content.current.match(text, case.language, case.topic)
         ],
+        asked=lambda case: selfhelp_counts.record(
+            case.suggested, "asked", case.language, clock.now(), case.id
+        ),
     )
     if settings.ocr and importlib.util.find_spec("tesserocr") is None:
         logger.warning("THINKA_OCR is on, but tesserocr is missing: letters will not be read")
@@ -429,7 +433,7 @@ async def on_startup(application: Application) -> None:
         reports=ReportService(db, settings.timezone),
         inbox=Inbox(InboxRepository(db, cipher), clock),
         content=content,
-        selfhelp=SelfHelpRepository(db),
+        selfhelp=selfhelp_counts,
         translation=translation,
         letters=letters,
         outreach=OutreachService(OutreachRepository(db), district_slugs(org.locations)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -79,8 +79,12 @@ class CaseService:
         on_change: Callable[[int], None] = lambda case_id: None,
         suggest: Callable[[Case, str], list[str]] | None = None,
         on_queue: Callable[[], None] = lambda: None,
+        asked: Callable[[Case], Awaitable[None]] | None = None,
     ) -> None:
         self.repo = repository
+        # Counts that the answers offered were not enough (the request went to staff after
+        # all): in the transaction of the submission, so it costs no commit of its own.
+        self._asked = asked
         # (draft, what the resident wrote) -> ids of self-help answers to offer before the
         # request goes to staff; [] sends it at once.
         self._suggest = suggest
@@ -294,6 +298,8 @@ class CaseService:
         case = await self.repo.get(case_id)
         assert case is not None
         if submitted:
+            if case.suggested and self._asked is not None:
+                await self._asked(case)
             logger.info("case %s submitted by %s", case.id, person(resident.user_id))
             self._on_change(case.id)
             return Result(Step.SUBMITTED, case)

@@ -197,16 +197,8 @@ async def show_step(update: Update, context: BotContext, result: Result) -> None
         if update.callback_query is not None:
             await update.callback_query.answer()
     elif step is Step.SUBMITTED:
-        if result.case.suggested:
-            # Offered answers were not enough: counted for the content writers.
-            await context.services.selfhelp.record(
-                result.case.suggested,
-                "asked",
-                tr.language,
-                context.services.clock.now(),
-                result.case.id,
-            )
-        # The confirmation is queued with the submission; the courier delivers it.
+        # Offered answers were not enough: counted with the submission (CaseService). The
+        # confirmation is queued with the submission; the courier delivers it.
         if update.callback_query is not None:
             await update.callback_query.answer()
     elif step is Step.ADDED:
