@@ -469,7 +469,9 @@ async def test_a_backlog_waits_in_the_inbox_and_at_telegram_not_in_memory(
         await eventually(lambda: _answered(sandbox, users, 100), within=30)
 
         async def beyond_memory():  # some of the backlog is in the inbox only
-            return intake.backlog > intake.in_memory
+            # A margin of ten: with one or two beyond memory, the bot could finish them in the
+            # moment between this check and its stop, leaving nothing to check.
+            return intake.backlog >= intake.in_memory + 10
 
         # Leave while there is one: a fast bot can have handled every fetched update while
         # the poller waits for its next batch (then nothing would be left to check).
