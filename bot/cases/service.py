@@ -103,13 +103,7 @@ class CaseService:
         if current is not None and current.status == "draft":
             if not await self.repo.messages(current.id, limit=1):
                 return current
-        return await self.repo.create_draft(
-            resident.user_id,
-            resident.language,
-            first_name,
-            self._clock.now(),
-            district=resident.district,
-        )
+        return await self._new_draft(resident, first_name)
 
     async def choose_topic(self, resident: Resident, topic: str, first_name: str | None) -> Result:
         _agreed(resident)
@@ -140,13 +134,7 @@ class CaseService:
         async with self.repo.unit():
             case = await self.repo.current_for(resident.user_id)
             if case is None:
-                case = await self.repo.create_draft(
-                    resident.user_id,
-                    resident.language,
-                    first_name,
-                    self._clock.now(),
-                    district=resident.district,
-                )
+                case = await self._new_draft(resident, first_name)
             previous = await self.repo.messages(case.id, limit=1)
             relay_status = self._relay_status(case)
             stored = await self.repo.add_message(
@@ -250,14 +238,18 @@ class CaseService:
     async def _draft(self, resident: Resident, first_name: str | None) -> Case:
         case = await self.repo.current_for(resident.user_id)
         if case is None or case.status != "draft":
-            case = await self.repo.create_draft(
-                resident.user_id,
-                resident.language,
-                first_name,
-                self._clock.now(),
-                district=resident.district,
-            )
+            case = await self._new_draft(resident, first_name)
         return case
+
+    async def _new_draft(self, resident: Resident, first_name: str | None) -> Case:
+        """A fresh draft in the resident's language, in the district they chose last."""
+        return await self.repo.create_draft(
+            resident.user_id,
+            resident.language,
+            first_name,
+            self._clock.now(),
+            district=resident.district,
+        )
 
     async def _advance(self, case_id: int, resident: Resident, *, suggest: bool = True) -> Result:
         """Ask what is missing; offer self-help answers once; submit once topic, district and a
