@@ -61,20 +61,22 @@ async def run(variant: str, n: int) -> None:
             seen: list[list[list[tuple[str, float]]]] = [[] for _ in OUR_FLOW]
             for i in range(n):
                 user = sandbox.add_user(first_name=f"R{i}", language_code="de")
-                last = None
-                for step, (kind, value, button) in enumerate(OUR_FLOW):
-                    first_event = len(events)
-                    future = waiter.expect(user.id, None if bare else button)
-                    started = time.perf_counter()
-                    if kind == "text":
-                        await sandbox.send_message(user, value)
-                    else:
-                        await sandbox.press_button(user, last, value, forge=bare)
-                    last = await asyncio.wait_for(future, 30)
-                    times[step].append((time.perf_counter() - started) * 1000)
-                    await asyncio.sleep(0.1)  # what follows the answer (the courier's rows)
+                marks: list[tuple[int, float]] = []  # (first event, start) of each step
+                latencies: list[float] = []
+
+                def step_begins(marks=marks) -> None:
+                    marks.append((len(events), time.perf_counter()))
+
+                # A pause after each answer: what follows it (the courier's rows) is over
+                # before the next step, so each step meets an idle bot.
+                await resident(
+                    sandbox, waiter, user, bare, latencies, on_step=step_begins, pause=0.1
+                )
+                ends = [first for first, _ in marks[1:]] + [len(events)]
+                for step, ((first, started), end) in enumerate(zip(marks, ends, strict=True)):
+                    times[step].append(latencies[step] * 1000)
                     seen[step].append(
-                        [(k, round((t - started) * 1000, 1)) for t, k in events[first_event:]]
+                        [(k, round((t - started) * 1000, 1)) for t, k in events[first:end]]
                     )
         finally:
             process.send_signal(signal.SIGTERM)

@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,12 +265,18 @@ async def resident(
     bare: bool,
     latencies: list[float],
     steps: list[int] | None = None,
+    *,
+    on_step: Callable[[], None] | None = None,
+    pause: float = 0.0,
 ):
-    """One resident's first contact; `steps` collects where each step's calls begin."""
+    """One resident's first contact; `steps` collects where each step's calls begin,
+    `on_step` is called as each step begins, `pause` waits after each answer."""
     last = None
     for kind, value, button in OUR_FLOW:
         if steps is not None:
             steps.append(len(sandbox.calls))
+        if on_step is not None:
+            on_step()
         future = waiter.expect(user.id, None if bare else button)
         started = time.perf_counter()
         if kind == "text":
@@ -278,6 +285,8 @@ async def resident(
             await sandbox.press_button(user, last, value, forge=bare)
         last = await asyncio.wait_for(future, 120)
         latencies.append(time.perf_counter() - started)
+        if pause:
+            await asyncio.sleep(pause)
 
 
 def percentile(values: list[float], q: float) -> float:
